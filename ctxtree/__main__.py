@@ -1,0 +1,3 @@
+from ctxtree.cli.app import main
+
+main()

@@ -1,0 +1,36 @@
+"""Plain output: stdout carries data only; notes and warnings go to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def note(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def warn(text: str) -> None:
+    sys.stderr.write(f"ctx: warning: {text}\n")
+
+
+def table(rows: Sequence[tuple[str, ...]], gap: int = 2) -> list[str]:
+    """Left-aligned columns; the last column is not padded."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i] + gap) for i, cell in enumerate(row[:-1])]
+        lines.append(("".join(cells) + row[-1]).rstrip())
+    return lines

@@ -1,0 +1,139 @@
+"""Store commands: init, status, config, commit, demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctxtree.cli.errors import handled
+from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.output import emit_json, note, out, table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handled
+    def init(
+        global_: Annotated[
+            bool, typer.Option("--global", help="Create the per-user store under XDG_DATA_HOME.")
+        ] = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Create a store: .ctx/ in the current directory (or --tree PATH, or --global)."""
+        from ctxtree.errors import UsageError
+        from ctxtree.service import admin
+
+        if global_ and tree:
+            raise UsageError("--global and --tree are exclusive", "pass one of them")
+        result = admin.init(tree, global_, os.environ, Path.cwd())
+        if json_out:
+            emit_json(result.to_json())
+        elif result.created:
+            out(f"initialised a ctx store at {result.root}")
+        else:
+            note(f"a ctx store already exists at {result.root}; nothing changed")
+
+    @app.command()
+    @handled
+    def status(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
+        """Entry count, domains, last commit, uncommitted files, malformed files."""
+        from ctxtree.errors import StoreError
+        from ctxtree.service import admin
+        from ctxtree.service.session import open_session
+
+        result = admin.status(open_session(tree))
+        if json_out:
+            emit_json(result.to_json())
+        else:
+            out(f"store:    {result.root}")
+            out(
+                f"entries:  {result.entries}"
+                + (f" (+{result.archived} archived)" if result.archived else "")
+            )
+            domains = ", ".join(f"{d} ({n})" for d, n in result.domains.items())
+            out(f"domains:  {domains or '-'}")
+            if result.last_commit:
+                c = result.last_commit
+                out(f"last:     {c['sha'][:10]} {c['time']} {c['subject']}")
+            for item in result.dirty:
+                out(f"dirty:    {item['status']:2} {item['path']}")
+            for bad in result.invalid:
+                out(f"invalid:  {bad['error']}")
+        if result.git_error:
+            raise StoreError(result.git_error, "the markdown files are intact; repair .git")
+
+    @app.command()
+    @handled
+    def config(
+        action: Annotated[str, typer.Argument(metavar="get|set")],
+        key: Annotated[str | None, typer.Argument(metavar="KEY")] = None,
+        value: Annotated[str | None, typer.Argument(metavar="VALUE")] = None,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Read or change store settings. Example: ctx config set limits.max_entry_bytes 200000"""
+        from ctxtree.errors import UsageError
+        from ctxtree.service import admin
+        from ctxtree.service.session import open_session
+
+        session = open_session(tree)
+        if action == "get":
+            if value is not None:
+                raise UsageError("`config get` takes one KEY", "")
+            values = admin.config_get(session, key)
+            if json_out:
+                emit_json(values)
+            elif key is not None:
+                out(str(values[key]))
+            else:
+                for line in table([(k, str(v)) for k, v in values.items()]):
+                    out(line)
+        elif action == "set":
+            if key is None or value is None:
+                raise UsageError("`config set` needs KEY and VALUE", "e.g. ctx config set actor me")
+            sha = admin.config_set(session, key, value)
+            if json_out:
+                emit_json({"key": key, "commit": sha})
+            elif sha:
+                out(f"set {key} ({sha[:10]})")
+            else:
+                note(f"{key} already has that value; no commit")
+        else:
+            raise UsageError(f"unknown config action {action!r}", "use `get` or `set`")
+
+    @app.command()
+    @handled
+    def commit(
+        message: Annotated[str, typer.Option("--message", "-m", help="Commit subject.")] = "",
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Commit files edited by hand (after checking that each still parses)."""
+        from ctxtree.service import admin
+        from ctxtree.service.session import open_session
+
+        changed, sha = admin.commit_hand_edits(open_session(tree), message)
+        if json_out:
+            emit_json({"files": changed, "commit": sha})
+        elif sha:
+            out(f"committed {len(changed)} file(s) ({sha[:10]})")
+        else:
+            note("nothing to commit")
+
+    @app.command()
+    @handled
+    def demo(
+        directory: Annotated[
+            str | None, typer.Argument(help="Where to build the demo store (default: a temp dir).")
+        ] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Build only, no tour.")] = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Build a sample store from shipped knowledge and tour real commands on it."""
+        from ctxtree.cli import tour
+
+        tour.run(directory, quiet=quiet, as_json=json_out)

@@ -1,0 +1,70 @@
+"""Relation bookkeeping: inline links, retargeting on move, outgoing and backlinks. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ctxtree.tree.model import Entry, Relation
+
+LINK_RE = re.compile(r"\[\[([a-z0-9][a-z0-9_/-]*)(\|[^\]]*)?\]\]")
+
+
+def inline_links(body: str) -> list[str]:
+    """Targets of `[[id]]` / `[[id|label]]` links in a body, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for match in LINK_RE.finditer(body):
+        seen.setdefault(match.group(1), None)
+    return list(seen)
+
+
+def outgoing(entry: Entry) -> list[Relation]:
+    """Declared relations, then inline links as `related` (not already declared)."""
+    out = list(entry.relations)
+    declared = {r.target for r in entry.relations}
+    out += [Relation("related", t) for t in inline_links(entry.body) if t not in declared]
+    return out
+
+
+def _moved(target: str, old: str, new: str) -> str:
+    if target == old:
+        return new
+    if target.startswith(old + "/"):
+        return new + target[len(old) :]
+    return target
+
+
+def retarget(entry: Entry, old: str, new: str) -> Entry:
+    """Point every relation and inline link at `old` (or inside folder `old`) to `new`."""
+    relations = tuple(Relation(r.type, _moved(r.target, old, new)) for r in entry.relations)
+
+    def link(match: re.Match[str]) -> str:
+        return f"[[{_moved(match.group(1), old, new)}{match.group(2) or ''}]]"
+
+    body = LINK_RE.sub(link, entry.body)
+    if relations == entry.relations and body == entry.body:
+        return entry
+    return replace(entry, relations=_dedupe(relations, entry.id), body=body)
+
+
+def _dedupe(relations: tuple[Relation, ...], self_id: str) -> tuple[Relation, ...]:
+    seen: dict[Relation, None] = {}
+    for relation in relations:
+        if relation.target != self_id:
+            seen.setdefault(relation, None)
+    return tuple(seen)
+
+
+def points_at(entry: Entry, target: str) -> bool:
+    return any(r.target == target or r.target.startswith(target + "/") for r in outgoing(entry))
+
+
+@dataclass(frozen=True)
+class Link:
+    """One edge seen from an entry: direction, type and the entry at the other end."""
+
+    direction: str  # "out" | "in"
+    type: str
+    id: str
+    title: str
+    exists: bool

@@ -1,0 +1,160 @@
+"""Store use cases: init, status, config, committing hand edits."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctxtree import config as cfg
+from ctxtree.errors import CtxError, InvalidEntryError, StoreError
+from ctxtree.service.session import Session, default_actor
+from ctxtree.tree import frontmatter
+from ctxtree.tree.paths import STORE_DIRNAME, STORE_MARKER, id_from_relpath, xdg_data_home
+from ctxtree.tree.store import init_files
+
+
+@dataclass(frozen=True)
+class InitResult:
+    root: Path
+    created: bool
+    commit: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"root": str(self.root), "created": self.created, "commit": self.commit}
+
+
+def config_text(values: dict[str, Any]) -> str:
+    header = "# ctxtree store settings; `ctx config set KEY VALUE` edits this file with a commit.\n"
+    return header + frontmatter.dump_yaml(values, flow=False) + "\n"
+
+
+def init(target: str | None, global_: bool, env: Mapping[str, str], cwd: Path) -> InitResult:
+    """Create a store (idempotent: an existing store is left as it is)."""
+    from ctxtree.tree.git import GitRepo, commit_message
+
+    if global_:
+        root = xdg_data_home(env)
+    elif target:
+        root = Path(target).expanduser().absolute()
+        if root.name != STORE_DIRNAME and (root / STORE_DIRNAME / STORE_MARKER).is_file():
+            root = root / STORE_DIRNAME
+    else:
+        root = cwd.absolute() / STORE_DIRNAME
+    if (root / STORE_MARKER).is_file():
+        return InitResult(root, False, None)
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"{root} exists and is not a directory", "choose another path")
+    try:
+        paths = init_files(root, config_text(cfg.DEFAULTS))
+    except OSError as exc:
+        raise StoreError(f"cannot create a store at {root}: {exc.strerror}", "") from None
+    repo = GitRepo.init(root)
+    actor = env.get("CTX_ACTOR") or default_actor(env)
+    sha = repo.commit(paths, commit_message("init", "new ctx store", actor, ["cli"]))
+    return InitResult(root, True, sha)
+
+
+@dataclass(frozen=True)
+class Status:
+    root: str
+    entries: int
+    domains: dict[str, int]
+    last_commit: dict[str, Any] | None
+    dirty: list[dict[str, str]]
+    invalid: list[dict[str, Any]]
+    git_error: str = ""
+    archived: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "entries": self.entries,
+            "archived": self.archived,
+            "domains": self.domains,
+            "last_commit": self.last_commit,
+            "dirty": self.dirty,
+            "invalid": self.invalid,
+            "git_error": self.git_error,
+        }
+
+
+def status(session: Session) -> Status:
+    """Counts, domains, last commit, uncommitted files and malformed files (with lines)."""
+    from ctxtree.tree.git import GitRepo
+
+    store = session.store
+    paths = store.entry_paths()
+    domains: dict[str, int] = {}
+    invalid = []
+    for entry_id, relpath in paths:
+        domain = entry_id.split("/", 1)[0]
+        domains[domain] = domains.get(domain, 0) + 1
+        try:
+            frontmatter.parse(store.read_text(relpath), entry_id, relpath)
+        except InvalidEntryError as exc:
+            invalid.append({"path": relpath, "line": exc.line, "error": exc.message})
+    last = None
+    dirty: list[dict[str, str]] = []
+    git_error = ""
+    try:
+        repo = GitRepo(store.root)
+        commits = repo.log(limit=1)
+        last = commits[0].to_json() if commits else None
+        dirty = [{"status": s, "path": p} for s, p in repo.dirty_paths()]
+    except CtxError as exc:
+        git_error = exc.message
+    return Status(
+        root=str(store.root),
+        entries=len(paths),
+        domains=dict(sorted(domains.items())),
+        last_commit=last,
+        dirty=dirty,
+        invalid=invalid,
+        git_error=git_error,
+        archived=len(store.entry_paths(area="archive")),
+    )
+
+
+def config_get(session: Session, key: str | None) -> dict[str, Any]:
+    values = session.config()
+    if key is None:
+        return cfg.flatten(values)
+    return {key: cfg.get(values, key)}
+
+
+def config_set(session: Session, key: str, raw_value: str) -> str | None:
+    value = cfg.coerce(key, raw_value)
+    store = session.store
+    with store.transaction("config", session.actor, (), session.lock_timeout()) as tx:
+        loaded = frontmatter.load_yaml(store.read_config_text()) or {}
+        tx.subject = f"{key} = {value}"
+        tx.write(STORE_MARKER, config_text(cfg.with_value(loaded, key, value)))
+    return tx.commit_sha
+
+
+def commit_hand_edits(session: Session, message: str) -> tuple[list[str], str | None]:
+    """Commit files edited outside ctx, after checking each changed entry still parses."""
+    from ctxtree.tree.git import GitRepo
+
+    repo = GitRepo(session.store.root)
+    changed = [p for _s, p in repo.dirty_paths() if not p.startswith("cache/")]
+    for relpath in changed:
+        entry_id = id_from_relpath(relpath)
+        if entry_id and os.path.isfile(session.store.path(relpath)):
+            frontmatter.parse(session.store.read_text(relpath), entry_id, relpath)
+    if not changed:
+        return [], None
+    store = session.store
+    with store.transaction("commit", session.actor, (), session.lock_timeout()) as tx:
+        for relpath in changed:
+            if store.path(relpath).is_file():
+                tx.write(relpath, store.read_text(relpath))
+            else:
+                tx.delete(relpath)
+        tx.subject = message or f"hand edits to {len(changed)} file(s)"
+        tx.force = True
+    return changed, tx.commit_sha

@@ -1,0 +1,84 @@
+"""What every command needs: the store, who is acting, and the clock. Built from flags,
+environment and cwd by one function, so nothing is read at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ctxtree.errors import UsageError
+from ctxtree.tree.paths import discover_store
+from ctxtree.tree.store import Store
+
+
+@dataclass(frozen=True)
+class Session:
+    store: Store
+    now: datetime
+    actor_override: str = ""
+
+    @cached_property
+    def actor(self) -> str:
+        """--author/CTX_ACTOR, else config `actor`, else human:$USER (read only by writers)."""
+        if self.actor_override:
+            return self.actor_override
+        configured = self.config().get("actor")
+        return str(configured) if configured else default_actor(os.environ)
+
+    @property
+    def timestamp(self) -> str:
+        return iso(self.now)
+
+    def config(self) -> dict[str, Any]:
+        return self.store.config()
+
+    def lock_timeout(self) -> float:
+        return float(self.config()["limits"]["lock_timeout_seconds"])
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clock(env: Mapping[str, str]) -> datetime:
+    """Now, or the frozen instant in CTX_NOW (ISO 8601), which tests and replays use."""
+    frozen = env.get("CTX_NOW")
+    if not frozen:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(frozen.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"CTX_NOW={frozen!r} is not an ISO 8601 time", "e.g. CTX_NOW=2026-11-20T10:00:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def default_actor(env: Mapping[str, str]) -> str:
+    name = env.get("USER") or env.get("LOGNAME")
+    if not name:
+        import pwd
+
+        try:
+            name = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            name = "unknown"
+    return f"human:{name}"
+
+
+def open_session(
+    tree: str | None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    actor: str | None = None,
+) -> Session:
+    env = os.environ if env is None else env
+    location = discover_store(tree, env, cwd or Path.cwd())
+    store = Store(location.root).check()
+    who = actor or env.get("CTX_ACTOR") or ""
+    return Session(store=store, now=clock(env), actor_override=who)

@@ -1,0 +1,1 @@
+"""Shipped templates: sample knowledge for `ctx demo` (loaded with importlib.resources)."""

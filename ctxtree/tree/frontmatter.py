@@ -1,0 +1,365 @@
+"""Entry text <-> Entry. Strict parsing with file lines in errors; exact round-trip.
+
+A file is `---`, a YAML mapping, `---`, then a markdown body kept verbatim. Timestamps stay
+strings (the YAML timestamp resolver is switched off both ways), so nothing reflows on a
+round trip. An entry whose frontmatter values did not change is written back with its original
+frontmatter text, so hand formatting and comments survive.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from ctxtree.errors import InvalidEntryError
+from ctxtree.tree.model import (
+    KINDS,
+    MATURITIES,
+    RELATION_TYPES,
+    SCHEMA_VERSION,
+    TRUST_LEVELS,
+    Entry,
+    Origin,
+    Relation,
+    Source,
+)
+from ctxtree.tree.paths import parse_target
+
+FENCE = "---"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_HUGE_WIDTH = 1 << 30
+
+
+@cache
+def _loader() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc,valid-type]
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        ch: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP_TAG]
+        for ch, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
+@cache
+def _dumper() -> type:
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class Dumper(base):  # type: ignore[misc,valid-type]
+        pass
+
+    Dumper.yaml_implicit_resolvers = {
+        ch: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP_TAG]
+        for ch, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return Dumper
+
+
+def load_yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.load(text, Loader=_loader())
+
+
+def dump_yaml(value: Any, *, flow: bool | None = True) -> str:
+    """One YAML value on as few lines as possible, without the document end marker."""
+    import yaml
+
+    out: str = yaml.dump(
+        value,
+        Dumper=_dumper(),
+        default_flow_style=flow,
+        sort_keys=False,
+        allow_unicode=True,
+        width=_HUGE_WIDTH,
+    )
+    if out.endswith("\n...\n"):
+        out = out[: -len("\n...\n")]
+    return out.rstrip("\n")
+
+
+def split(text: str, path: str = "") -> tuple[str, str]:
+    """Split file text into (frontmatter text, body). Fences must be alone on their lines."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].rstrip("\r\n") != FENCE:
+        raise InvalidEntryError(
+            f"{path or 'entry'}:1: missing frontmatter: the first line must be '---'",
+            "start the file with a '---' line, the YAML frontmatter, and another '---' line",
+            path=path,
+            line=1,
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r\n") == FENCE:
+            return "".join(lines[1:index]), "".join(lines[index + 1 :])
+    raise InvalidEntryError(
+        f"{path or 'entry'}:1: frontmatter is not closed: no second '---' line",
+        "end the frontmatter with a line holding only '---'",
+        path=path,
+        line=1,
+    )
+
+
+def key_line(frontmatter: str, key: str) -> int:
+    """1-based file line of a top-level key (the opening fence is line 1)."""
+    match = re.search(rf"^{re.escape(key)}\s*:", frontmatter, re.MULTILINE)
+    if not match:
+        return 1
+    return frontmatter.count("\n", 0, match.start()) + 2
+
+
+class _Fields:
+    """Typed access to a frontmatter mapping, raising errors that name file and line."""
+
+    def __init__(self, data: dict[str, Any], frontmatter: str, path: str) -> None:
+        self.data = data
+        self.frontmatter = frontmatter
+        self.path = path
+
+    def fail(self, key: str, message: str, hint: str) -> InvalidEntryError:
+        line = key_line(self.frontmatter, key)
+        return InvalidEntryError(f"{self.path}:{line}: {message}", hint, path=self.path, line=line)
+
+    def text(self, key: str, default: str = "", *, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, f"'{key}' is required", f"add a line '{key}: ...'")
+            return default
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.fail(key, f"'{key}' must be a string", f"quote the value of '{key}'")
+        return str(value)
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if self.data.get(key) is not None else None
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            raise self.fail(
+                key, f"'{key}' is {value!r}, not one of {', '.join(choices)}", "use a listed value"
+            )
+        return value
+
+    def words(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(key, f"'{key}' must be a list", f"write it as {key}: [a, b]")
+        out = []
+        for item in value:
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                raise self.fail(key, f"'{key}' items must be strings", "quote each item")
+            out.append(str(item))
+        return tuple(out)
+
+    def pairs(self, key: str, first: str, second: str) -> list[tuple[str, str]]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        example = f"{key}:\n  - {{{first}: ..., {second}: ...}}"
+        if not isinstance(value, list):
+            raise self.fail(key, f"'{key}' must be a list of mappings", f"write it as {example}")
+        out = []
+        for item in value:
+            if not isinstance(item, dict) or first not in item or second not in item:
+                raise self.fail(key, f"each '{key}' item needs '{first}' and '{second}'", example)
+            a, b = item[first], item[second]
+            if not isinstance(a, str | int) or not isinstance(b, str | int) or isinstance(b, bool):
+                raise self.fail(key, f"'{key}' values must be strings", "quote them")
+            out.append((str(a), str(b)))
+        return out
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(
+                key, f"'{key}' must be an integer from {low} to {high}", f"e.g. {key}: {default}"
+            )
+        return value
+
+
+KNOWN_KEYS = (
+    "schema",
+    "title",
+    "summary",
+    "kind",
+    "tags",
+    "keywords",
+    "relations",
+    "sources",
+    "author",
+    "trust",
+    "importance",
+    "maturity",
+    "created",
+    "updated",
+    "valid_from",
+    "valid_until",
+    "anchors",
+)
+
+
+def parse(text: str, entry_id: str, path: str = "") -> Entry:
+    """Parse an entry file strictly. Raises InvalidEntryError naming path and line."""
+    path = path or f"tree/{entry_id}.md"
+    frontmatter, body = split(text, path)
+    try:
+        data = load_yaml(frontmatter)
+    except Exception as exc:  # yaml.YAMLError; yaml is imported lazily
+        mark = getattr(exc, "problem_mark", None)
+        line = (mark.line + 2) if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidEntryError(
+            f"{path}:{line}: malformed YAML frontmatter: {problem}",
+            "fix the YAML between the '---' lines (quote values containing ': ' or '#')",
+            path=path,
+            line=line,
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidEntryError(
+            f"{path}:2: frontmatter must be a YAML mapping of keys to values",
+            "write 'key: value' lines between the '---' fences",
+            path=path,
+            line=2,
+        )
+    f = _Fields(data, frontmatter, path)
+    schema = f.integer("schema", SCHEMA_VERSION, 1, 1_000_000)
+    if schema > SCHEMA_VERSION:
+        raise f.fail(
+            "schema",
+            f"schema {schema} is newer than this ctxtree understands ({SCHEMA_VERSION})",
+            "upgrade ctxtree",
+        )
+    relations = []
+    for rtype, target in f.pairs("relations", "type", "target"):
+        if rtype not in RELATION_TYPES:
+            raise f.fail(
+                "relations",
+                f"unknown relation type {rtype!r}",
+                f"use one of {', '.join(RELATION_TYPES)}",
+            )
+        try:
+            target = parse_target(target)
+        except InvalidEntryError as exc:
+            raise f.fail("relations", exc.message, exc.hint) from None
+        relations.append(Relation(rtype, target))
+    entry = Entry(
+        id=entry_id,
+        title=f.text("title", required=True),
+        body=body,
+        summary=f.text("summary"),
+        kind=f.choice("kind", KINDS, "note"),
+        tags=f.words("tags"),
+        keywords=f.words("keywords"),
+        relations=tuple(relations),
+        sources=tuple(Source(t, r) for t, r in f.pairs("sources", "type", "ref")),
+        author=f.text("author"),
+        trust=f.choice("trust", TRUST_LEVELS, "user"),
+        importance=f.integer("importance", 50, 0, 100),
+        maturity=f.choice("maturity", MATURITIES, "draft"),
+        created=f.text("created"),
+        updated=f.text("updated"),
+        valid_from=f.optional_text("valid_from"),
+        valid_until=f.optional_text("valid_until"),
+        anchors=f.words("anchors"),
+        schema=schema,
+        extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
+    )
+    origin = Origin(text=frontmatter, mapping=canonical_mapping(entry))
+    return _with_origin(entry, origin)
+
+
+def _with_origin(entry: Entry, origin: Origin) -> Entry:
+    object.__setattr__(entry, "origin", origin)
+    return entry
+
+
+def canonical_mapping(entry: Entry) -> tuple[tuple[str, Any], ...]:
+    """The frontmatter as ordered (key, value) pairs: SPEC §2 order, then unknown keys."""
+    items: list[tuple[str, Any]] = [("schema", entry.schema), ("title", entry.title)]
+    if entry.summary:
+        items.append(("summary", entry.summary))
+    items.append(("kind", entry.kind))
+    items.append(("tags", list(entry.tags)))
+    items.append(("keywords", list(entry.keywords)))
+    if entry.relations:
+        items.append(("relations", [{"type": r.type, "target": r.target} for r in entry.relations]))
+    if entry.sources:
+        items.append(("sources", [{"type": s.type, "ref": s.ref} for s in entry.sources]))
+    items += [
+        ("author", entry.author),
+        ("trust", entry.trust),
+        ("importance", entry.importance),
+        ("maturity", entry.maturity),
+        ("created", entry.created),
+        ("updated", entry.updated),
+    ]
+    if entry.valid_from is not None:
+        items.append(("valid_from", entry.valid_from))
+    if entry.valid_until is not None:
+        items.append(("valid_until", entry.valid_until))
+    if entry.anchors:
+        items.append(("anchors", list(entry.anchors)))
+    items += list(entry.extra)
+    return tuple(items)
+
+
+def render_frontmatter(entry: Entry) -> str:
+    """Frontmatter text (without fences), reusing the original text when nothing changed."""
+    mapping = canonical_mapping(entry)
+    if entry.origin is not None and entry.origin.mapping == mapping:
+        return entry.origin.text
+    lines = []
+    for key, value in mapping:
+        if key in ("relations", "sources"):
+            lines.append(f"{key}:")
+            lines.extend(f"  - {dump_yaml(item)}" for item in value)
+        elif key in KNOWN_KEYS:
+            lines.append(f"{key}: {dump_yaml(value)}")
+        else:
+            lines.append(dump_yaml({key: value}, flow=None))
+    return "\n".join(lines) + "\n"
+
+
+def serialize(entry: Entry) -> str:
+    """The full file text of an entry."""
+    return f"{FENCE}\n{render_frontmatter(entry)}{FENCE}\n{entry.body}"
+
+
+_PLAIN_TITLE = re.compile(r"title:[ \t]+([^\s'\"\[\]{}&*!|>%@`#,?:-][^\n]*?)[ \t]*$")
+
+
+def quick_title(text: str) -> str | None:
+    """The title of an entry without a full YAML parse (listings read hundreds of files).
+
+    Returns None when the frontmatter is not simple enough to be sure, and callers fall back
+    to `parse`.
+    """
+    if not text.startswith("---"):
+        return None
+    end = text.find("\n---", 3)
+    if end < 0:
+        return None
+    lines = text[4:end].split("\n")
+    for index, line in enumerate(lines):
+        if line.startswith("title:"):
+            match = _PLAIN_TITLE.fullmatch(line.rstrip("\r"))
+            if match is None or ": " in match.group(1) or " #" in match.group(1):
+                return None
+            if index + 1 < len(lines) and lines[index + 1][:1] in (" ", "\t"):
+                return None  # a plain scalar continued on the next line
+            return match.group(1)
+    return None

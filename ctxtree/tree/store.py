@@ -1,0 +1,260 @@
+"""The only module that reads and writes store files. Writes are atomic and transactional:
+every mutation happens under the write lock and lands as exactly one git commit, or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
+from ctxtree.tree import frontmatter
+from ctxtree.tree.model import Entry, EntryRef
+from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
+
+GITIGNORE = "cache/\n"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same directory, fsync, then os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(frozen=True)
+class Store:
+    root: Path
+
+    # ---- reading -------------------------------------------------------------------------
+    def check(self) -> Store:
+        if not (self.root / STORE_MARKER).is_file():
+            raise StoreError(
+                f"no ctx store at {self.root}",
+                "run `ctx init` to create one, or pass --tree PATH / set CTX_TREE",
+            )
+        return self
+
+    def path(self, relpath: str) -> Path:
+        return self.root / relpath
+
+    def exists(self, entry_id: str) -> bool:
+        return self.path(entry_relpath(entry_id)).is_file()
+
+    def folder_exists(self, prefix: str) -> bool:
+        return (self.root / "tree" / prefix).is_dir()
+
+    def read_text(self, relpath: str) -> str:
+        try:
+            data = self.path(relpath).read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"no file {relpath}", "") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEntryError(
+                f"{relpath}: not UTF-8 text (byte {exc.start})",
+                "re-save the file as UTF-8",
+                path=relpath,
+            ) from None
+
+    def read_entry(self, entry_id: str) -> Entry:
+        relpath = entry_relpath(entry_id)
+        if not self.path(relpath).is_file():
+            raise NotFoundError(
+                f"no entry {entry_id!r}",
+                "list entries with `ctx ls [PREFIX]`",
+            )
+        return frontmatter.parse(self.read_text(relpath), entry_id, relpath)
+
+    def entry_paths(self, prefix: str = "", area: str = "tree") -> list[tuple[str, str]]:
+        """(id, relpath) of every entry file under `area/prefix`, sorted by id."""
+        base = self.root / area
+        start = base / prefix if prefix else base
+        out: list[tuple[str, str]] = []
+        if start.is_file() or (prefix and (base / f"{prefix}.md").is_file()):
+            relpath = f"{area}/{prefix}.md"
+            entry_id = id_from_relpath(relpath)
+            return [(entry_id, relpath)] if entry_id else []
+        stack = [start]
+        root_len = len(str(self.root)) + 1
+        while stack:
+            directory = stack.pop()
+            try:
+                items = list(os.scandir(directory))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for item in items:
+                if item.name.startswith("."):
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    stack.append(Path(item.path))
+                elif item.name.endswith(".md"):
+                    relpath = item.path[root_len:].replace(os.sep, "/")
+                    entry_id = id_from_relpath(relpath)
+                    if entry_id is not None:
+                        out.append((entry_id, relpath))
+        out.sort()
+        return out
+
+    def refs(self, prefix: str = "") -> tuple[list[EntryRef], list[InvalidEntryError]]:
+        """Id and title of every entry under `prefix`; bad files are returned, not raised."""
+        refs: list[EntryRef] = []
+        problems: list[InvalidEntryError] = []
+        for entry_id, relpath in self.entry_paths(prefix):
+            try:
+                text = self.read_text(relpath)
+                title = frontmatter.quick_title(text)
+                if title is None:
+                    title = frontmatter.parse(text, entry_id, relpath).title
+            except InvalidEntryError as exc:
+                problems.append(exc)
+                continue
+            refs.append(EntryRef(entry_id, title, relpath))
+        return refs, problems
+
+    def entries(
+        self, prefix: str = "", contains: str | None = None
+    ) -> tuple[list[Entry], list[InvalidEntryError]]:
+        """Parse every entry under `prefix` (only files whose text holds `contains`, if given)."""
+        entries: list[Entry] = []
+        problems: list[InvalidEntryError] = []
+        for entry_id, relpath in self.entry_paths(prefix):
+            try:
+                text = self.read_text(relpath)
+                if contains is not None and contains not in text:
+                    continue
+                entries.append(frontmatter.parse(text, entry_id, relpath))
+            except InvalidEntryError as exc:
+                problems.append(exc)
+        return entries, problems
+
+    def read_config_text(self) -> str:
+        return self.read_text(STORE_MARKER)
+
+    def config(self) -> dict[str, Any]:
+        from ctxtree import config
+
+        try:
+            loaded = frontmatter.load_yaml(self.read_config_text())
+        except InvalidEntryError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"{self.root / STORE_MARKER} is not valid YAML: {exc}".splitlines()[0],
+                "fix the file by hand, or restore it with `git -C <store> checkout config.yaml`",
+            ) from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise StoreError(f"{self.root / STORE_MARKER} must be a YAML mapping", "fix the file")
+        return config.merged(loaded)
+
+    # ---- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(
+        self, op: str, actor: str, sources: Sequence[str] = (), lock_timeout: float = 30.0
+    ) -> Iterator[Transaction]:
+        """Lock, validate git, collect writes; on exit write them and commit once.
+
+        If anything fails (including Ctrl-C) before the commit lands, every file is restored.
+        """
+        from ctxtree.tree.git import GitRepo
+        from ctxtree.tree.lock import write_lock
+
+        self.check()
+        if not (self.root / ".git").is_dir():
+            GitRepo(self.root)  # raises the clear "no git repository" error
+        with write_lock(self.root / ".git" / "ctx.lock", lock_timeout):
+            repo = GitRepo(self.root)
+            tx = Transaction(self, op=op, actor=actor, sources=list(sources))
+            yield tx
+            tx.apply(repo)
+
+
+@dataclass
+class Transaction:
+    store: Store
+    op: str
+    actor: str
+    sources: list[str]
+    subject: str = ""
+    body: str = ""
+    writes: dict[str, bytes | None] = field(default_factory=dict)
+    commit_sha: str | None = None
+    force: bool = False  # commit even when the files on disk already hold these bytes
+
+    def write(self, relpath: str, text: str) -> None:
+        self.writes[relpath] = text.encode("utf-8")
+
+    def delete(self, relpath: str) -> None:
+        self.writes[relpath] = None
+
+    def changed(self) -> bool:
+        for relpath, data in self.writes.items():
+            path = self.store.path(relpath)
+            current = path.read_bytes() if path.is_file() else None
+            if current != data:
+                return True
+        return False
+
+    def apply(self, repo: Any) -> None:
+        from ctxtree.tree.git import commit_message
+
+        if not self.writes or (not self.force and not self.changed()):
+            return
+        backups: dict[str, bytes | None] = {}
+        try:
+            for relpath, data in self.writes.items():
+                path = self.store.path(relpath)
+                backups[relpath] = path.read_bytes() if path.is_file() else None
+                if data is None:
+                    if path.exists():
+                        path.unlink()
+                    self._prune(path.parent)
+                else:
+                    atomic_write(path, data)
+            message = commit_message(self.op, self.subject, self.actor, self.sources, self.body)
+            self.commit_sha = repo.commit(sorted(self.writes), message)
+        except BaseException:
+            for relpath, data in backups.items():
+                path = self.store.path(relpath)
+                if data is None:
+                    if path.exists():
+                        path.unlink()
+                    self._prune(path.parent)
+                else:
+                    atomic_write(path, data)
+            raise
+
+    def _prune(self, directory: Path) -> None:
+        """Remove folders left empty (git does not track them), up to tree/ or archive/."""
+        stop = {self.store.root / "tree", self.store.root / "archive", self.store.root}
+        while directory not in stop and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+            directory = directory.parent
+
+
+def init_files(root: Path, config_text: str) -> list[str]:
+    """Create a new store's files; returns the relpaths to commit."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "tree").mkdir(exist_ok=True)
+    (root / "cache").mkdir(exist_ok=True)
+    atomic_write(root / STORE_MARKER, config_text.encode("utf-8"))
+    atomic_write(root / ".gitignore", GITIGNORE.encode("utf-8"))
+    atomic_write(root / "tree" / ".gitkeep", b"")
+    return [STORE_MARKER, ".gitignore", "tree/.gitkeep"]

@@ -1,0 +1,115 @@
+"""Shared fixtures: a real store in tmp_path, driven through the public CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ctxtree.cli.app import build
+
+NOW = "2026-11-20T10:00:00Z"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """An environment with no user git config, a fixed clock and actor."""
+    return {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "share"),
+        "CTX_ACTOR": "human:tester",
+        "CTX_NOW": NOW,
+        "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "CTX_TREE": "",
+        "EDITOR": "false",
+        "VISUAL": "",
+    }
+
+
+class Ctx:
+    """Runs `ctx` in-process (typer's CliRunner) or as a real subprocess, in `cwd`."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.cwd = cwd
+        self.env = env
+        self.store = cwd / ".ctx"
+
+    def __call__(self, *args: str, input: str | bytes | None = None) -> Run:
+        old = Path.cwd()
+        os.chdir(self.cwd)
+        try:
+            result = CliRunner().invoke(build(), list(args), input=input, env=self.env)
+        finally:
+            os.chdir(old)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    def proc(self, *args: str, input: bytes | None = None) -> Run:
+        env = {**os.environ, **self.env}
+        done = subprocess.run(
+            [sys.executable, "-m", "ctxtree", *args],
+            cwd=self.cwd,
+            env=env,
+            input=input,
+            capture_output=True,
+            timeout=120,
+        )
+        return Run(done.returncode, done.stdout.decode(), done.stderr.decode())
+
+    def ok(self, *args: str, input: str | bytes | None = None) -> str:
+        run = self(*args, input=input)
+        assert run.code == 0, f"ctx {' '.join(args)} -> {run.code}\n{run.stderr}"
+        return run.stdout
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, **self.env}
+        return subprocess.run(
+            ["git", "-C", str(self.store), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def file(self, entry_id: str) -> Path:
+        return self.store / "tree" / f"{entry_id}.md"
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[Ctx]:
+    """A project directory with an empty, initialised store."""
+    home = tmp_path / "home"
+    home.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    runner = Ctx(project, isolated_env(home))
+    runner.ok("init")
+    yield runner
+
+
+@pytest.fixture
+def bare(tmp_path: Path) -> Ctx:
+    """A project directory with no store yet."""
+    home = tmp_path / "home"
+    home.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    return Ctx(project, isolated_env(home))
+
+
+def add(ctx: Ctx, entry_id: str, title: str = "", *extra: str) -> str:
+    return ctx.ok("add", entry_id, "--title", title or entry_id.rsplit("/", 1)[-1], *extra)

@@ -1,0 +1,98 @@
+"""History: log, diff, undo."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import Ctx, add
+
+
+def test_log_lists_ops_and_actors(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    ctx.ok("edit", "a/b/c", "--summary", "S")
+    add(ctx, "a/b/d", "D")
+    lines = ctx.ok("log").splitlines()
+    assert [line.split()[3:] for line in lines] == [
+        ["add", "human:tester", "add:", "a/b/d"],
+        ["edit", "human:tester", "edit:", "a/b/c"],
+        ["add", "human:tester", "add:", "a/b/c"],
+        ["init", "human:tester", "init:", "new", "ctx", "store"],
+    ]
+    assert len(ctx.ok("log", "-n", "2").splitlines()) == 2
+    data = json.loads(ctx.ok("log", "a/b/c", "--json"))
+    assert [c["op"] for c in data] == ["edit", "add"]
+    assert data[0]["sources"] == ["cli"]
+    assert ctx("log", "-n", "0").code == 2
+
+
+def test_diff_shows_uncommitted_and_revision_changes(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    assert ctx.ok("diff") == ""
+    path = ctx.file("a/b/c")
+    path.write_text(path.read_text() + "Hand edit.\n")
+    out = ctx.ok("diff")
+    assert "+Hand edit." in out
+    ctx.ok("commit")
+    data = json.loads(ctx.ok("diff", "HEAD~1", "--json"))
+    assert data["files"] == ["tree/a/b/c.md"]
+    assert "+Hand edit." in data["diff"]
+    run = ctx("diff", "nope")
+    assert run.code == 3 and "unknown revision 'nope'" in run.stderr
+
+
+def test_undo_reverts_as_a_new_commit_and_can_be_undone(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    add(ctx, "a/b/d", "D")
+    out = ctx.ok("undo")
+    assert out.startswith("undid 1 commit(s) (")
+    assert not ctx.file("a/b/d").exists()
+    assert ctx.file("a/b/c").exists()
+    body = ctx.git("log", "-1", "--format=%B")
+    assert body.startswith("undo: 1 commit(s)\n\nReverts ")
+    assert "Ctx-Op: undo" in body
+    ctx.ok("undo")  # undoing the undo brings it back
+    assert ctx.file("a/b/d").exists()
+    run = ctx("undo", "2")  # an undo and its undo cancel out: nothing to do
+    assert run.code == 3 and "cancel each other out" in run.stderr
+    data = json.loads(ctx.ok("undo", "3", "--json"))
+    assert [c["op"] for c in data["undone"]] == ["undo", "undo", "add"]
+    assert not ctx.file("a/b/d").exists()
+
+
+def test_undo_on_an_empty_history(ctx: Ctx) -> None:
+    run = ctx("undo")
+    assert run.code == 3
+    assert run.stderr.startswith("ctx: error: nothing to undo")
+    add(ctx, "a/b/c", "C")
+    run = ctx("undo", "5")
+    assert run.code == 3 and "only 1 ctx commit(s) to undo, not 5" in run.stderr
+    assert ctx("undo", "0").code == 2
+
+
+def test_undo_refuses_to_clobber_uncommitted_edits(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    ctx.ok("edit", "a/b/c", "--summary", "first")
+    path = ctx.file("a/b/c")
+    path.write_text(path.read_text() + "Unsaved hand edit.\n")
+    head = ctx.git("rev-parse", "HEAD")
+    run = ctx("undo")
+    assert run.code == 4
+    assert "clobber uncommitted edits in tree/a/b/c.md" in run.stderr
+    assert path.read_text().endswith("Unsaved hand edit.\n")
+    assert ctx.git("rev-parse", "HEAD") == head
+
+
+def test_undo_refuses_to_clobber_later_commits(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    ctx.ok("edit", "a/b/c", "--summary", "first")
+    path = ctx.file("a/b/c")
+    # a later commit made outside ctx changes the same line
+    path.write_text(path.read_text().replace("summary: first", "summary: changed by hand"))
+    ctx.git("commit", "-qam", "manual change")
+    head = ctx.git("rev-parse", "HEAD")
+    run = ctx("undo")
+    assert run.code == 4
+    assert "undo would clobber later edits" in run.stderr
+    assert ctx.git("rev-parse", "HEAD") == head
+    assert "summary: changed by hand" in path.read_text()
+    assert ctx.git("status", "--porcelain") == ""

