@@ -226,3 +226,36 @@ def test_rm_prunes_empty_folders(ctx: Ctx) -> None:
     ctx.ok("rm", "x/y/z")
     assert not (ctx.store / "tree" / "x").exists()
     assert ctx("show", "x/y/z").code == 3
+
+
+def _on_a_terminal(ctx: Ctx, editor: str, *args: str) -> int:
+    """Run `ctx` under a pseudo-terminal (util-linux `script`), as a person at a shell would."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    command = shlex.join([sys.executable, "-m", "ctxtree", *args])
+    env = {**os.environ, **ctx.env, "EDITOR": editor}
+    done = subprocess.run(
+        ["script", "-qec", command, "/dev/null"], cwd=ctx.cwd, env=env, capture_output=True,
+        stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    return done.returncode
+
+
+def test_edit_without_flags_opens_the_editor_on_a_terminal(ctx: Ctx) -> None:
+    import shutil
+
+    import pytest
+
+    if shutil.which("script") is None:
+        pytest.skip("util-linux `script` is needed to provide a terminal")
+    add(ctx, "a/b/c", "Title", "--body", "Old text.")
+    assert _on_a_terminal(ctx, "sed -i s/Old/New/", "edit", "a/b/c") == 0
+    assert ctx.file("a/b/c").read_text().endswith("# Title\n\nNew text.\n")
+    assert ctx.git("log", "-1", "--format=%s") == "edit: a/b/c\n"
+    # an edit that breaks the frontmatter is refused and nothing is written
+    before = ctx.file("a/b/c").read_text()
+    assert _on_a_terminal(ctx, "sed -i s/^title:.*/title:[/", "edit", "a/b/c") == 5
+    assert ctx.file("a/b/c").read_text() == before

@@ -10,7 +10,9 @@ import tempfile
 from ctxtree.errors import CtxError, UsageError
 
 
-def edit_in_editor(text: str) -> str:
+def edit_in_editor(text: str) -> tuple[str, str]:
+    """Open `text` in $VISUAL/$EDITOR; returns the edited text and the temp file holding it
+    (the caller deletes it once the text is safely stored, so a rejected edit is not lost)."""
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     fd, path = tempfile.mkstemp(prefix="ctx-edit-", suffix=".md")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -24,6 +26,4 @@ def edit_in_editor(text: str) -> str:
             f"{editor} exited with code {code}; nothing saved", f"your text is in {path}"
         )
     with open(path, encoding="utf-8") as handle:
-        edited = handle.read()
-    os.unlink(path)
-    return edited
+        return handle.read(), path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +11,7 @@ import typer
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table, warn
-from ctxtree.errors import InvalidEntryError, UsageError
+from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
 if TYPE_CHECKING:
     from ctxtree.service.entries import WriteResult
@@ -256,8 +257,13 @@ def register(app: typer.Typer) -> None:
                 )
             from ctxtree.cli.editor import edit_in_editor
 
-            text = edit_in_editor(reads.raw_text(session, entry_id))
-            result = entries.replace_text(session, entry_id, text, redact=redact)
+            text, saved = edit_in_editor(reads.raw_text(session, entry_id))
+            try:
+                result = entries.replace_text(session, entry_id, text, redact=redact)
+            except CtxError as exc:
+                exc.hint = f"your edited text is kept in {saved}; {exc.hint}"
+                raise
+            os.unlink(saved)
         else:
             result = entries.edit(session, entry_id, changes, redact=redact)
         report_write(result, json_out, f"edited {result.ids[0]}")

@@ -35,6 +35,10 @@ class Session:
         return iso(self.now)
 
     def config(self) -> dict[str, Any]:
+        return self._config
+
+    @cached_property
+    def _config(self) -> dict[str, Any]:
         return self.store.config()
 
     def lock_timeout(self) -> float:

@@ -7,6 +7,7 @@ call, measured 3-5x faster here than gitpython's pure-Python index writer (SPEC 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from ctxtree.errors import ConflictError, NotFoundError, StoreError
 
+_SHA_RE = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 FIELD = "\x1f"
 RECORD = "\x1e"
 TRAILER_OP = "Ctx-Op"
@@ -83,10 +85,20 @@ class GitRepo:
                 f"restore {root / '.git'} from a backup, or run `git init` there and "
                 "`ctx commit` to start a new history",
             )
+        head = root / ".git" / "HEAD"
+        try:
+            head_text = head.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            head_text = ""
+        # A file check instead of `git rev-parse`: one git process less on every write.
+        if not (head_text.startswith("ref: refs/") or _SHA_RE.fullmatch(head_text)):
+            raise StoreError(
+                f"the store's git repository at {root / '.git'} is corrupt (HEAD is unreadable)",
+                f"run `git -C {root} fsck` to inspect it; the markdown files are intact",
+            )
         try:
             self.repo = git.Repo(root)
             self.git = self.repo.git
-            self.head_sha()
         except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError) as exc:
             raise StoreError(
                 f"the store's git repository at {root / '.git'} is corrupt or unreadable "
