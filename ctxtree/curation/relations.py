@@ -19,10 +19,13 @@ def inline_links(body: str) -> list[str]:
 
 
 def outgoing(entry: Entry) -> list[Relation]:
-    """Declared relations, then inline links as `related` (not already declared)."""
+    """Declared relations, then inline links as `related` (not already declared, not to itself).
+
+    A merge can leave a link to the entry itself in its body; that is not an edge.
+    """
     out = list(entry.relations)
-    declared = {r.target for r in entry.relations}
-    out += [Relation("related", t) for t in inline_links(entry.body) if t not in declared]
+    skip = {r.target for r in entry.relations} | {entry.id}
+    out += [Relation("related", t) for t in inline_links(entry.body) if t not in skip]
     return out
 
 

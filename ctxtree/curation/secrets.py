@@ -19,7 +19,8 @@ _PATTERN_SOURCES: tuple[tuple[str, str], ...] = (
     ("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}\b"),
     ("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b"),
     ("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b"),
-    ("openai-key", r"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}\b"),
+    # `sk-ant-` is Anthropic's prefix: report it once, under its own kind.
+    ("openai-key", r"\bsk-(?!ant-)(?:proj-)?[A-Za-z0-9_-]{32,}\b"),
     ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{32,}\b"),
     ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
     ("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),

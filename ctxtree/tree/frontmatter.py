@@ -31,8 +31,25 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _HUGE_WIDTH = 1 << 30
 
 
+# YAML 1.1 reads `0012345` as an octal int, `12:30` as 750 and `yes` as True, silently
+# changing hand-written values. Our loader resolves only the unambiguous YAML 1.2 core forms
+# of booleans, nulls, ints (no leading zeros) and floats; everything else stays a string.
+_STRICT_RESOLVERS = (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^[-+]?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?$",
+        "-+0123456789",
+    ),
+)
+
+
 @cache
 def _loader() -> type:
+    import re as _re
+
     import yaml
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -40,10 +57,11 @@ def _loader() -> type:
     class Loader(base):  # type: ignore[misc,valid-type]
         pass
 
-    Loader.yaml_implicit_resolvers = {
-        ch: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP_TAG]
-        for ch, resolvers in base.yaml_implicit_resolvers.items()
-    }
+    Loader.yaml_implicit_resolvers = {}
+    for tag, pattern, first in _STRICT_RESOLVERS:
+        Loader.add_implicit_resolver(tag, _re.compile(pattern), list(first))
+    # The empty scalar resolves to null too (the resolver above needs a first character).
+    Loader.add_implicit_resolver("tag:yaml.org,2002:null", _re.compile(r"^$"), [""])
     return Loader
 
 
@@ -278,7 +296,9 @@ def parse(text: str, entry_id: str, path: str = "") -> Entry:
         schema=schema,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
     )
-    origin = Origin(text=frontmatter, mapping=canonical_mapping(entry))
+    # The origin keeps the fences too, so CRLF files and a file ending at its closing fence
+    # are written back byte for byte.
+    origin = Origin(text=text[: len(text) - len(body)], mapping=canonical_mapping(entry))
     return _with_origin(entry, origin)
 
 
@@ -317,29 +337,45 @@ def canonical_mapping(entry: Entry) -> tuple[tuple[str, Any], ...]:
     return tuple(items)
 
 
+def _original_head(entry: Entry) -> str | None:
+    """The fences and frontmatter text the entry was parsed from, if no value changed since."""
+    if entry.origin is not None and entry.origin.mapping == canonical_mapping(entry):
+        return entry.origin.text
+    return None
+
+
 def render_frontmatter(entry: Entry) -> str:
     """Frontmatter text (without fences), reusing the original text when nothing changed."""
-    mapping = canonical_mapping(entry)
-    if entry.origin is not None and entry.origin.mapping == mapping:
-        return entry.origin.text
+    head = _original_head(entry)
+    if head is not None:
+        return split(head)[0]
     lines = []
-    for key, value in mapping:
+    for key, value in canonical_mapping(entry):
         if key in ("relations", "sources"):
             lines.append(f"{key}:")
             lines.extend(f"  - {dump_yaml(item)}" for item in value)
         elif key in KNOWN_KEYS:
             lines.append(f"{key}: {dump_yaml(value)}")
         else:
-            lines.append(dump_yaml({key: value}, flow=None))
+            # Block style at the top, else `{key: scalar}` would be a flow mapping as a key.
+            flow = None if isinstance(value, dict | list) else False
+            lines.append(dump_yaml({key: value}, flow=flow))
     return "\n".join(lines) + "\n"
 
 
 def serialize(entry: Entry) -> str:
     """The full file text of an entry."""
-    return f"{FENCE}\n{render_frontmatter(entry)}{FENCE}\n{entry.body}"
+    head = _original_head(entry)
+    if head is None:
+        return f"{FENCE}\n{render_frontmatter(entry)}{FENCE}\n{entry.body}"
+    if entry.body and not head.endswith("\n"):
+        head += "\n"  # the file ended at its closing fence and now has a body
+    return head + entry.body
 
 
 _PLAIN_TITLE = re.compile(r"title:[ \t]+([^\s'\"\[\]{}&*!|>%@`#,?:-][^\n]*?)[ \t]*$")
+# Plain scalars that YAML 1.1 may resolve to a bool, null, number or merge/value key.
+_MAYBE_NOT_STR = re.compile(r"yes|no|true|false|on|off|null|[+.0-9<=~][^ ]*", re.IGNORECASE)
 
 
 def quick_title(text: str) -> str | None:
@@ -348,7 +384,7 @@ def quick_title(text: str) -> str | None:
     Returns None when the frontmatter is not simple enough to be sure, and callers fall back
     to `parse`.
     """
-    if not text.startswith("---"):
+    if not text.startswith(("---\n", "---\r\n")):
         return None
     end = text.find("\n---", 3)
     if end < 0:
@@ -357,9 +393,15 @@ def quick_title(text: str) -> str | None:
     for index, line in enumerate(lines):
         if line.startswith("title:"):
             match = _PLAIN_TITLE.fullmatch(line.rstrip("\r"))
-            if match is None or ": " in match.group(1) or " #" in match.group(1):
+            if match is None:
                 return None
-            if index + 1 < len(lines) and lines[index + 1][:1] in (" ", "\t"):
-                return None  # a plain scalar continued on the next line
-            return match.group(1)
+            value = match.group(1)
+            if ": " in value or " #" in value or value.endswith(":") or not value.isprintable():
+                return None
+            if _MAYBE_NOT_STR.fullmatch(value):
+                return None
+            following = [rest for rest in lines[index + 1 :] if rest.strip()]
+            if following and following[0][:1] in (" ", "\t"):
+                return None  # a plain scalar continued on a later line
+            return value
     return None

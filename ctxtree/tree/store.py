@@ -111,6 +111,35 @@ class Store:
         out.sort()
         return out
 
+    def stamps(self, area: str = "tree") -> list[tuple[str, str, int, int]]:
+        """(id, relpath, mtime_ns, size) of every entry file in `area`: the index compares
+        these with what it has, so hand edits are picked up without a reindex."""
+        out: list[tuple[str, str, int, int]] = []
+        root_len = len(str(self.root)) + 1
+        stack = [str(self.root / area)]
+        while stack:
+            directory = stack.pop()
+            try:
+                items = list(os.scandir(directory))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for item in items:
+                name = item.name
+                if name[0] == ".":
+                    continue
+                if name.endswith(".md"):
+                    relpath = item.path[root_len:].replace(os.sep, "/")
+                    entry_id = id_from_relpath(relpath)
+                    if entry_id is not None:
+                        try:
+                            stat = item.stat()
+                        except FileNotFoundError:
+                            continue
+                        out.append((entry_id, relpath, stat.st_mtime_ns, stat.st_size))
+                elif item.is_dir(follow_symlinks=False):
+                    stack.append(item.path)
+        return out
+
     def refs(self, prefix: str = "") -> tuple[list[EntryRef], list[InvalidEntryError]]:
         """Id and title of every entry under `prefix`; bad files are returned, not raised."""
         refs: list[EntryRef] = []
