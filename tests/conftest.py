@@ -103,10 +103,10 @@ def ctx(tmp_path: Path) -> Iterator[Ctx]:
 
 @pytest.fixture
 def bare(tmp_path: Path) -> Ctx:
-    """A project directory with no store yet."""
-    home = tmp_path / "home"
-    home.mkdir()
-    project = tmp_path / "project"
+    """A project directory with no store yet (beside, not inside, the `ctx` fixture's)."""
+    home = tmp_path / "bare" / "home"
+    home.mkdir(parents=True)
+    project = tmp_path / "bare" / "project"
     project.mkdir()
     return Ctx(project, isolated_env(home))
 

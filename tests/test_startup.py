@@ -53,3 +53,11 @@ def test_show_and_ls_load_no_heavy_module(ctx: Ctx) -> None:
 def test_the_probe_can_see_heavy_modules(ctx: Ctx) -> None:
     # The same probe on a write command must see gitpython, or the tests above prove nothing.
     assert "git" in loaded_modules(ctx, "add", "a/b/d", "--title", "D")
+
+
+def test_search_and_warm_context_load_no_heavy_module(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "Caching layers", "--body", "Redis sits in front of Postgres.")
+    assert loaded_modules(ctx, "search", "redis postgres") == []
+    # the first context counts tokens with tiktoken; later ones reuse the cached counts
+    assert "tiktoken" in loaded_modules(ctx, "context", "redis", "--budget", "200")
+    assert loaded_modules(ctx, "context", "postgres redis", "--budget", "200") == []

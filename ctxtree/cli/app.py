@@ -23,7 +23,7 @@ def _version(value: bool) -> None:
 
 
 def build() -> typer.Typer:
-    from ctxtree.cli import entry_cmds, history_cmds, store_cmds
+    from ctxtree.cli import entry_cmds, history_cmds, import_cmds, read_cmds, store_cmds
 
     # Plain (click) help: rich help costs 20-40 ms at start-up and hooks run us on every prompt.
     app = typer.Typer(
@@ -46,6 +46,8 @@ def build() -> typer.Typer:
     store_cmds.register(app)
     entry_cmds.register(app)
     history_cmds.register(app)
+    read_cmds.register(app)
+    app.add_typer(import_cmds.app, name="import")
     return app
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ctxtree.tree.model import EntryRef
@@ -47,3 +49,22 @@ def print_tree(nested: dict[str, Any], label: str) -> None:
     tree = Tree(f"[bold]{label}[/bold] [dim]({count(nested)} entries)[/dim]")
     fill(tree, nested)
     Console(file=sys.stdout, highlight=False, soft_wrap=True).print(tree)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=None, transient=True, disable=not sys.stderr.isatty(),
+    )  # fmt: skip
+    bar.console.file = sys.stderr
+    task = bar.add_task(label, total=None)
+    with bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance

@@ -1,0 +1,79 @@
+"""`ctx import ...`: other formats into the tree, one commit per import."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctxtree.cli.errors import handled
+from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.output import emit_json, note, out
+
+app = typer.Typer(
+    help="Import knowledge from other formats. Example: ctx import transcript chat.jsonl",
+    rich_markup_mode=None,
+    no_args_is_help=True,
+)
+
+
+def read_input(file: str) -> tuple[str, str]:
+    """(name, text) of FILE, or of stdin for `-`; binary and non-UTF-8 input is refused."""
+    from ctxtree.errors import NotFoundError, UsageError
+    from ctxtree.service.content import decode_input
+
+    if file == "-":
+        return "stdin", decode_input(sys.stdin.buffer.read(), "the transcript on stdin")
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"no file {file}", "check the path") from None
+    except IsADirectoryError:
+        raise UsageError(f"{file} is a directory", "pass a file, or - for stdin") from None
+    return path.name, decode_input(data, f"transcript {path.name}")
+
+
+@app.command("transcript")
+@handled
+def transcript(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="JSON Lines transcript, or -.")],
+    domain: Annotated[str, typer.Option("--domain", help="Domain to import into.")] = (
+        "conversations"
+    ),
+    fmt: Annotated[str, typer.Option("--format", help="Input format: jsonl.")] = "jsonl",
+    window: Annotated[
+        int, typer.Option("--window", min=1, help="Consecutive turns per entry.")
+    ] = 6,
+    redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a chat transcript: one topic per session, one entry per window of turns.
+
+    Each line of FILE is a JSON object with id, session, time, speaker, text and optionally
+    conversation. Example: ctx import transcript chat.jsonl --domain conversations
+    """
+    from ctxtree.service.imports import import_transcript
+    from ctxtree.service.session import open_session
+
+    session = open_session(tree)
+    name, text = read_input(file)
+    result = import_transcript(
+        session, text, domain, name=name, window=window, fmt=fmt, redact=redact
+    )
+    if json_out:
+        emit_json(result.to_json())
+        return
+    if result.redacted:
+        note(f"masked secrets in {result.redacted} turn(s)")
+    commit = f" ({result.commit[:10]})" if result.commit else ""
+    entries = len(result.ids)
+    topics = len(result.topics)
+    out(
+        f"imported {result.turns} turn{'s' * (result.turns != 1)} from {result.source}: "
+        f"{entries} entr{'ies' if entries != 1 else 'y'} in {topics} topic{'s' * (topics != 1)} "
+        f"under {result.domain}/{commit}"
+    )

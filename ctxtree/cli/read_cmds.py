@@ -1,0 +1,151 @@
+"""Read commands over the index: search, context, reindex."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ctxtree.cli.errors import handled
+from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.output import emit_json, note, out
+from ctxtree.errors import ExitCode
+
+NOT_CONFIDENT = int(ExitCode.NOT_FOUND)
+
+
+def _explain(lines: list[str], extra: str) -> None:
+    for line in lines:
+        note(f"explain: {line}")
+    note(f"explain: {extra}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handled
+    def search(
+        query: Annotated[str, typer.Argument(help="What to look for (words, a title or an id).")],
+        limit: Annotated[int, typer.Option("--limit", "-n", help="Hits to show.")] = 10,
+        scope: Annotated[str, typer.Option(help="Only entries under this prefix.")] = "",
+        kind: Annotated[str, typer.Option(help="Only entries of this kind.")] = "",
+        superseded: Annotated[
+            bool, typer.Option("--superseded", help="Include superseded and expired entries.")
+        ] = False,
+        archived: Annotated[bool, typer.Option("--archived", help="Include archived.")] = False,
+        explain: Annotated[
+            bool, typer.Option(help="Show tiers, scores and cost on stderr.")
+        ] = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Ranked hits for a query, without any LLM (tiers 0-2).
+
+        Exit code 0 for a confident hit, 3 when nothing relevant was found (not in memory or
+        low confidence). Example: ctx search "refresh token reuse" --limit 5
+        """
+        from ctxtree.service import retrieval
+        from ctxtree.service.session import open_session
+
+        result = retrieval.search(
+            open_session(tree), query, limit, scope, kind, superseded, archived
+        ).retrieval
+        if json_out:
+            emit_json(result.to_json())
+        else:
+            width = max((len(h.id) for h in result.hits), default=0)
+            for rank, hit in enumerate(result.hits, start=1):
+                flag = "" if hit.status == "current" else f" [{hit.status}]"
+                ext = " [external]" if hit.trust == "external" else ""
+                out(f"{rank:>2}. {hit.id.ljust(width)}  {hit.score:.3f}  {hit.title}{flag}{ext}")
+                if hit.snippet:
+                    out(f"    {hit.snippet}")
+            verdict = (
+                "not in memory" if result.not_in_memory
+                else "confident" if result.confident else "low confidence"
+            )  # fmt: skip
+            note(
+                f"{len(result.hits)} hit(s) in {result.elapsed_ms:.1f} ms, tier {result.tier}, "
+                f"confidence {result.confidence:.2f} ({verdict})"
+            )
+            if result.not_in_memory:
+                note("nothing relevant in memory; add what you learn with `ctx add`")
+        if explain:
+            _explain(result.explain, f"elapsed {result.elapsed_ms:.1f} ms, no LLM, 0 tokens")
+        if not result.confident:
+            raise typer.Exit(NOT_CONFIDENT)
+
+    @app.command()
+    @handled
+    def context(
+        query: Annotated[str | None, typer.Argument(help="What the prompt is about.")] = None,
+        budget: Annotated[int, typer.Option("--budget", "-b", help="Token budget.")] = 1500,
+        fmt: Annotated[
+            str, typer.Option("--format", "-f", help="markdown | xml | json")
+        ] = "markdown",
+        core: Annotated[
+            bool, typer.Option("--core", help="No query: the store's most important knowledge.")
+        ] = False,
+        scope: Annotated[str, typer.Option(help="Only entries under this prefix.")] = "",
+        explain: Annotated[
+            bool, typer.Option(help="Show tiers, scores and cost on stderr.")
+        ] = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Pack the best material for a query into a token budget, for piping into prompts.
+
+        Summaries come before bodies, each piece keeps its entry id and provenance, nothing
+        is cut mid-sentence and the output never exceeds the budget (cl100k_base tokens).
+        Exit code 3 when nothing relevant was found.
+        Example: ctx context "jwt refresh" --budget 1500 | llm "how do we rotate tokens?"
+        """
+        from ctxtree.errors import UsageError
+        from ctxtree.service import retrieval
+        from ctxtree.service.session import open_session
+
+        if core == (query is not None):
+            raise UsageError("give a QUERY or --core (not both)", 'e.g. ctx context "jwt refresh"')
+        session = open_session(tree)
+        if core:
+            result = retrieval.core_context(session, budget, fmt)
+        else:
+            result = retrieval.context(session, query or "", budget, fmt, scope)
+        if json_out:
+            emit_json(result.to_json())
+        elif result.text:
+            sys.stdout.write(result.text + "\n")
+        if explain:
+            lines = (
+                result.retrieval.explain if result.retrieval else ["core: by maturity, importance"]
+            )
+            _explain(
+                lines,
+                f"packed {len(result.ids)} entries in {result.tokens}/{budget} tokens"
+                + ("; loaded the tokenizer for uncounted text" if result.encoding_loaded else ""),
+            )
+        if not result.ids and not json_out:
+            note("nothing packed: " + ("nothing relevant in memory" if result.not_in_memory
+                                       else "the budget is too small for any entry"))  # fmt: skip
+        if not result.confident or not result.ids:
+            raise typer.Exit(NOT_CONFIDENT)
+
+    @app.command()
+    @handled
+    def reindex(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
+        """Rebuild the search index in cache/ from the markdown files (never needed for
+        correctness: reads refresh it incrementally)."""
+        from ctxtree.cli import render
+        from ctxtree.service import retrieval
+        from ctxtree.service.session import open_session
+
+        session = open_session(tree)
+        with render.progress("indexing") as advance:
+            stats = retrieval.reindex(session, advance)
+        if json_out:
+            emit_json({"entries": stats.added, "invalid": stats.invalid})
+        else:
+            out(
+                f"indexed {stats.added} entries"
+                + (f" ({stats.invalid} invalid)" if stats.invalid else "")
+            )

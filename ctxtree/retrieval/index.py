@@ -1,0 +1,477 @@
+"""The derived search index: SQLite (stdlib) with FTS5, in the store's cache/.
+
+Everything here can be rebuilt from the markdown files: a missing or corrupt database is
+deleted and rebuilt. Before every read the index refreshes itself by comparing file stamps
+(mtime, size) with what it holds, so hand edits are found without `ctx reindex`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctxtree.curation.relations import outgoing
+from ctxtree.errors import InvalidEntryError
+from ctxtree.retrieval.tokenize import fold, joined
+from ctxtree.tree import frontmatter
+from ctxtree.tree.model import Entry
+from ctxtree.tree.store import Store
+
+SCHEMA = 3
+DB_NAME = "index.sqlite"
+
+# FTS5 column order; weights live in scoring.FIELD_WEIGHTS in the same order.
+FTS_COLUMNS = ("title", "summary", "keywords", "tags", "body", "path")
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS docs(
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL, area TEXT NOT NULL, path TEXT NOT NULL UNIQUE,
+    mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
+    title TEXT, title_folded TEXT, summary TEXT, kind TEXT, tags TEXT, keywords TEXT,
+    importance INTEGER, maturity TEXT, trust TEXT, author TEXT,
+    created TEXT, updated TEXT, valid_from TEXT, valid_until TEXT,
+    sources TEXT, body TEXT, error TEXT, error_line INTEGER
+);
+CREATE INDEX IF NOT EXISTS docs_id ON docs(id);
+CREATE INDEX IF NOT EXISTS docs_title ON docs(title_folded);
+CREATE TABLE IF NOT EXISTS links(src INTEGER NOT NULL, dst TEXT NOT NULL, type TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS links_src ON links(src);
+CREATE INDEX IF NOT EXISTS links_dst ON links(dst);
+CREATE TABLE IF NOT EXISTS vocab(term TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS qcache(key TEXT PRIMARY KEY, value TEXT NOT NULL, at INTEGER);
+CREATE TABLE IF NOT EXISTS usage(
+    id TEXT PRIMARY KEY, returned INTEGER NOT NULL DEFAULT 0, used INTEGER NOT NULL DEFAULT 0,
+    last_access TEXT
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    {", ".join(FTS_COLUMNS)}, tokenize = 'porter unicode61 remove_diacritics 0'
+);
+"""
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One indexed entry, as ranking and packing see it."""
+
+    rowid: int
+    id: str
+    area: str
+    title: str
+    summary: str
+    kind: str
+    tags: tuple[str, ...]
+    keywords: tuple[str, ...]
+    importance: int
+    maturity: str
+    trust: str
+    author: str
+    created: str
+    updated: str
+    valid_from: str | None
+    valid_until: str | None
+    sources: tuple[tuple[str, str], ...]
+    body: str
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    added: int
+    updated: int
+    removed: int
+    invalid: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+Progress = Callable[[int, int], None]
+
+_DOC_COLUMNS = (
+    "rowid, id, area, title, summary, kind, tags, keywords, importance, maturity, trust, "
+    "author, created, updated, valid_from, valid_until, sources, body"
+)
+
+
+def _row_to_doc(row: Sequence[object]) -> Doc:
+    (rowid, id_, area, title, summary, kind, tags, keywords, importance, maturity, trust,
+     author, created, updated, valid_from, valid_until, sources, body) = row  # fmt: skip
+    return Doc(
+        rowid=int(rowid),  # type: ignore[call-overload]
+        id=str(id_),
+        area=str(area),
+        title=str(title or ""),
+        summary=str(summary or ""),
+        kind=str(kind or "note"),
+        tags=tuple(json.loads(str(tags or "[]"))),
+        keywords=tuple(json.loads(str(keywords or "[]"))),
+        importance=int(importance or 0),  # type: ignore[call-overload]
+        maturity=str(maturity or "draft"),
+        trust=str(trust or "user"),
+        author=str(author or ""),
+        created=str(created or ""),
+        updated=str(updated or ""),
+        valid_from=str(valid_from) if valid_from else None,
+        valid_until=str(valid_until) if valid_until else None,
+        sources=tuple((str(a), str(b)) for a, b in json.loads(str(sources or "[]"))),
+        body=str(body or ""),
+    )
+
+
+class Index:
+    """An open index on one store. Use `Index.open(store)`; it refreshes on open."""
+
+    def __init__(self, store: Store, conn: sqlite3.Connection) -> None:
+        self.store = store
+        self.conn = conn
+
+    # ---- opening -------------------------------------------------------------------------
+    @staticmethod
+    def path_for(store: Store) -> Path:
+        return store.root / "cache" / DB_NAME
+
+    @classmethod
+    def open(cls, store: Store, progress: Progress | None = None, refresh: bool = True) -> Index:
+        """Open (creating or rebuilding as needed) and bring up to date with the files."""
+        path = cls.path_for(store)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            index = cls(store, cls._connect(path))
+            if refresh:
+                index.refresh(progress)
+            return index
+        except sqlite3.DatabaseError:
+            # A corrupt cache is only a cost: throw it away and rebuild from the files.
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            index = cls(store, cls._connect(path))
+            if refresh:
+                index.refresh(progress)
+            return index
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=OFF")  # derived data: a crash costs a rebuild
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA):
+            conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
+        if version != SCHEMA:
+            conn.executescript(_DDL)
+            conn.execute(f"PRAGMA user_version={SCHEMA}")
+        return conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- refreshing ----------------------------------------------------------------------
+    def generation(self) -> int:
+        row = self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def refresh(self, progress: Progress | None = None) -> RefreshStats:
+        """Re-read files whose stamps changed; drop files that disappeared."""
+        on_disk = {
+            relpath: (entry_id, area, mtime, size)
+            for area in ("tree", "archive")
+            for entry_id, relpath, mtime, size in self.store.stamps(area)
+        }
+        known = {
+            str(path): (int(rowid), int(mtime), int(size))
+            for rowid, path, mtime, size in self.conn.execute(
+                "SELECT rowid, path, mtime_ns, size FROM docs"
+            )
+        }
+        stale = [
+            p for p, (e, a, m, s) in on_disk.items() if known.get(p, (0, -1, -1))[1:] != (m, s)
+        ]
+        gone = [p for p in known if p not in on_disk]
+        if not stale and not gone:
+            return RefreshStats(0, 0, 0, 0)
+        added = updated = invalid = 0
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for relpath in gone:
+                self._delete(known[relpath][0])
+            total = len(stale)
+            for done, relpath in enumerate(sorted(stale), start=1):
+                entry_id, area, mtime, size = on_disk[relpath]
+                if relpath in known:
+                    self._delete(known[relpath][0])
+                    updated += 1
+                else:
+                    added += 1
+                invalid += not self._insert(entry_id, area, relpath, mtime, size)
+                if progress is not None and (done % 200 == 0 or done == total):
+                    progress(done, total)
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES('generation', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1",
+                ("1",),
+            )
+            self.conn.execute("DELETE FROM qcache")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return RefreshStats(added, updated, len(gone), invalid)
+
+    def rebuild(self, progress: Progress | None = None) -> RefreshStats:
+        self.conn.execute("BEGIN IMMEDIATE")
+        for table in ("docs", "links", "fts", "qcache"):
+            self.conn.execute(f"DELETE FROM {table}")
+        self.conn.execute("COMMIT")
+        return self.refresh(progress)
+
+    def _delete(self, rowid: int) -> None:
+        self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
+        self.conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+        self.conn.execute("DELETE FROM links WHERE src = ?", (rowid,))
+
+    def _insert(self, entry_id: str, area: str, relpath: str, mtime: int, size: int) -> bool:
+        try:
+            entry = frontmatter.parse(self.store.read_text(relpath), entry_id, relpath)
+        except InvalidEntryError as exc:
+            self.conn.execute(
+                "INSERT INTO docs(id, area, path, mtime_ns, size, error, error_line) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                (entry_id, area, relpath, mtime, size, exc.message, exc.line),
+            )
+            return False
+        except FileNotFoundError:
+            return True
+        cursor = self.conn.execute(
+            "INSERT INTO docs(id, area, path, mtime_ns, size, title, title_folded, summary, kind,"
+            " tags, keywords, importance, maturity, trust, author, created, updated, valid_from,"
+            " valid_until, sources, body) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                entry_id, area, relpath, mtime, size, entry.title, fold(entry.title).strip(),
+                entry.summary, entry.kind, json.dumps(list(entry.tags)),
+                json.dumps(list(entry.keywords)), entry.importance, entry.maturity, entry.trust,
+                entry.author, entry.created, entry.updated, entry.valid_from, entry.valid_until,
+                json.dumps([[s.type, s.ref] for s in entry.sources]), entry.body,
+            ),
+        )  # fmt: skip
+        rowid = cursor.lastrowid
+        fields = _fts_fields(entry)
+        self.conn.execute(
+            "INSERT INTO fts(rowid, title, summary, keywords, tags, body, path) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?)",
+            (rowid, *fields),
+        )
+        self.conn.executemany(
+            "INSERT INTO links(src, dst, type) VALUES(?, ?, ?)",
+            [(rowid, r.target, r.type) for r in outgoing(entry)],
+        )
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO vocab(term) VALUES(?)",
+            [(t,) for t in set(" ".join(fields).split())],
+        )
+        return True
+
+    # ---- reading -------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM docs WHERE error IS NULL").fetchone()[0])
+
+    def docs(self, rowids: Iterable[int]) -> dict[int, Doc]:
+        ids = list(rowids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM docs WHERE rowid IN ({marks})", ids
+        ).fetchall()
+        return {int(r[0]): _row_to_doc(r) for r in rows}
+
+    def doc_by_id(self, entry_id: str) -> Doc | None:
+        row = self.conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM docs WHERE id = ? AND error IS NULL "
+            "ORDER BY area DESC LIMIT 1",
+            (entry_id,),
+        ).fetchone()
+        return _row_to_doc(row) if row else None
+
+    def rowids_by_title(self, folded_title: str) -> list[int]:
+        return [
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT rowid FROM docs WHERE title_folded = ? AND error IS NULL", (folded_title,)
+            )
+        ]
+
+    def match(
+        self, fts_query: str, weights: Sequence[float], limit: int
+    ) -> list[tuple[int, float]]:
+        """(rowid, relevance) best first; relevance is FTS5 bm25 negated (higher is better)."""
+        args = ", ".join(f"{w:.3f}" for w in weights)
+        rows = self.conn.execute(
+            f"SELECT rowid, -bm25(fts, {args}) AS s FROM fts WHERE fts MATCH ? "
+            "ORDER BY s DESC, rowid LIMIT ?",
+            (fts_query, limit),
+        ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def doc_frequency(self, fts_query: str) -> int:
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM fts WHERE fts MATCH ?", (fts_query,)
+            ).fetchone()[0]
+        )
+
+    def containing(self, fts_query: str, rowids: Sequence[int]) -> set[int]:
+        marks = ",".join("?" * len(rowids))
+        return {
+            int(r[0])
+            for r in self.conn.execute(
+                f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+                (fts_query, *rowids),
+            )
+        }
+
+    def vocabulary_near(self, term: str) -> list[str]:
+        """Indexed terms sharing the first letter and of similar length (typo candidates)."""
+        first = term[0]
+        rows = self.conn.execute(
+            "SELECT term FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+            (first, first + "\U0010ffff", len(term) - 2, len(term) + 2),
+        )
+        return [str(r[0]) for r in rows]
+
+    def links_from(self, rowids: Sequence[int]) -> list[tuple[int, str, str]]:
+        marks = ",".join("?" * len(rowids))
+        return [
+            (int(a), str(b), str(c))
+            for a, b, c in self.conn.execute(
+                f"SELECT src, dst, type FROM links WHERE src IN ({marks})", list(rowids)
+            )
+        ]
+
+    def links_to(self, ids: Sequence[str]) -> list[tuple[int, str, str]]:
+        marks = ",".join("?" * len(ids))
+        return [
+            (int(a), str(b), str(c))
+            for a, b, c in self.conn.execute(
+                f"SELECT src, dst, type FROM links WHERE dst IN ({marks})", list(ids)
+            )
+        ]
+
+    def superseded(self) -> set[str]:
+        """Ids some current entry declares it supersedes."""
+        return {
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT l.dst FROM links l JOIN docs d ON d.rowid = l.src "
+                "WHERE l.type = 'supersedes' AND d.area = 'tree'"
+            )
+        }
+
+    def neighbours(self, entry_id: str, span: int) -> list[str]:
+        """Ids of up to `span` entries on each side of `entry_id` in the same folder, by id."""
+        folder = entry_id.rsplit("/", 1)[0] + "/"
+        before = self.conn.execute(
+            "SELECT id FROM docs WHERE id > ? AND id < ? AND id < ? AND error IS NULL "
+            "AND area='tree' AND instr(substr(id, ?), '/') = 0 ORDER BY id DESC LIMIT ?",
+            (folder, folder + "\U0010ffff", entry_id, len(folder) + 1, span),
+        ).fetchall()
+        after = self.conn.execute(
+            "SELECT id FROM docs WHERE id > ? AND id < ? AND error IS NULL "
+            "AND area='tree' AND instr(substr(id, ?), '/') = 0 ORDER BY id LIMIT ?",
+            (entry_id, folder + "\U0010ffff", len(folder) + 1, span),
+        ).fetchall()
+        return [str(r[0]) for r in reversed(before)] + [str(r[0]) for r in after]
+
+    def rowid_of(self, ids: Sequence[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {
+            str(i): int(r)
+            for r, i in self.conn.execute(
+                f"SELECT rowid, id FROM docs WHERE id IN ({marks}) AND error IS NULL "
+                "AND area = 'tree'",
+                list(ids),
+            )
+        }
+
+    # ---- caches kept beside the index ----------------------------------------------------
+    def cached_query(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM qcache WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def store_query(self, key: str, value: str, now: int) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO qcache(key, value, at) VALUES(?, ?, ?)", (key, value, now)
+        )
+        self.conn.execute(
+            "DELETE FROM qcache WHERE key NOT IN "
+            "(SELECT key FROM qcache ORDER BY at DESC LIMIT 2000)"
+        )
+
+    def token_counts(self, hashes: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                (str(h), int(n))
+                for h, n in self.conn.execute(
+                    f"SELECT hash, n FROM tokens WHERE hash IN ({marks})", list(chunk)
+                )
+            )
+        return out
+
+    def store_token_counts(self, counts: dict[str, int]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO tokens(hash, n) VALUES(?, ?)", list(counts.items())
+        )
+
+    def record_returned(self, ids: Sequence[str], when: str) -> None:
+        """Usage signal: these entries were returned by a read (not necessarily used)."""
+        self.conn.executemany(
+            "INSERT INTO usage(id, returned, last_access) VALUES(?, 1, ?) "
+            "ON CONFLICT(id) DO UPDATE SET returned = returned + 1, "
+            "last_access = excluded.last_access",
+            [(i, when) for i in ids],
+        )
+
+    def most_important(self, limit: int) -> list[int]:
+        """Current entries for session start: core first, then importance, then freshness."""
+        return [
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT rowid FROM docs WHERE area = 'tree' AND error IS NULL "
+                "ORDER BY maturity = 'core' DESC, importance DESC, updated DESC, id LIMIT ?",
+                (limit,),
+            )
+        ]
+
+    def invalid(self) -> list[tuple[str, str, int]]:
+        return [
+            (str(p), str(e), int(n or 0))
+            for p, e, n in self.conn.execute(
+                "SELECT path, error, error_line FROM docs WHERE error IS NOT NULL ORDER BY path"
+            )
+        ]
+
+
+def _fts_fields(entry: Entry) -> tuple[str, str, str, str, str, str]:
+    return (
+        joined(entry.title),
+        joined(entry.summary),
+        joined(" ".join(entry.keywords)),
+        joined(" ".join(entry.tags)),
+        joined(entry.body),
+        joined(entry.id.replace("/", " ").replace("-", " ").replace("_", " ")),
+    )

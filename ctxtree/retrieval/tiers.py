@@ -1,0 +1,364 @@
+"""The progressive read path, tiers 0-2: cache, direct hits, field-weighted BM25.
+
+Each tier either answers or says why it did not, so `--explain` can show the whole path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ctxtree.retrieval import scoring
+from ctxtree.retrieval.index import Doc, Index
+from ctxtree.retrieval.tokenize import fold, query_terms, stem, stems
+from ctxtree.tree.paths import SLUG_RE
+
+
+@dataclass(frozen=True)
+class Options:
+    limit: int = 10
+    scope: str = ""
+    kind: str = ""
+    include_superseded: bool = False
+    include_archived: bool = False
+    as_of: str = ""
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    score: float
+    tier: int
+    snippet: str
+    kind: str
+    trust: str
+    updated: str
+    coverage: float
+    via: str = ""  # "" for a direct hit; "related:<id>", "neighbour:<id>" for expansions
+    status: str = "current"  # current | superseded | archived | expired
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Retrieval:
+    query: str
+    hits: list[Hit]
+    expansions: list[Hit]
+    tier: int
+    confidence: float
+    confident: bool
+    not_in_memory: bool
+    elapsed_ms: float = 0.0
+    explain: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "tier": self.tier,
+            "confidence": round(self.confidence, 3),
+            "confident": self.confident,
+            "not_in_memory": self.not_in_memory,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "hits": [h.to_json() for h in self.hits],
+            "expansions": [h.to_json() for h in self.expansions],
+            "explain": self.explain,
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Retrieval:
+        return Retrieval(
+            query=data["query"],
+            hits=[Hit(**h) for h in data["hits"]],
+            expansions=[Hit(**h) for h in data["expansions"]],
+            tier=data["tier"],
+            confidence=data["confidence"],
+            confident=data["confident"],
+            not_in_memory=data["not_in_memory"],
+            explain=list(data["explain"]),
+        )
+
+
+def normalise(query: str) -> str:
+    return " ".join(fold(query).split())
+
+
+def _status(doc: Doc, superseded: set[str], when: str) -> str:
+    if doc.area == "archive":
+        return "archived"
+    if doc.id in superseded:
+        return "superseded"
+    if doc.valid_until and doc.valid_until[:10] < when[:10]:
+        return "expired"
+    if doc.valid_from and doc.valid_from[:10] > when[:10]:
+        return "expired"
+    return "current"
+
+
+def _allowed(doc: Doc, status: str, options: Options) -> bool:
+    if options.scope and not (doc.id == options.scope or doc.id.startswith(options.scope + "/")):
+        return False
+    if options.kind and doc.kind != options.kind:
+        return False
+    if status == "superseded" and not options.include_superseded:
+        return False
+    if status == "archived" and not options.include_archived:
+        return False
+    return not (status == "expired" and not options.include_superseded)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def snippet(doc: Doc, wanted: set[str], width: int = 180) -> str:
+    """The body line or sentence sharing most terms with the query, cut at a word boundary."""
+    best, best_score = doc.summary, -1
+    for piece in _SENTENCE.split(doc.body):
+        piece = piece.strip().lstrip("#").strip()
+        if not piece:
+            continue
+        score = len(wanted.intersection(stems(piece)))
+        if score > best_score:
+            best, best_score = piece, score
+    if len(best) <= width:
+        return best
+    return best[:width].rsplit(" ", 1)[0] + "…"
+
+
+class Engine:
+    """Runs tiers 0-2 on an open index."""
+
+    def __init__(self, index: Index, now: datetime, tau_days: float = 30.0) -> None:
+        self.index = index
+        self.now = now
+        self.tau_days = tau_days
+
+    # ---- tier 0 ----------------------------------------------------------------------------
+    def _cache_key(self, query: str, options: Options) -> str:
+        raw = f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}"
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def run(self, query: str, options: Options, use_cache: bool = True) -> Retrieval:
+        started = time.perf_counter()
+        key = self._cache_key(query, options)
+        if use_cache:
+            cached = self.index.cached_query(key)
+            if cached is not None:
+                result = Retrieval.from_json(json.loads(cached))
+                result.explain = [
+                    "tier 0: answered from the query cache (same query, options and tree revision)",
+                    *result.explain,
+                ]
+                result.tier = 0
+                result.elapsed_ms = (time.perf_counter() - started) * 1000
+                return result
+        result = self._search(query, options)
+        self.index.store_query(key, json.dumps(result.to_json()), int(time.time()))
+        result.explain.insert(0, "tier 0: not cached for this tree revision")
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    # ---- tiers 1 and 2 ---------------------------------------------------------------------
+    def _search(self, query: str, options: Options) -> Retrieval:
+        explain: list[str] = []
+        when = options.as_of or self.now.strftime("%Y-%m-%d")
+        superseded = self.index.superseded()
+        direct = self._direct(query, options, superseded, when, explain)
+        if direct is not None:
+            return direct
+        words = query_terms(query)
+        if not words:
+            explain.append("tier 2: the query has no searchable terms")
+            return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain)
+        n = max(1, self.index.count())
+        groups: dict[str, list[str]] = {}
+        weights: dict[str, float] = {}
+        for word in words:
+            df = self.index.doc_frequency(_quote(word))
+            alternatives = [word]
+            if df == 0:
+                alternatives += self._corrections(word)
+                if len(alternatives) > 1:
+                    explain.append(
+                        f"tier 2: '{word}' is not in the index; also trying "
+                        f"{', '.join(alternatives[1:])}"
+                    )
+                    df = self.index.doc_frequency(_group(alternatives))
+            groups[word] = alternatives
+            weights[word] = scoring.idf(df, n)
+        fts_query = " OR ".join(_group(alts) for alts in groups.values())
+        pool = max(60, options.limit * 6)
+        candidates = self.index.match(fts_query, scoring.FIELD_WEIGHTS, pool)
+        if not candidates:
+            explain.append(f"tier 2: no entry contains any of: {', '.join(words)}")
+            return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain, terms=words)
+        rowids = [r for r, _s in candidates]
+        docs = self.index.docs(rowids)
+        matched: dict[int, set[str]] = {r: set() for r in rowids}
+        corrected: dict[int, set[str]] = {r: set() for r in rowids}
+        for word, alts in groups.items():
+            exact = self.index.containing(_quote(word), rowids)
+            for rowid in exact:
+                matched[rowid].add(word)
+            if len(alts) > 1:
+                for rowid in self.index.containing(_group(alts[1:]), rowids) - exact:
+                    corrected[rowid].add(word)
+        best_relevance = candidates[0][1] or 1.0
+        scored: list[tuple[float, str, int, float, str]] = []
+        for rowid, relevance in candidates:
+            doc = docs.get(rowid)
+            if doc is None:
+                continue
+            status = _status(doc, superseded, when)
+            if not _allowed(doc, status, options):
+                continue
+            cover = scoring.coverage(matched[rowid], weights, corrected[rowid])
+            lifecycle = scoring.prior(
+                doc.importance, doc.maturity, scoring.recency(doc.updated, self.now, self.tau_days)
+            )
+            score = scoring.compound(relevance / best_relevance, cover, lifecycle)
+            scored.append((score, doc.id, rowid, cover, status))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        if not scored:
+            explain.append("tier 2: matches exist but all are filtered out (scope, kind, status)")
+            return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain, terms=words)
+        wanted = {stem(w) for w in words}
+        hits = [
+            Hit(doc.id, doc.title, round(score, 4), 2, snippet(doc, wanted), doc.kind, doc.trust,
+                doc.updated, round(cover, 3), status=status)
+            for score, _id, rowid, cover, status in scored[: options.limit]
+            for doc in [docs[rowid]]
+        ]  # fmt: skip
+        top_cover = scored[0][3]
+        second = scored[1][0] if len(scored) > 1 else 0.0
+        margin = (scored[0][0] - second) / scored[0][0] if scored[0][0] > 0 else 0.0
+        conf = scoring.confidence(top_cover, margin)
+        explain.append(
+            f"tier 2: {len(candidates)} candidates for {len(words)} terms; top score "
+            f"{scored[0][0]:.3f}, margin {margin:.2f}, coverage {top_cover:.2f}, confidence "
+            f"{conf:.2f} (confident at >= {scoring.CONFIDENT}, not in memory below "
+            f"{scoring.NOT_IN_MEMORY})"
+        )
+        result = Retrieval(
+            query=query,
+            hits=hits,
+            expansions=[],
+            tier=2,
+            confidence=conf,
+            confident=conf >= scoring.CONFIDENT,
+            not_in_memory=conf < scoring.NOT_IN_MEMORY,
+            explain=explain,
+            terms=words,
+        )
+        result.expansions = self._expand(hits, options, superseded, when)
+        return result
+
+    def _direct(
+        self, query: str, options: Options, superseded: set[str], when: str, explain: list[str]
+    ) -> Retrieval | None:
+        text = query.strip().removeprefix("tree/").removesuffix(".md").strip("/")
+        parts = text.split("/")
+        if 3 <= len(parts) <= 4 and all(SLUG_RE.fullmatch(p) for p in parts):
+            doc = self.index.doc_by_id(text)
+            if doc is not None:
+                status = _status(doc, superseded, when)
+                explain.append("tier 1: the query is an entry id")
+                hit = Hit(doc.id, doc.title, 1.0, 1, doc.summary, doc.kind, doc.trust,
+                          doc.updated, 1.0, status=status)  # fmt: skip
+                return Retrieval(query, [hit], self._expand([hit], options, superseded, when),
+                                 1, 1.0, True, False, explain=explain)  # fmt: skip
+            explain.append("tier 1: looks like an id, but no such entry")
+        rowids = self.index.rowids_by_title(fold(query).strip())
+        if rowids:
+            docs = [d for d in self.index.docs(rowids).values()]
+            docs = [d for d in docs if _allowed(d, _status(d, superseded, when), options)]
+            if docs:
+                explain.append("tier 1: the query is an entry's exact title")
+                hits = [
+                    Hit(d.id, d.title, 1.0, 1, d.summary, d.kind, d.trust, d.updated, 1.0,
+                        status=_status(d, superseded, when))
+                    for d in sorted(docs, key=lambda d: d.id)
+                ]  # fmt: skip
+                return Retrieval(query, hits, self._expand(hits, options, superseded, when),
+                                 1, 1.0, True, False, explain=explain)  # fmt: skip
+        explain.append("tier 1: not an id or an exact title")
+        return None
+
+    def _corrections(self, word: str) -> list[str]:
+        budget = scoring.typo_budget(word)
+        if budget == 0:
+            return []
+        from rapidfuzz.distance import Levenshtein
+
+        near = [
+            (Levenshtein.distance(word, term, score_cutoff=budget), term)
+            for term in self.index.vocabulary_near(word)
+        ]
+        close = sorted((d, t) for d, t in near if d <= budget and t != word)
+        return [t for _d, t in close[:3]]
+
+    def _expand(
+        self, hits: list[Hit], options: Options, superseded: set[str], when: str
+    ) -> list[Hit]:
+        """Neighbours that help read the hits: declared relations both ways, and the entries
+        right before and after an episode in its topic (conversation turns need context)."""
+        seen = {h.id for h in hits}
+        out: dict[str, tuple[float, str]] = {}
+        ids = [h.id for h in hits]
+        by_id = {h.id: h for h in hits}
+        rowids = self.index.rowid_of(ids)
+        for src, dst, rtype in self.index.links_from(list(rowids.values())):
+            parent = next((i for i, r in rowids.items() if r == src), "")
+            if parent and dst not in seen and rtype != "supersedes":
+                score = by_id[parent].score * 0.5
+                if score > out.get(dst, (0.0, ""))[0]:
+                    out[dst] = (score, f"{rtype}:{parent}")
+        if ids:
+            for src, dst, rtype in self.index.links_to(ids):
+                for doc in self.index.docs([src]).values():
+                    if doc.id not in seen and rtype != "supersedes":
+                        score = by_id[dst].score * 0.45
+                        if score > out.get(doc.id, (0.0, ""))[0]:
+                            out[doc.id] = (score, f"backlink:{dst}")
+        for hit in hits:
+            if hit.kind == "episode":
+                for near in self.index.neighbours(hit.id, 1):
+                    if near not in seen:
+                        score = hit.score * 0.6
+                        if score > out.get(near, (0.0, ""))[0]:
+                            out[near] = (score, f"neighbour:{hit.id}")
+        if not out:
+            return []
+        rows = self.index.rowid_of(list(out))
+        docs = self.index.docs(rows.values())
+        expanded = []
+        for doc in docs.values():
+            status = _status(doc, superseded, when)
+            if not _allowed(doc, status, options):
+                continue
+            score, via = out[doc.id]
+            expanded.append(Hit(doc.id, doc.title, round(score, 4), 2, doc.summary, doc.kind,
+                                doc.trust, doc.updated, 0.0, via=via, status=status))  # fmt: skip
+        expanded.sort(key=lambda h: (-h.score, h.id))
+        return expanded
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _group(alternatives: list[str]) -> str:
+    if len(alternatives) == 1:
+        return _quote(alternatives[0])
+    return "(" + " OR ".join(_quote(a) for a in alternatives) + ")"

@@ -1,0 +1,107 @@
+"""Text -> search terms, the same way for documents and queries.
+
+Lowercased, NFKC-normalised, accents folded; CJK runs become overlapping character bigrams
+(a lone CJK character stays a unigram), so Chinese, Japanese and Korean text is searchable
+without a dictionary. English stemming is left to FTS5's porter tokenizer, which sees our
+space-joined terms.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]+"
+)
+
+# Function words that carry no topic: dropped from queries (documents keep them; BM25's IDF
+# already discounts them there). Short on purpose: negations and numbers are kept.
+STOPWORDS = frozenset(
+    (
+        "a an the and or but if then so of to in on at by for with from as into onto about over "
+        "under is are was were be been being am do does did done have has had having i me my "
+        "mine we us our you your he him his she her it its they them their what which who whom "
+        "whose this that these those there here when where why how can could would should will "
+        "shall may might must just also very too than s t d ll re ve m any some such own same "
+        "other"
+    ).split()
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase, NFKC, and strip combining accents (é -> e) outside CJK."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        # Only alphabetic scripts below U+2000 lose accents; kana voicing marks and Hangul
+        # jamo are part of the letter, not decoration.
+        if ch.isascii() or ord(ch) >= 0x2000:
+            out.append(ch)
+        else:
+            out.append(
+                "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+            )
+    return "".join(out)
+
+
+def _split_cjk(word: str) -> list[str]:
+    out: list[str] = []
+    pos = 0
+    for match in _CJK.finditer(word):
+        if match.start() > pos:
+            out.append(word[pos : match.start()])
+        run = match.group(0)
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+        pos = match.end()
+    if pos < len(word):
+        out.append(word[pos:])
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """All terms of `text`, in order, duplicates kept (document side)."""
+    folded = fold(text)
+    out: list[str] = []
+    for word in _WORD.findall(folded):
+        if word.isascii():
+            out.append(word)
+        else:
+            out.extend(_split_cjk(word))
+    return [t for t in out if t and not t.startswith("_")]
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct content terms of a query, in order (stopwords dropped unless nothing is left)."""
+    all_terms = list(dict.fromkeys(terms(text)))
+    content = [t for t in all_terms if t not in STOPWORDS]
+    return content or all_terms
+
+
+def joined(text: str) -> str:
+    """Document text as the space-joined terms FTS5 indexes."""
+    return " ".join(terms(text))
+
+
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def stem(term: str) -> str:
+    """A light English suffix strip for matching passages to a query (FTS5's porter stemmer
+    does the real work in the index): tokens/token, rotated/rotate, using/us."""
+    if not term.isascii() or len(term) <= 4:
+        return term
+    for suffix in _SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            return term[: -len(suffix)]
+    return term
+
+
+def stems(text: str) -> set[str]:
+    return {stem(t) for t in terms(text)}
