@@ -52,14 +52,17 @@ Counter = Callable[[Sequence[str]], list[int]]
 
 @dataclass(frozen=True)
 class Block:
-    """One entry's material, in the order it is offered: header lines always come first,
-    then units (sentences or lines) by relevance; chosen units are printed in text order."""
+    """One entry's material. `weight` is the entry's retrieval score relative to the best
+    (0..1]; `unit_scores` say how well each unit matches the query (0..1); `standalone` says
+    whether the header alone (title, provenance, summary) is worth sending."""
 
     id: str
     header: tuple[str, ...]
     units: tuple[str, ...]
     unit_scores: tuple[float, ...]
     footer: tuple[str, ...] = ()
+    weight: float = 1.0
+    standalone: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,59 +74,75 @@ class Packed:
 
 
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*])")
+LONG_LINE = 600
 
 
 def units_of(body: str) -> list[str]:
-    """A body as packable units: each non-empty line, long lines split into sentences, so a
-    unit is never cut in the middle of a sentence."""
+    """A body as packable units: each non-empty line (a paragraph, a list item, a turn of a
+    conversation); only lines longer than LONG_LINE characters are split into sentences, so
+    a unit is never cut in the middle of a sentence."""
     out: list[str] = []
     for line in body.splitlines():
         line = line.strip()
         if not line:
             continue
-        if len(line) > 240 and not line.startswith(("|", "```")):
+        if len(line) > LONG_LINE and not line.startswith(("|", "```")):
             out.extend(s.strip() for s in _SPLIT.split(line) if s.strip())
         else:
             out.append(line)
     return out
 
 
-def pack(blocks: Sequence[Block], budget: int, count: Counter, separator_tokens: int = 1) -> Packed:
-    """Greedy packing within `budget` tokens.
+# Priorities: a header alone is worth HEADER_VALUE of its entry's weight (summaries of the
+# best entries come before weak passages); a unit is worth weight * (UNIT_FLOOR + match).
+HEADER_VALUE = 0.6
+UNIT_FLOOR = 0.15
 
-    Pass 1 takes each block's header (title, provenance, summary) in rank order, so the
-    reader sees the best entries' summaries before any body text; pass 2 spends what is
-    left on units, best-scored first within each block, blocks in rank order. Each line
-    costs its own count plus `separator_tokens` for the newline joining it; cl100k_base
-    splits at newlines, so the sum bounds the count of the joined text.
+
+def pack(blocks: Sequence[Block], budget: int, count: Counter, separator_tokens: int = 1) -> Packed:
+    """Greedy packing of the most valuable pieces within `budget` tokens.
+
+    Candidates are headers (title, provenance, summary: priority weight * HEADER_VALUE, only
+    for standalone blocks) and units (priority weight * (UNIT_FLOOR + match)). They are
+    taken best first; a unit whose header is not in yet pays for it too, so every passage
+    keeps its entry id and provenance. The output lists entries in rank order, each unit in
+    text order. Each line costs its own count plus `separator_tokens` for its newline;
+    cl100k_base splits at newlines, so the sum bounds the count of the joined text.
     """
-    headers = [[*b.header, *b.footer] for b in blocks]
-    header_counts = [count(h) if h else [] for h in headers]
-    unit_counts = [count(list(b.units)) if b.units else [] for b in blocks]
-    used = 0
-    taken_headers: list[bool] = []
-    for counts in header_counts:
-        cost = sum(counts) + separator_tokens * (len(counts) + 1)
-        if used + cost <= budget:
-            used += cost
-            taken_headers.append(True)
-        else:
-            taken_headers.append(False)
-    chosen: list[list[int]] = [[] for _ in blocks]
+    header_cost = [
+        sum(count([*b.header, *b.footer])) + separator_tokens * (len(b.header) + len(b.footer) + 1)
+        if (b.header or b.footer)
+        else 0
+        for b in blocks
+    ]
+    unit_cost = [
+        [c + separator_tokens for c in count(list(b.units))] if b.units else [] for b in blocks
+    ]
+    items: list[tuple[float, int, int]] = []  # (-priority, block, unit or -1 for header)
     for index, block in enumerate(blocks):
-        if not taken_headers[index]:
+        if block.standalone:
+            items.append((-block.weight * HEADER_VALUE, index, -1))
+        for unit, score in enumerate(block.unit_scores):
+            items.append((-block.weight * (UNIT_FLOOR + score), index, unit))
+    items.sort()
+    used = 0
+    headed = [False] * len(blocks)
+    chosen: list[list[int]] = [[] for _ in blocks]
+    for _priority, index, unit in items:
+        cost = 0 if headed[index] else header_cost[index]
+        if unit >= 0:
+            cost += unit_cost[index][unit]
+        if used + cost > budget:
             continue
-        order = sorted(range(len(block.units)), key=lambda i: (-block.unit_scores[i], i))
-        for unit in order:
-            cost = unit_counts[index][unit] + separator_tokens
-            if used + cost <= budget:
-                used += cost
-                chosen[index].append(unit)
+        used += cost
+        headed[index] = True
+        if unit >= 0:
+            chosen[index].append(unit)
     lines: list[str] = []
     ids: list[str] = []
     kept: list[tuple[str, tuple[int, ...]]] = []
     for index, block in enumerate(blocks):
-        if not taken_headers[index]:
+        if not headed[index]:
             continue
         if lines:
             lines.append("")

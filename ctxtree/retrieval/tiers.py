@@ -62,6 +62,7 @@ class Retrieval:
     elapsed_ms: float = 0.0
     explain: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)  # query term -> idf
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class Retrieval:
             "hits": [h.to_json() for h in self.hits],
             "expansions": [h.to_json() for h in self.expansions],
             "explain": self.explain,
+            "weights": self.weights,
         }
 
     @staticmethod
@@ -87,6 +89,7 @@ class Retrieval:
             confident=data["confident"],
             not_in_memory=data["not_in_memory"],
             explain=list(data["explain"]),
+            weights=dict(data.get("weights", {})),
         )
 
 
@@ -260,6 +263,7 @@ class Engine:
             not_in_memory=conf < scoring.NOT_IN_MEMORY,
             explain=explain,
             terms=words,
+            weights=weights,
         )
         result.expansions = self._expand(hits, options, superseded, when)
         return result

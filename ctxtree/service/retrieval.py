@@ -93,8 +93,8 @@ def _provenance(doc: Doc, hit: Hit | None) -> str:
     if doc.updated:
         parts.append(f"updated {doc.updated[:10]}")
     if doc.sources:
-        shown = [f"{t}:{r}" for t, r in doc.sources[:3]]
-        more = len(doc.sources) - 3
+        shown = [f"{t}:{r}" for t, r in doc.sources[:2]]
+        more = len(doc.sources) - 2
         parts.append("source " + ", ".join(shown) + (f" (+{more})" if more > 0 else ""))
     if hit is not None and hit.status != "current":
         parts.append(hit.status)
@@ -110,12 +110,24 @@ def _units(doc: Doc) -> list[str]:
     return units
 
 
-def _block(doc: Doc, hit: Hit | None, wanted: set[str], fmt: str) -> budgeting.Block:
+def _unit_score(unit: str, weights: dict[str, float]) -> float:
+    """idf-weighted share of the query's (stemmed) terms that a unit contains, in [0, 1]."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    present = stems(unit)
+    return sum(w for term, w in weights.items() if term in present) / total
+
+
+def _block(
+    doc: Doc, hit: Hit | None, weights: dict[str, float], fmt: str, weight: float
+) -> budgeting.Block:
     units = _units(doc)
-    if wanted:
-        scores = tuple(float(len(wanted.intersection(stems(u)))) for u in units)
+    if weights:
+        scores = tuple(_unit_score(u, weights) for u in units)
     else:  # no query (core context): earlier lines first
-        scores = tuple(-float(i) for i in range(len(units)))
+        scores = tuple(max(0.0, 0.5 - 0.05 * i) for i in range(len(units)))
+    standalone = bool(doc.summary) and doc.kind != "episode"
     provenance = _provenance(doc, hit)
     if fmt == "xml":
         attrs = f'id="{escape(doc.id)}" kind="{doc.kind}" trust="{doc.trust}"'
@@ -125,22 +137,26 @@ def _block(doc: Doc, hit: Hit | None, wanted: set[str], fmt: str) -> budgeting.B
             header.append(f"<summary>{escape(doc.summary)}</summary>")
         return budgeting.Block(
             doc.id, tuple(header), tuple(escape(u, quote=False) for u in units), scores,
-            ("</entry>",),
+            ("</entry>",), weight, standalone,
         )  # fmt: skip
     header = [f"### {doc.title}", provenance]
     if doc.summary:
         header.append(f"> {doc.summary}")
-    return budgeting.Block(doc.id, tuple(header), tuple(units), scores)
+    return budgeting.Block(doc.id, tuple(header), tuple(units), scores, (), weight, standalone)
 
 
 def _pack(
-    session: Session, index: Index, ranked: list[tuple[Doc, Hit | None]], wanted: set[str],
-    tokens: int, fmt: str,
+    session: Session, index: Index, ranked: list[tuple[Doc, Hit | None]],
+    weights: dict[str, float], tokens: int, fmt: str,
 ) -> tuple[budgeting.Packed, bool, list[dict[str, Any]]]:  # fmt: skip
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     block_fmt = "xml" if fmt == "xml" else "markdown"
-    blocks = [_block(doc, hit, wanted, block_fmt) for doc, hit in ranked]
+    top = max((hit.score for _doc, hit in ranked if hit is not None), default=1.0) or 1.0
+    blocks = [
+        _block(doc, hit, weights, block_fmt, (hit.score / top) if hit else 1.0 / (1 + rank))
+        for rank, (doc, hit) in enumerate(ranked)
+    ]
     counter = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
     wrapper = ("<context>", "</context>") if fmt == "xml" else ()
     reserve = sum(counter(list(wrapper))) + len(wrapper) if wrapper else 0
@@ -166,6 +182,14 @@ def _pack(
     return packed, counter.loaded_encoding, entries
 
 
+def _stemmed_weights(weights: dict[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for term, weight in weights.items():
+        key = stem(term)
+        out[key] = max(out.get(key, 0.0), weight)
+    return out
+
+
 def context(
     session: Session, query: str, budget: int, fmt: str = "markdown", scope: str = "",
     kind: str = "",
@@ -181,8 +205,8 @@ def context(
         rows = index.rowid_of([h.id for h in merged])
         docs = {d.id: d for d in index.docs(rows.values()).values()}
         ranked: list[tuple[Doc, Hit | None]] = [(docs[h.id], h) for h in merged if h.id in docs]
-        wanted = {stem(t) for t in query_terms(query)}
-        packed, loaded, entries = _pack(session, index, ranked, wanted, budget, fmt)
+        weights = _stemmed_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
+        packed, loaded, entries = _pack(session, index, ranked, weights, budget, fmt)
     finally:
         index.close()
     text = json.dumps({"query": query, "entries": entries}, ensure_ascii=False, indent=2) \
@@ -200,7 +224,7 @@ def core_context(session: Session, budget: int, fmt: str = "markdown") -> Contex
         rowids = index.most_important(max(5, min(60, budget // 60)))
         docs = index.docs(rowids)
         ranked: list[tuple[Doc, Hit | None]] = [(docs[r], None) for r in rowids if r in docs]
-        packed, loaded, entries = _pack(session, index, ranked, set(), budget, fmt)
+        packed, loaded, entries = _pack(session, index, ranked, {}, budget, fmt)
     finally:
         index.close()
     text = json.dumps({"query": None, "entries": entries}, ensure_ascii=False, indent=2) \
