@@ -96,7 +96,7 @@ def units_of(body: str) -> list[str]:
 # Priorities: a header alone is worth HEADER_VALUE of its entry's weight (summaries of the
 # best entries come before weak passages); a unit is worth weight * (UNIT_FLOOR + match).
 HEADER_VALUE = 0.6
-UNIT_FLOOR = 0.15
+UNIT_FLOOR = 0.3
 
 
 def pack(blocks: Sequence[Block], budget: int, count: Counter, separator_tokens: int = 1) -> Packed:

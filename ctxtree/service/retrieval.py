@@ -92,9 +92,11 @@ def _provenance(doc: Doc, hit: Hit | None) -> str:
     parts = [f"id: {doc.id}", doc.kind]
     if doc.updated:
         parts.append(f"updated {doc.updated[:10]}")
-    if doc.sources:
-        shown = [f"{t}:{r}" for t, r in doc.sources[:2]]
-        more = len(doc.sources) - 2
+    # Turn ids are already inline in a transcript's lines; other sources are shown (two).
+    sources = [(t, r) for t, r in doc.sources if t != "turn"]
+    if sources:
+        shown = [f"{t}:{r}" for t, r in sources[:2]]
+        more = len(sources) - 2
         parts.append("source " + ", ".join(shown) + (f" (+{more})" if more > 0 else ""))
     if hit is not None and hit.status != "current":
         parts.append(hit.status)
@@ -119,12 +121,28 @@ def _unit_score(unit: str, weights: dict[str, float]) -> float:
     return sum(w for term, w in weights.items() if term in present) / total
 
 
+# A line right after a matching line often answers it (a reply in a conversation, the body of
+# a list item); the line before gives its setting. Units inherit part of their neighbours'
+# match: score_i = max(s_i, AFTER * s_(i-1), BEFORE * s_(i+1)).
+AFTER = 0.7
+BEFORE = 0.4
+
+
+def _smoothed(scores: list[float]) -> tuple[float, ...]:
+    out = []
+    for i, own in enumerate(scores):
+        prev = scores[i - 1] if i > 0 else 0.0
+        nxt = scores[i + 1] if i + 1 < len(scores) else 0.0
+        out.append(max(own, AFTER * prev, BEFORE * nxt))
+    return tuple(out)
+
+
 def _block(
     doc: Doc, hit: Hit | None, weights: dict[str, float], fmt: str, weight: float
 ) -> budgeting.Block:
     units = _units(doc)
     if weights:
-        scores = tuple(_unit_score(u, weights) for u in units)
+        scores = _smoothed([_unit_score(u, weights) for u in units])
     else:  # no query (core context): earlier lines first
         scores = tuple(max(0.0, 0.5 - 0.05 * i) for i in range(len(units)))
     standalone = bool(doc.summary) and doc.kind != "episode"
@@ -139,8 +157,11 @@ def _block(
             doc.id, tuple(header), tuple(escape(u, quote=False) for u in units), scores,
             ("</entry>",), weight, standalone,
         )  # fmt: skip
-    header = [f"### {doc.title}", provenance]
-    if doc.summary:
+    if doc.kind == "episode":  # one line: turns carry their own ids, the title its date
+        header = [f"### {doc.title} · {provenance}"]
+    else:
+        header = [f"### {doc.title}", provenance]
+    if doc.summary and doc.kind != "episode":  # an episode's summary repeats its own lines
         header.append(f"> {doc.summary}")
     return budgeting.Block(doc.id, tuple(header), tuple(units), scores, (), weight, standalone)
 
@@ -199,7 +220,7 @@ def context(
         raise UsageError("--budget must be at least 1 token", "e.g. --budget 1500")
     index = open_index(session)
     try:
-        limit = max(5, min(40, budget // 120))
+        limit = max(5, min(60, budget // 50))
         result = engine(session, index).run(query, Options(limit, scope.strip("/"), kind))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         rows = index.rowid_of([h.id for h in merged])
