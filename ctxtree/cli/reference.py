@@ -36,6 +36,14 @@ def generate() -> str:
         )
         text = command.get_help(ctx).rstrip()
         parts.append(f"### `ctx {name}`\n\n```text\n{text}\n```\n")
+        for sub in getattr(command, "list_commands", lambda _ctx: [])(ctx):
+            child = command.get_command(ctx, sub)
+            sub_ctx = child.make_context(
+                f"ctx {name} {sub}", [], parent=None, resilient_parsing=True,
+                terminal_width=WIDTH, max_content_width=WIDTH,
+            )  # fmt: skip
+            sub_text = child.get_help(sub_ctx).rstrip()
+            parts.append(f"### `ctx {name} {sub}`\n\n```text\n{sub_text}\n```\n")
     return "\n".join(parts)
 
 
