@@ -204,3 +204,13 @@ def test_explain_names_tiers_and_cost(kb: Ctx) -> None:
     assert "explain: tier 2:" in run.stderr and "confidence" in run.stderr
     run = kb("context", "refresh token", "--budget", "300", "--explain")
     assert "explain: packed" in run.stderr and "/300 tokens" in run.stderr
+
+
+def test_tier1_answers_near_exact_titles_and_keywords(kb: Ctx) -> None:
+    code, data = search(kb, "liveness probes nevr touch the database")
+    assert code == 0 and data["tier"] == 1
+    assert data["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
+    assert any("near-exact title" in line for line in data["explain"])  # type: ignore[union-attr]
+    code, data = search(kb, "Token Rotation")
+    assert code == 0 and data["tier"] == 1
+    assert data["hits"][0]["id"] == "auth/jwt/refresh-rotation"  # type: ignore[index]

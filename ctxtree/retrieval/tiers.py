@@ -243,6 +243,21 @@ class Engine:
             for score, _id, rowid, cover, status in scored[: options.limit]
             for doc in [docs[rowid]]
         ]  # fmt: skip
+        near = self._near_exact(query, words, [docs[r] for _s, _i, r, _c, _st in scored[:10]])
+        if near is not None:
+            doc, ratio, what = near
+            explain.append(f"tier 1: near-exact {what} of {doc.id} (similarity {ratio:.0f}/100)")
+            position = next(i for i, item in enumerate(scored) if item[1] == doc.id)
+            item = scored.pop(position)
+            scored.insert(0, (max(item[0], scored[0][0] if scored else 0.0), *item[1:]))
+            hits = [h for h in hits if h.id != doc.id]
+            first = Hit(doc.id, doc.title, round(scored[0][0], 4), 1, snippet(doc, wanted),
+                        doc.kind, doc.trust, doc.updated, 1.0, status=item[4])  # fmt: skip
+            hits = [first, *hits][: options.limit]
+            result = Retrieval(query, hits, [], 1, max(ratio / 100, 0.9), True, False,
+                               explain=explain, terms=words, weights=weights)  # fmt: skip
+            result.expansions = self._expand(hits, options, superseded, when)
+            return result
         top_cover = scored[0][3]
         second = scored[1][0] if len(scored) > 1 else 0.0
         margin = (scored[0][0] - second) / scored[0][0] if scored[0][0] > 0 else 0.0
@@ -297,6 +312,29 @@ class Engine:
                 return Retrieval(query, hits, self._expand(hits, options, superseded, when),
                                  1, 1.0, True, False, explain=explain)  # fmt: skip
         explain.append("tier 1: not an id or an exact title")
+        return None
+
+    def _near_exact(
+        self, query: str, words: list[str], docs: list[Doc]
+    ) -> tuple[Doc, float, str] | None:
+        """A title or keyword that is the query give or take a typo (rapidfuzz ratio >= 90).
+        rapidfuzz is imported only when a title already shares most of the query's terms."""
+        if not words or len(words) > 10:
+            return None
+        wanted = normalise(query)
+        for doc in docs:
+            if any(normalise(k) == wanted for k in doc.keywords):
+                return doc, 100.0, "keyword"
+        for doc in docs:
+            title_terms = set(query_terms(doc.title))
+            shared = len(title_terms.intersection(words))
+            if not title_terms or shared < 0.6 * max(len(words), len(title_terms)):
+                continue
+            from rapidfuzz import fuzz
+
+            ratio = float(fuzz.ratio(wanted, normalise(doc.title)))
+            if ratio >= 90:
+                return doc, ratio, "title"
         return None
 
     def _corrections(self, word: str) -> list[str]:
