@@ -82,14 +82,17 @@ def units_of(body: str) -> list[str]:
     conversation); only lines longer than LONG_LINE characters are split into sentences, so
     a unit is never cut in the middle of a sentence."""
     out: list[str] = []
+    fence = ""  # inside a ``` or ~~~ block: code is not prose, its lines stay whole
     for line in body.splitlines():
         line = line.strip()
         if not line:
             continue
-        if len(line) > LONG_LINE and not line.startswith(("|", "```")):
+        if line.startswith(fence or ("```", "~~~")):
+            fence = "" if fence else line[:3]
+        elif len(line) > LONG_LINE and not fence and not line.startswith("|"):
             out.extend(s.strip() for s in _SPLIT.split(line) if s.strip())
-        else:
-            out.append(line)
+            continue
+        out.append(line)
     return out
 
 
@@ -99,25 +102,26 @@ HEADER_VALUE = 0.6
 UNIT_FLOOR = 0.3
 
 
-def pack(blocks: Sequence[Block], budget: int, count: Counter, separator_tokens: int = 1) -> Packed:
+def pack(blocks: Sequence[Block], budget: int, count: Counter) -> Packed:
     """Greedy packing of the most valuable pieces within `budget` tokens.
 
     Candidates are headers (title, provenance, summary: priority weight * HEADER_VALUE, only
     for standalone blocks) and units (priority weight * (UNIT_FLOOR + match)). They are
     taken best first; a unit whose header is not in yet pays for it too, so every passage
     keeps its entry id and provenance. The output lists entries in rank order, each unit in
-    text order. Each line costs its own count plus `separator_tokens` for its newline;
-    cl100k_base splits at newlines, so the sum bounds the count of the joined text.
+    text order. Each line is charged as the count of the line *with* its newline: cl100k_base
+    can fuse a line's trailing punctuation with the newline ('"=>' + '\n' is 3 tokens, not
+    1 + 1), but no token crosses a newline followed by a non-space character, and packed
+    lines are stripped, so these charges add up to at least the joined text's count. The
+    blank line between entries is charged one more token.
     """
     header_cost = [
-        sum(count([*b.header, *b.footer])) + separator_tokens * (len(b.header) + len(b.footer) + 1)
+        sum(count([f"{line}\n" for line in (*b.header, *b.footer)])) + 1
         if (b.header or b.footer)
         else 0
         for b in blocks
     ]
-    unit_cost = [
-        [c + separator_tokens for c in count(list(b.units))] if b.units else [] for b in blocks
-    ]
+    unit_cost = [count([f"{unit}\n" for unit in b.units]) if b.units else [] for b in blocks]
     items: list[tuple[float, int, int]] = []  # (-priority, block, unit or -1 for header)
     for index, block in enumerate(blocks):
         if block.standalone:

@@ -89,17 +89,26 @@ def joined(text: str) -> str:
     return " ".join(terms(text))
 
 
-_SUFFIXES = ("ing", "ed", "es", "s")
+_SIBILANTS = ("s", "x", "z", "ch", "sh")
 
 
 def stem(term: str) -> str:
     """A light English suffix strip for matching passages to a query (FTS5's porter stemmer
-    does the real work in the index): tokens/token, rotated/rotate, using/us."""
-    if not term.isascii() or len(term) <= 4:
+    does the real work in the index), so tokens/token, rotated/rotate, files/file,
+    classes/class and strings/string meet: -ing (leaving 4+ letters), -ed, -es after a
+    sibilant, else -s (not -ss); then a final -e."""
+    if not term.isascii() or len(term) <= 3:
         return term
-    for suffix in _SUFFIXES:
-        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
-            return term[: -len(suffix)]
+    if term.endswith("ing") and len(term) >= 7:
+        term = term[:-3]
+    elif len(term) >= 5 and (
+        term.endswith("ed") or (term.endswith("es") and term[:-2].endswith(_SIBILANTS))
+    ):
+        term = term[:-2]
+    elif term.endswith("s") and not term.endswith("ss") and len(term) >= 4:
+        term = term[:-1]
+    if term.endswith("e") and len(term) > 3:
+        term = term[:-1]
     return term
 
 

@@ -180,7 +180,7 @@ def _pack(
     ]
     counter = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
     wrapper = ("<context>", "</context>") if fmt == "xml" else ()
-    reserve = sum(counter(list(wrapper))) + len(wrapper) if wrapper else 0
+    reserve = sum(counter([f"{line}\n" for line in wrapper])) if wrapper else 0
     packed = budgeting.pack(blocks, max(0, tokens - reserve), counter)
     if wrapper and packed.ids:
         packed = budgeting.Packed(

@@ -1,0 +1,233 @@
+"""Ranking formulas: hand-computed tables and the 'relevance dominates' guarantee."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from ctxtree.retrieval.scoring import (
+    LIFECYCLE_SHARE,
+    MATURITY_WEIGHT,
+    TYPO_CREDIT,
+    compound,
+    confidence,
+    coverage,
+    idf,
+    prior,
+    recency,
+    typo_budget,
+)
+
+NOW = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
+UNIT = st.floats(min_value=0.0, max_value=1.0)
+
+
+@pytest.mark.parametrize(
+    ("df", "n", "expected"),
+    [
+        (0, 10, math.log(22.0)),  # 1 + 10.5 / 0.5
+        (5, 10, math.log(2.0)),  # 1 + 5.5 / 5.5
+        (10, 10, math.log(22.0 / 21.0)),  # 1 + 0.5 / 10.5
+        (1, 1, math.log(4.0 / 3.0)),  # 1 + 0.5 / 1.5
+        (0, 0, math.log(2.0)),  # 1 + 0.5 / 0.5
+        (1, 100, math.log(202.0 / 3.0)),  # 1 + 99.5 / 1.5
+        (3, 1000, math.log(2002.0 / 7.0)),  # 1 + 997.5 / 3.5
+    ],
+)
+def test_idf(df: int, n: int, expected: float) -> None:
+    assert idf(df, n) == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**6), st.data())
+def test_idf_falls_as_df_rises(n: int, data: st.DataObject) -> None:
+    low = data.draw(st.integers(0, n))
+    high = data.draw(st.integers(low, n))
+    assert idf(high, n) <= idf(low, n)
+    if high > low:
+        assert idf(high, n) < idf(low, n)
+    assert idf(high, n) > 0.0
+
+
+WEIGHTS = {"jwt": 2.0, "refresh": 1.0, "token": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("matched", "corrected", "expected"),
+    [
+        (set(), set(), 0.0),
+        ({"jwt"}, set(), 0.5),
+        ({"jwt", "refresh", "token"}, set(), 1.0),
+        ({"refresh"}, set(), 0.25),
+        # A term found only through a typo correction earns TYPO_CREDIT of its weight.
+        ({"jwt"}, {"refresh"}, (2.0 + 0.5 * 1.0) / 4.0),
+        (set(), {"jwt", "refresh", "token"}, 0.5),
+        # An exact match is not also credited as a correction.
+        ({"jwt"}, {"jwt"}, 0.5),
+        # Terms outside the query weigh nothing.
+        ({"unrelated"}, {"other"}, 0.0),
+    ],
+)
+def test_coverage(matched: set[str], corrected: set[str], expected: float) -> None:
+    assert TYPO_CREDIT == 0.5
+    assert coverage(matched, WEIGHTS, corrected) == pytest.approx(expected, abs=1e-12)
+
+
+def test_coverage_defaults_to_no_corrections() -> None:
+    assert coverage({"jwt"}, WEIGHTS) == 0.5
+
+
+@pytest.mark.parametrize("weights", [{}, {"a": 0.0}, {"a": 0.0, "b": 0.0}])
+def test_coverage_of_weightless_query_is_zero(weights: dict[str, float]) -> None:
+    assert coverage({"a", "b"}, weights, {"a"}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("updated", "tau", "expected"),
+    [
+        ("2026-11-20T10:00:00Z", 30.0, 1.0),
+        ("2026-11-20T12:00:00+02:00", 30.0, 1.0),  # the same instant
+        ("2026-10-21T10:00:00Z", 30.0, math.exp(-1.0)),  # age == tau
+        ("2026-09-21T10:00:00Z", 30.0, math.exp(-2.0)),
+        ("2026-11-19T10:00:00Z", 1.0, math.exp(-1.0)),
+        ("2026-11-10T10:00:00", 30.0, math.exp(-10.0 / 30.0)),  # naive: read in now's zone
+        ("2026-11-10", 30.0, math.exp(-(10.0 + 10.0 / 24.0) / 30.0)),
+        ("2027-01-01T00:00:00Z", 30.0, 1.0),  # future
+        ("2026-11-20T10:00:01Z", 30.0, 1.0),
+        ("", 30.0, 1.0),
+        ("yesterday", 30.0, 1.0),
+        ("2026-13-45", 30.0, 1.0),
+        ("2020-01-01T00:00:00Z", 0.0, 1.0),  # no decay
+        ("2020-01-01T00:00:00Z", -5.0, 1.0),
+    ],
+)
+def test_recency(updated: str, tau: float, expected: float) -> None:
+    assert recency(updated, NOW, tau) == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-(10**6), 10**6), st.floats(0.0, 1e4, exclude_min=True))
+def test_recency_is_a_fraction(minutes: int, tau: float) -> None:
+    updated = (NOW - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fresh = recency(updated, NOW, tau)
+    assert 0.0 <= fresh <= 1.0
+    if minutes <= 0:
+        assert fresh == 1.0
+
+
+@pytest.mark.parametrize(
+    ("importance", "maturity", "fresh", "expected"),
+    [
+        (0, "draft", 0.0, 0.0),
+        (100, "core", 1.0, 1.0),
+        (50, "validated", 0.5, 0.5),  # 0.25 + 0.15 + 0.1
+        (10, "core", 0.0, 0.25),  # 0.05 + 0.2
+        (80, "unknown", 1.0, 0.7),  # unknown maturity weighs nothing
+        (150, "core", 1.0, 1.0),  # importance clamps to 100
+        (-20, "draft", 0.0, 0.0),  # and to 0
+        (0, "validated", 0.0, 0.1),
+    ],
+)
+def test_prior(importance: int, maturity: str, fresh: float, expected: float) -> None:
+    assert prior(importance, maturity, fresh) == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(-(10**9), 10**9),
+    st.one_of(st.sampled_from(sorted(MATURITY_WEIGHT)), st.text(max_size=10)),
+    UNIT,
+)
+def test_prior_is_a_fraction(importance: int, maturity: str, fresh: float) -> None:
+    assert 0.0 <= prior(importance, maturity, fresh) <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("relevance", "cover", "lifecycle", "expected"),
+    [
+        (1.0, 1.0, 1.0, 1.0),
+        (1.0, 0.0, 0.0, 0.6 * 0.85),
+        (1.0, 1.0, 0.0, 0.85),
+        (0.5, 0.5, 0.5, 0.5 * 0.8 * 0.925),
+        (0.0, 1.0, 1.0, 0.0),
+    ],
+)
+def test_compound(relevance: float, cover: float, lifecycle: float, expected: float) -> None:
+    assert compound(relevance, cover, lifecycle) == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    relevance_a=st.floats(0.01, 1.0),
+    cover_a=UNIT,
+    cover_b=UNIT,
+    excess=st.one_of(st.floats(1e-6, 0.01), st.floats(1e-6, 10.0)),
+    prior_a=UNIT,
+    prior_b=UNIT,
+)
+# The tightest corners: the smallest winning lead, the worst prior for A and the best for B.
+@example(relevance_a=1.0, cover_a=1.0, cover_b=0.0, excess=1e-6, prior_a=0.0, prior_b=1.0)
+@example(relevance_a=0.5, cover_a=0.0, cover_b=1.0, excess=1e-6, prior_a=0.0, prior_b=1.0)
+def test_relevance_dominates_the_lifecycle_prior(
+    relevance_a: float, cover_a: float, cover_b: float, excess: float, prior_a: float,
+    prior_b: float,
+) -> None:  # fmt: skip
+    # B's query match is worse than A's by more than 1 / (1 - LIFECYCLE_SHARE): no prior,
+    # however high for B or low for A, may put B first.
+    match_a = relevance_a * (0.6 + 0.4 * cover_a)
+    factor = (1.0 + excess) / (1.0 - LIFECYCLE_SHARE)
+    relevance_b = match_a / factor / (0.6 + 0.4 * cover_b)
+    assume(relevance_b <= 1.0)
+    assert compound(relevance_a, cover_a, prior_a) > compound(relevance_b, cover_b, prior_b)
+
+
+def test_a_smaller_lead_can_be_overturned_by_the_prior() -> None:
+    # The bound is tight: a lead of 1.16 < 1 / 0.85 loses to the best prior against the worst.
+    assert compound(1.0, 1.0, 0.0) < compound(1.0 / 1.16, 1.0, 1.0)
+    assert compound(1.0, 1.0, 1.0) > compound(1.0 / 1.16, 1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("cover", "margin", "expected"),
+    [
+        (1.0, 1.0, 1.0),
+        (1.0, 0.0, 0.85),
+        (0.5, 0.5, 0.5 * 0.925),
+        (0.0, 1.0, 0.0),
+        (2.0, 1.0, 1.0),  # clamped above
+        (-1.0, 0.0, 0.0),  # and below
+        (1.0, 5.0, 1.0),  # margin clamps to 1
+        (1.0, -3.0, 0.85),  # and to 0
+        (0.6, 2.0, 0.6),
+    ],
+)
+def test_confidence(cover: float, margin: float, expected: float) -> None:
+    assert confidence(cover, margin) == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-1e9, 1e9), st.floats(-1e9, 1e9))
+def test_confidence_is_a_fraction(cover: float, margin: float) -> None:
+    assert 0.0 <= confidence(cover, margin) <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("term", "edits"),
+    [
+        ("", 0),
+        ("jwt", 0),
+        ("auth", 1),
+        ("rotate", 1),
+        ("refresh", 1),
+        ("rotation", 2),
+        ("authentication", 2),
+        ("café", 0),  # non-ASCII terms are never corrected
+        ("東京東京東京", 0),
+    ],
+)
+def test_typo_budget(term: str, edits: int) -> None:
+    assert typo_budget(term) == edits
