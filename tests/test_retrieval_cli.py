@@ -127,7 +127,7 @@ def test_a_corrupted_cache_is_rebuilt(kb: Ctx) -> None:
 
     shutil.rmtree(kb.store / "cache")
     assert search(kb, "stripe webhooks")[0] == 0
-    assert kb.ok("reindex") == "indexed 4 entries\n"
+    assert kb.ok("reindex").startswith("indexed 4 entries in ")
 
 
 def test_cjk_and_accented_text_is_searchable(ctx: Ctx) -> None:

@@ -132,20 +132,44 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @handled
-    def reindex(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
+    def reindex(
+        tokens: Annotated[
+            bool, typer.Option(help="Also count the tokens of every packable line.")
+        ] = True,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
         """Rebuild the search index in cache/ from the markdown files (never needed for
-        correctness: reads refresh it incrementally)."""
+        correctness: reads refresh it incrementally), then count tokens so `ctx context`
+        never has to load the tokenizer."""
+        import time
+
         from ctxtree.cli import render
         from ctxtree.service import retrieval
         from ctxtree.service.session import open_session
 
         session = open_session(tree)
+        started = time.perf_counter()
         with render.progress("indexing") as advance:
             stats = retrieval.reindex(session, advance)
+        built = time.perf_counter() - started
+        counted = 0
+        if tokens:
+            with render.progress("counting tokens") as advance:
+                counted = retrieval.count_tokens(session, advance)
+        total = time.perf_counter() - started
         if json_out:
-            emit_json({"entries": stats.added, "invalid": stats.invalid})
-        else:
-            out(
-                f"indexed {stats.added} entries"
-                + (f" ({stats.invalid} invalid)" if stats.invalid else "")
+            emit_json(
+                {
+                    "entries": stats.added,
+                    "invalid": stats.invalid,
+                    "index_seconds": round(built, 3),
+                    "lines_counted": counted,
+                    "seconds": round(total, 3),
+                }
             )
+        else:
+            invalid = f" ({stats.invalid} invalid)" if stats.invalid else ""
+            out(f"indexed {stats.added} entries{invalid} in {built:.1f} s")
+            if tokens:
+                note(f"counted tokens of {counted} new lines in {total - built:.1f} s")

@@ -261,3 +261,24 @@ def reindex(session: Session, progress: Progress | None = None) -> RefreshStats:
         return index.rebuild(progress)
     finally:
         index.close()
+
+
+def count_tokens(session: Session, progress: Progress | None = None) -> int:
+    """Count (and cache) the tokens of every line `ctx context` may pack, so later reads
+    never load the tokenizer. Returns how many lines were newly counted."""
+    index = Index.open(session.store)
+    try:
+        counter = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
+        rowids = index.all_rowids()
+        for start in range(0, len(rowids), 200):
+            docs = index.docs(rowids[start : start + 200]).values()
+            lines: list[str] = []
+            for doc in docs:
+                block = _block(doc, None, {}, "markdown", 1.0)
+                lines += [f"{line}\n" for line in (*block.header, *block.units)]
+            counter(lines)
+            if progress is not None:
+                progress(min(start + 200, len(rowids)), len(rowids))
+        return counter.misses
+    finally:
+        index.close()

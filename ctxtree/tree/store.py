@@ -140,6 +140,48 @@ class Store:
                     stack.append(item.path)
         return out
 
+    def folder_stamps(self) -> dict[str, int]:
+        """mtime_ns of tree/, archive/ and every folder below them, by relpath."""
+        out: dict[str, int] = {}
+        root_len = len(str(self.root)) + 1
+        stack = [str(self.root / "tree"), str(self.root / "archive")]
+        while stack:
+            directory = stack.pop()
+            try:
+                stat = os.stat(directory)
+                items = list(os.scandir(directory))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            out[directory[root_len:].replace(os.sep, "/")] = stat.st_mtime_ns
+            stack.extend(
+                item.path
+                for item in items
+                if item.name[0] != "." and item.is_dir(follow_symlinks=False)
+            )
+        return out
+
+    def stamps_in(self, folder: str) -> list[tuple[str, str, str, int, int]]:
+        """(id, relpath, area, mtime_ns, size) of the entry files directly in one folder."""
+        out: list[tuple[str, str, str, int, int]] = []
+        try:
+            items = list(os.scandir(self.root / folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return out
+        area = folder.split("/", 1)[0]
+        for item in items:
+            if item.name[0] == "." or not item.name.endswith(".md"):
+                continue
+            relpath = f"{folder}/{item.name}"
+            entry_id = id_from_relpath(relpath)
+            if entry_id is None:
+                continue
+            try:
+                stat = item.stat()
+            except FileNotFoundError:
+                continue
+            out.append((entry_id, relpath, area, stat.st_mtime_ns, stat.st_size))
+        return out
+
     def refs(self, prefix: str = "") -> tuple[list[EntryRef], list[InvalidEntryError]]:
         """Id and title of every entry under `prefix`; bad files are returned, not raised."""
         refs: list[EntryRef] = []

@@ -73,7 +73,8 @@ _STOPWORD_TEXT = """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"\w+")
-_NEWLINES = re.compile(r"[ \t]*(?:\r\n|\r|\n)+[ \t]*")
+# Every line break str.splitlines() knows, so a turn stays one line of the body.
+_NEWLINES = re.compile(r"[ \t]*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+[ \t]*")
 _SPACES = re.compile(r"\s+")
 _CLOCK_DATE = re.compile(
     r"(?:(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<half>[ap])\.?\s*m\.?\s*(?:on\s+)?)?"
@@ -140,7 +141,9 @@ def parse_jsonl(text: str, name: str) -> tuple[Turn, ...]:
     """Validate every line; blank lines are skipped. Errors name the file and line."""
     turns: list[Turn] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: a JSON string may hold U+2028 and friends, which splitlines()
+    # would treat as line ends.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         turn = _parse_line(raw, name, lineno)
@@ -172,7 +175,8 @@ def _parse_line(raw: str, name: str, lineno: int) -> Turn:
         raise _bad(name, lineno, f"expected a JSON object, got {type(data).__name__}")
     missing = [key for key in FIELDS if key not in data]
     if missing:
-        raise _bad(name, lineno, f"missing field{'s' if len(missing) > 1 else ''} {missing}")
+        names = ", ".join(repr(key) for key in missing)
+        raise _bad(name, lineno, f"missing field{'s' if len(missing) > 1 else ''} {names}")
 
     def scalar(key: str, *, numbers: bool, required: bool = True) -> str:
         value = data.get(key)
@@ -279,7 +283,7 @@ def human_date(raw: str) -> str:
 
 
 def one_line(text: str) -> str:
-    """Newlines (and the blanks around them) become one space; nothing else changes."""
+    """Line breaks (and the blanks around them) become one space; nothing else changes."""
     return _NEWLINES.sub(" ", text).strip()
 
 
