@@ -198,7 +198,7 @@ def test_reimport_is_refused(ctx: Ctx) -> None:
          "double quotes (column 16)"),
         ('["D1:2"]', "chat.jsonl:2: expected a JSON object, got list"),
         ('{"id": "D1:2", "session": 1, "time": "", "text": "hi"}',
-         "chat.jsonl:2: missing field ['speaker']"),
+         "chat.jsonl:2: missing field 'speaker'"),
         ('{"id": "D1:2", "session": 1, "time": "", "speaker": "Ann", "text": 42}',
          "chat.jsonl:2: 'text' must be a string, got int"),
         ('{"id": "D1:2", "session": true, "time": "", "speaker": "Ann", "text": "x"}',
@@ -372,3 +372,12 @@ def test_keywords_break_ties_by_first_appearance() -> None:
     assert keywords_of(turns) == (
         "zebra", "apple", "mango", "kiwi", "banana", "cherry", "grape", "melon",
     )  # fmt: skip
+
+
+def test_crlf_lines_and_unicode_line_separators(ctx: Ctx) -> None:
+    text = "first\u2028second\u0085third"
+    data = (turn("1", "Ann", text) + "\r\n" + turn("2", "Bob", "ok") + "\r\n").encode()
+    (ctx.cwd / "crlf.jsonl").write_bytes(data)
+    ctx.ok("import", "transcript", "crlf.jsonl")
+    body = json.loads(ctx.ok("show", "conversations/s01/turns-001-002", "--json"))["body"]
+    assert "**Ann** [1]: first second third\n**Bob** [2]: ok\n" in body
