@@ -214,3 +214,19 @@ def test_tier1_answers_near_exact_titles_and_keywords(kb: Ctx) -> None:
     code, data = search(kb, "Token Rotation")
     assert code == 0 and data["tier"] == 1
     assert data["hits"][0]["id"] == "auth/jwt/refresh-rotation"  # type: ignore[index]
+
+
+def test_folder_overviews_give_context_but_are_never_hits(kb: Ctx) -> None:
+    overview = kb.store / "tree" / "auth" / "jwt" / "context.md"
+    overview.write_text(
+        "---\ntitle: JWT handling\nsummary: How Larkspur issues, signs and refreshes JWTs.\n---\n"
+        "# JWT handling\n\nAccess tokens are short-lived; refresh tokens rotate.\n"
+    )
+    code, data = search(kb, "refresh token reuse")
+    assert code == 0
+    assert all(not h["id"].endswith("/") for h in data["hits"])  # type: ignore[union-attr]
+    vias = {h["id"]: h["via"] for h in data["expansions"]}  # type: ignore[union-attr]
+    assert vias["auth/jwt/"] == "parent:auth/jwt/refresh-rotation"
+    out = kb.ok("context", "refresh token reuse", "--budget", "2000")
+    assert "### JWT handling\nid: auth/jwt/ · overview" in out
+    assert "> How Larkspur issues, signs and refreshes JWTs." in out

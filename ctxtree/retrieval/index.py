@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ctxtree.curation.relations import outgoing
@@ -96,6 +96,7 @@ class RefreshStats:
 
 Progress = Callable[[int, int], None]
 
+OVERVIEW = "overview"  # the kind the index gives a folder's context.md
 FULL_SCAN_LIMIT = 5_000
 FULL_SCAN_SECONDS = 30.0
 
@@ -300,6 +301,8 @@ class Index:
     def _insert(self, entry_id: str, area: str, relpath: str, mtime: int, size: int) -> bool:
         try:
             entry = frontmatter.parse(self.store.read_text(relpath), entry_id, relpath)
+            if entry_id.endswith("/"):
+                entry = replace(entry, kind=OVERVIEW)
         except InvalidEntryError as exc:
             self.conn.execute(
                 "INSERT INTO docs(id, area, path, dir, mtime_ns, size, error, error_line) "
@@ -448,6 +451,16 @@ class Index:
             (entry_id, folder + "\U0010ffff", len(folder) + 1, span),
         ).fetchall()
         return [str(r[0]) for r in reversed(before)] + [str(r[0]) for r in after]
+
+    def overviews(self, ids: Sequence[str]) -> dict[str, Doc]:
+        """The context.md overviews of these folders (ids ending in '/'), where they exist."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM docs WHERE id IN ({marks}) AND error IS NULL", list(ids)
+        ).fetchall()
+        return {str(r[1]): _row_to_doc(r) for r in rows}
 
     def rowid_of(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ctxtree.retrieval import scoring
-from ctxtree.retrieval.index import Doc, Index
+from ctxtree.retrieval.index import OVERVIEW, Doc, Index
 from ctxtree.retrieval.tokenize import fold, query_terms, stem, stems
 from ctxtree.tree.paths import SLUG_RE
 
@@ -110,6 +110,8 @@ def _status(doc: Doc, superseded: set[str], when: str) -> str:
 
 
 def _allowed(doc: Doc, status: str, options: Options) -> bool:
+    if doc.kind == OVERVIEW:
+        return False  # folder overviews give hits their setting; they are not hits
     if options.scope and not (doc.id == options.scope or doc.id.startswith(options.scope + "/")):
         return False
     if options.kind and doc.kind != options.kind:
@@ -380,7 +382,16 @@ class Engine:
                         score = hit.score * 0.6
                         if score > out.get(near, (0.0, ""))[0]:
                             out[near] = (score, f"neighbour:{hit.id}")
-        if not out:
+        parents: dict[str, tuple[float, str]] = {}
+        for hit in hits[:3]:
+            parts = hit.id.split("/")
+            for depth, share in ((len(parts) - 1, 0.35), (1, 0.25)):
+                folder = "/".join(parts[:depth]) + "/"
+                score = hit.score * share
+                if score > parents.get(folder, (0.0, ""))[0]:
+                    parents[folder] = (score, f"parent:{hit.id}")
+        overviews = self.index.overviews(list(parents))
+        if not out and not overviews:
             return []
         rows = self.index.rowid_of(list(out))
         docs = self.index.docs(rows.values())
@@ -392,6 +403,10 @@ class Engine:
             score, via = out[doc.id]
             expanded.append(Hit(doc.id, doc.title, round(score, 4), 2, doc.summary, doc.kind,
                                 doc.trust, doc.updated, 0.0, via=via, status=status))  # fmt: skip
+        for folder, doc in overviews.items():
+            score, via = parents[folder]
+            expanded.append(Hit(doc.id, doc.title, round(score, 4), 2, doc.summary, OVERVIEW,
+                                doc.trust, doc.updated, 0.0, via=via))  # fmt: skip
         expanded.sort(key=lambda h: (-h.score, h.id))
         return expanded
 

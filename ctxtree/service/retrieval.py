@@ -225,6 +225,7 @@ def context(
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         rows = index.rowid_of([h.id for h in merged])
         docs = {d.id: d for d in index.docs(rows.values()).values()}
+        docs.update(index.overviews([h.id for h in merged if h.id.endswith("/")]))
         ranked: list[tuple[Doc, Hit | None]] = [(docs[h.id], h) for h in merged if h.id in docs]
         weights = _stemmed_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
         packed, loaded, entries = _pack(session, index, ranked, weights, budget, fmt)

@@ -20,6 +20,17 @@ from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
 GITIGNORE = "cache/\n"
 
 
+def indexable_id(relpath: str) -> str | None:
+    """Ids the search index knows: entry ids, and `<folder>/` for a folder's context.md
+    overview (domain or topic), which retrieval uses to give hits their setting."""
+    if relpath.endswith("/context.md"):
+        parts = relpath.split("/")
+        if parts[0] == "tree" and 3 <= len(parts) <= 5:
+            return "/".join(parts[1:-1]) + "/"
+        return None
+    return id_from_relpath(relpath)
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temp file in the same directory, fsync, then os.replace."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +140,7 @@ class Store:
                     continue
                 if name.endswith(".md"):
                     relpath = item.path[root_len:].replace(os.sep, "/")
-                    entry_id = id_from_relpath(relpath)
+                    entry_id = indexable_id(relpath)
                     if entry_id is not None:
                         try:
                             stat = item.stat()
@@ -172,7 +183,7 @@ class Store:
             if item.name[0] == "." or not item.name.endswith(".md"):
                 continue
             relpath = f"{folder}/{item.name}"
-            entry_id = id_from_relpath(relpath)
+            entry_id = indexable_id(relpath)
             if entry_id is None:
                 continue
             try:
