@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(
+_CJK_RANGES = (
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]+"
 )
+
+
+@cache
+def _cjk() -> re.Pattern[str]:
+    """Compiled on first use (~3 ms): only words with non-ASCII letters need it."""
+    return re.compile(_CJK_RANGES)
+
 
 # Function words that carry no topic: dropped from queries (documents keep them; BM25's IDF
 # already discounts them there). Short on purpose: negations and numbers are kept.
@@ -51,7 +59,7 @@ def fold(text: str) -> str:
 def _split_cjk(word: str) -> list[str]:
     out: list[str] = []
     pos = 0
-    for match in _CJK.finditer(word):
+    for match in _cjk().finditer(word):
         if match.start() > pos:
             out.append(word[pos : match.start()])
         run = match.group(0)

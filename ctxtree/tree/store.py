@@ -4,6 +4,7 @@ every mutation happens under the write lock and lands as exactly one git commit,
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -229,21 +230,41 @@ class Store:
         return self.read_text(STORE_MARKER)
 
     def config(self) -> dict[str, Any]:
+        """config.yaml over the defaults. The parsed values are cached as JSON in cache/,
+        keyed by the file's stamp, so read commands skip loading the YAML parser."""
         from ctxtree import config
 
+        path = self.root / STORE_MARKER
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise StoreError(f"{path} is missing", "run `ctx init` to recreate it") from None
+        stamp = [stat.st_mtime_ns, stat.st_size]
+        cached = self.root / "cache" / "config.json"
+        try:
+            data = json.loads(cached.read_text(encoding="utf-8"))
+            if data.get("stamp") == stamp and isinstance(data.get("values"), dict):
+                return config.merged(data["values"])
+        except (OSError, ValueError):
+            pass
         try:
             loaded = frontmatter.load_yaml(self.read_config_text())
         except InvalidEntryError:
             raise
         except Exception as exc:
             raise StoreError(
-                f"{self.root / STORE_MARKER} is not valid YAML: {exc}".splitlines()[0],
+                f"{path} is not valid YAML: {exc}".splitlines()[0],
                 "fix the file by hand, or restore it with `git -C <store> checkout config.yaml`",
             ) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
-            raise StoreError(f"{self.root / STORE_MARKER} must be a YAML mapping", "fix the file")
+            raise StoreError(f"{path} must be a YAML mapping", "fix the file")
+        try:
+            payload = json.dumps({"stamp": stamp, "values": loaded})
+            atomic_write(cached, payload.encode("utf-8"))
+        except (OSError, TypeError, ValueError):
+            pass  # the cache is an optimisation; values YAML alone can express are re-read
         return config.merged(loaded)
 
     # ---- writing -------------------------------------------------------------------------
