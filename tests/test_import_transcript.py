@@ -146,8 +146,9 @@ def test_one_commit_with_import_trailers(ctx: Ctx) -> None:
 @pytest.mark.parametrize(
     ("count", "window", "expected"),
     [
-        (13, None, ["turns-001-006", "turns-007-012", "turns-013-013"]),
-        (6, None, ["turns-001-006"]),
+        (23, None, ["turns-001-010", "turns-011-020", "turns-021-023"]),
+        (10, None, ["turns-001-010"]),
+        (13, "6", ["turns-001-006", "turns-007-012", "turns-013-013"]),
         (7, "3", ["turns-001-003", "turns-004-006", "turns-007-007"]),
         (2, "1", ["turns-001-001", "turns-002-002"]),
     ],
@@ -158,7 +159,7 @@ def test_window_boundaries(ctx: Ctx, count: int, window: str | None, expected: l
     ids = [f"conversations/s01/{name}" for name in expected]
     listed = json.loads(ctx.ok("ls", "conversations", "--json"))
     assert [item["id"] for item in listed] == ids
-    size = int(window or 6)
+    size = int(window or 10)
     for index, entry_id in enumerate(ids):
         data = json.loads(ctx.ok("show", entry_id, "--json"))
         first = index * size + 1
@@ -293,7 +294,9 @@ def test_cjk_text_round_trips(ctx: Ctx) -> None:
 
 def test_stdin_and_json_output(ctx: Ctx) -> None:
     data = "".join(f"{line}\n" for line in numbered(7))
-    result = json.loads(ctx.ok("import", "transcript", "-", "--json", input=data))
+    result = json.loads(
+        ctx.ok("import", "transcript", "-", "--window", "6", "--json", input=data)
+    )
     commit = result.pop("commit")
     assert len(commit) == 40
     assert result == {

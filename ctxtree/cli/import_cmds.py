@@ -46,7 +46,7 @@ def transcript(
     fmt: Annotated[str, typer.Option("--format", help="Input format: jsonl.")] = "jsonl",
     window: Annotated[
         int, typer.Option("--window", min=1, help="Consecutive turns per entry.")
-    ] = 6,
+    ] = 10,
     redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
     tree: TreeOpt = None,
     json_out: JsonOpt = False,

@@ -384,6 +384,8 @@ class Engine:
                             out[near] = (score, f"neighbour:{hit.id}")
         parents: dict[str, tuple[float, str]] = {}
         for hit in hits[:3]:
+            if hit.kind == "episode":
+                continue  # an episode's title already names its setting (who, when)
             parts = hit.id.split("/")
             for depth, share in ((len(parts) - 1, 0.35), (1, 0.25)):
                 folder = "/".join(parts[:depth]) + "/"

@@ -27,7 +27,9 @@ from ctxtree.tree.model import Entry, Relation, Source
 from ctxtree.tree.paths import RESERVED, check_segment
 
 DEFAULT_DOMAIN = "conversations"
-DEFAULT_WINDOW = 6
+# Ten turns per entry: on the LoCoMo development split, 10 covered more evidence than 6 in
+# every question category at 500-2,000 tokens (fewer headers, more context per hit).
+DEFAULT_WINDOW = 10
 SUMMARY_WORDS = 25
 KEYWORDS = 8
 FIELDS = ("id", "session", "time", "speaker", "text")
