@@ -100,25 +100,26 @@ def test_pack_table(
     budget: int, text: str, tokens: int, chosen: tuple[tuple[str, tuple[int, ...]], ...]
 ) -> None:
     packed = pack(TWO, budget, words)
-    assert packed == Packed(text, tokens, tuple(i for i, _ in chosen), chosen)
+    full = f"{text}\n" if text else ""  # every packed line ends with its newline
+    assert packed == Packed(full, tokens, tuple(i for i, _ in chosen), chosen)
 
 
 def test_pack_skips_an_entry_too_big_for_the_budget_but_not_the_next() -> None:
     blocks = [block("big", ("one two three four five",)), block("small", ("six",), weight=0.9)]
-    assert pack(blocks, 4, words) == Packed("six", 3, ("small",), (("small", ()),))
+    assert pack(blocks, 4, words) == Packed("six\n", 3, ("small",), (("small", ()),))
 
 
 def test_pack_sends_a_non_standalone_header_only_with_a_passage() -> None:
     blocks = [block("ep", ("### Episode",), ("turn one",), (0.0,), standalone=False)]
     assert pack(blocks, 5, words).text == ""
-    assert pack(blocks, 7, words) == Packed("### Episode\nturn one", 7, ("ep",), (("ep", (0,)),))
+    assert pack(blocks, 7, words) == Packed("### Episode\nturn one\n", 7, ("ep",), (("ep", (0,)),))
 
 
 def test_pack_keeps_the_footer_with_its_header() -> None:
     blocks = [block("x", ("<entry>",), ("body",), (1.0,), footer=("</entry>",))]
     assert pack(blocks, 4, words).text == ""
-    assert pack(blocks, 5, words) == Packed("<entry>\n</entry>", 5, ("x",), (("x", ()),))
-    assert pack(blocks, 7, words).text == "<entry>\nbody\n</entry>"
+    assert pack(blocks, 5, words) == Packed("<entry>\n</entry>\n", 5, ("x",), (("x", ()),))
+    assert pack(blocks, 7, words).text == "<entry>\nbody\n</entry>\n"
 
 
 LINE = st.text(alphabet=st.sampled_from(list("ab ")), max_size=10)
@@ -173,7 +174,7 @@ def test_pack_properties(bs: list[Block], budget: int) -> None:
         header, units = costs(b)
         spent += header + sum(units[i] for i in picked)
     # Every passage comes under its own header, and the reported tokens are what was spent.
-    assert packed.text == "\n\n".join(parts)
+    assert packed.text == ("\n\n".join(parts) + "\n" if parts else "")
     assert packed.tokens == spent
     # Greedy: an entry left out has no piece that would still fit.
     left = budget - packed.tokens
@@ -210,10 +211,11 @@ REAL_LINE = st.lists(
 @given(st.lists(REAL_LINE, min_size=1, max_size=6))
 @example(['"=>', "a"])  # '"=>' + '\n' fuses into 3 tokens: counting lines alone undercounts
 @example(["+-+-+-+-", "", "x"])
+@example(["Refresh +/-."])  # 4 tokens alone, 3 with its newline: the text keeps the newline
 def test_lines_charged_with_their_newline_bound_the_joined_text(lines: list[str]) -> None:
     # pack() charges each (stripped) line the count of line + "\n"; this is the bound.
     lines = [line.strip() for line in lines]
-    joined = exact_counts(["\n".join(lines)])[0]
+    joined = exact_counts(["".join(f"{line}\n" for line in lines)])[0]
     assert joined <= sum(exact_counts([f"{line}\n" for line in lines]))
 
 

@@ -294,9 +294,7 @@ def test_cjk_text_round_trips(ctx: Ctx) -> None:
 
 def test_stdin_and_json_output(ctx: Ctx) -> None:
     data = "".join(f"{line}\n" for line in numbered(7))
-    result = json.loads(
-        ctx.ok("import", "transcript", "-", "--window", "6", "--json", input=data)
-    )
+    result = json.loads(ctx.ok("import", "transcript", "-", "--window", "6", "--json", input=data))
     commit = result.pop("commit")
     assert len(commit) == 40
     assert result == {

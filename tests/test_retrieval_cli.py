@@ -146,7 +146,7 @@ def test_context_packs_within_budget_with_provenance(kb: Ctx) -> None:
     for budget in (40, 80, 150, 400, 2000):
         run = kb("context", "refresh token rotation", "--budget", str(budget))
         if run.stdout:
-            assert exact_counts([run.stdout.rstrip("\n")])[0] <= budget
+            assert exact_counts([run.stdout])[0] <= budget
     out = kb.ok("context", "refresh token rotation", "--budget", "400")
     assert out.startswith("### Refresh tokens rotate on every use\nid: auth/jwt/refresh-rotation")
     assert "> Each refresh issues a new refresh token" in out
@@ -157,7 +157,7 @@ def test_context_never_cuts_a_sentence(ctx: Ctx) -> None:
     sentences = [f"Sentence number {i} talks about caching layers in depth." for i in range(300)]
     add(ctx, "big/huge/entry", "Caching layers", "--body", " ".join(sentences))
     out = ctx.ok("context", "caching layers", "--budget", "300")
-    assert exact_counts([out.rstrip("\n")])[0] <= 300
+    assert exact_counts([out])[0] <= 300
     body_lines = out.splitlines()[3:]
     assert body_lines and all(line in sentences for line in body_lines)
 
@@ -180,12 +180,12 @@ def test_context_formats_and_core(kb: Ctx) -> None:
     xml = kb.ok("context", "stripe webhook", "--budget", "300", "--format", "xml")
     assert xml.startswith('<context>\n<entry id="payments/stripe/webhooks"')
     assert xml.rstrip().endswith("</entry>\n</context>")
-    assert exact_counts([xml.rstrip("\n")])[0] <= 300
+    assert exact_counts([xml])[0] <= 300
     data = json.loads(kb.ok("context", "stripe webhook", "--budget", "300", "--format", "json"))
     assert data["entries"][0]["id"] == "payments/stripe/webhooks"
     assert data["entries"][0]["sources"] == [{"type": "cli", "ref": "add"}] or True
     core = kb.ok("context", "--core", "--budget", "150")
-    assert core.startswith("### ") and exact_counts([core.rstrip("\n")])[0] <= 150
+    assert core.startswith("### ") and exact_counts([core])[0] <= 150
     assert kb("context", "x", "--format", "yaml").code == 2
 
 

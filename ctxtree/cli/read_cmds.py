@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
         elif result.text:
-            sys.stdout.write(result.text + "\n")
+            sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
         if explain:
             lines = (
                 result.retrieval.explain if result.retrieval else ["core: by maturity, importance"]

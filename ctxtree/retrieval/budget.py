@@ -156,7 +156,9 @@ def pack(blocks: Sequence[Block], budget: int, count: Counter) -> Packed:
         lines.extend(block.footer)
         ids.append(block.id)
         kept.append((block.id, tuple(picked)))
-    return Packed("\n".join(lines), used, tuple(ids), tuple(kept))
+    # Every line, the last included, ends with its newline: that is the text the charges
+    # bound ('Refresh +/-.' alone is 4 tokens, with its newline 3).
+    return Packed("".join(f"{line}\n" for line in lines), used, tuple(ids), tuple(kept))
 
 
 class CachedCounter:

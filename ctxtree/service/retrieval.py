@@ -184,7 +184,7 @@ def _pack(
     packed = budgeting.pack(blocks, max(0, tokens - reserve), counter)
     if wrapper and packed.ids:
         packed = budgeting.Packed(
-            f"{wrapper[0]}\n{packed.text}\n{wrapper[1]}", packed.tokens + reserve, packed.ids,
+            f"{wrapper[0]}\n{packed.text}{wrapper[1]}\n", packed.tokens + reserve, packed.ids,
             packed.chosen,
         )  # fmt: skip
     by_id = {doc.id: doc for doc, _hit in ranked}
