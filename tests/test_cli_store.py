@@ -151,3 +151,14 @@ def test_malformed_config_is_reported(ctx: Ctx) -> None:
     (ctx.store / "config.yaml").write_text("limits: [\n")
     run = ctx("add", "a/b/c", "--title", "C")
     assert run.code == 6 and "config.yaml is not valid YAML" in run.stderr
+
+
+def test_commit_of_many_hand_written_files(ctx: Ctx) -> None:
+    folder = ctx.store / "tree" / "bulk" / "notes"
+    folder.mkdir(parents=True)
+    for i in range(250):  # past the point where paths go to git through a file
+        (folder / f"n{i:03}.md").write_text(f"---\ntitle: Note {i}\n---\n# Note {i}\n")
+    out = ctx.ok("commit", "-m", "bulk notes")
+    assert out.startswith("committed 250 file(s) (")
+    assert ctx.git("status", "--porcelain") == ""
+    assert len(ctx.git("show", "--name-only", "--format=", "HEAD").split()) == 250

@@ -151,10 +151,6 @@ def commit_hand_edits(session: Session, message: str) -> tuple[list[str], str | 
     store = session.store
     with store.transaction("commit", session.actor, (), session.lock_timeout()) as tx:
         for relpath in changed:
-            if store.path(relpath).is_file():
-                tx.write(relpath, store.read_text(relpath))
-            else:
-                tx.delete(relpath)
+            tx.stage(relpath)
         tx.subject = message or f"hand edits to {len(changed)} file(s)"
-        tx.force = True
     return changed, tx.commit_sha

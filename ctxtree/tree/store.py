@@ -300,12 +300,17 @@ class Transaction:
     writes: dict[str, bytes | None] = field(default_factory=dict)
     commit_sha: str | None = None
     force: bool = False  # commit even when the files on disk already hold these bytes
+    staged: set[str] = field(default_factory=set)
 
     def write(self, relpath: str, text: str) -> None:
         self.writes[relpath] = text.encode("utf-8")
 
     def delete(self, relpath: str) -> None:
         self.writes[relpath] = None
+
+    def stage(self, relpath: str) -> None:
+        """Commit this path as it is on disk (hand edits): nothing is written."""
+        self.staged.add(relpath)
 
     def changed(self) -> bool:
         for relpath, data in self.writes.items():
@@ -318,7 +323,7 @@ class Transaction:
     def apply(self, repo: Any) -> None:
         from ctxtree.tree.git import commit_message
 
-        if not self.writes or (not self.force and not self.changed()):
+        if not self.staged and (not self.writes or (not self.force and not self.changed())):
             return
         backups: dict[str, bytes | None] = {}
         try:
@@ -332,7 +337,7 @@ class Transaction:
                 else:
                     atomic_write(path, data)
             message = commit_message(self.op, self.subject, self.actor, self.sources, self.body)
-            self.commit_sha = repo.commit(sorted(self.writes), message)
+            self.commit_sha = repo.commit(sorted({*self.writes, *self.staged}), message)
         except BaseException:
             for relpath, data in backups.items():
                 path = self.store.path(relpath)
