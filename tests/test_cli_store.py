@@ -66,14 +66,12 @@ def test_status_reports_counts_dirty_and_malformed_files(ctx: Ctx) -> None:
     assert invalid["line"] == 4
     text = ctx.ok("status")
     assert "invalid:  tree/auth/jwt/b.md:4: malformed YAML frontmatter" in text
-    # other commands keep working; ls reads titles only, so it still lists the file
+    # other commands keep working and skip the bad file, naming it
     run = ctx("ls")
     assert run.code == 0
-    assert run.stdout == "auth/jwt/a   A\nauth/jwt/b   B\ninfra/k8s/c  C\n"
-    bad.write_text("---\ntitle: [B\n---\nbody\n")
-    run = ctx("ls")
     assert run.stdout == "auth/jwt/a   A\ninfra/k8s/c  C\n"
-    assert "skipped tree/auth/jwt/b.md:3: malformed YAML" in run.stderr
+    assert "skipped tree/auth/jwt/b.md:4: malformed YAML" in run.stderr
+    assert ctx("ls", "infra").stderr == ""
     assert ctx("show", "auth/jwt/b").code == 5
     assert ctx.ok("show", "auth/jwt/a").startswith("auth/jwt/a")
 

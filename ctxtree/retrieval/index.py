@@ -516,6 +516,30 @@ class Index:
             [(i, when) for i in ids],
         )
 
+    def listing(self, prefix: str) -> list[tuple[str, str, str]]:
+        """(id, title, path) of valid current entries under `prefix` ('' for all), by id."""
+        rows = self.conn.execute(
+            "SELECT id, title, path FROM docs WHERE area = 'tree' AND error IS NULL "
+            "AND substr(id, -1) != '/' AND (? = '' OR id = ? OR substr(id, 1, ?) = ?) "
+            "ORDER BY id",
+            (prefix, prefix, len(prefix) + 1, prefix + "/"),
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def census(self) -> tuple[dict[str, int], int]:
+        """Entry files per domain (valid or not) in tree/, and how many are archived."""
+        domains: dict[str, int] = {}
+        archived = 0
+        for entry_id, area in self.conn.execute(
+            "SELECT id, area FROM docs WHERE substr(id, -1) != '/'"
+        ):
+            if area == "archive":
+                archived += 1
+            else:
+                domain = str(entry_id).split("/", 1)[0]
+                domains[domain] = domains.get(domain, 0) + 1
+        return dict(sorted(domains.items())), archived
+
     def all_rowids(self) -> list[int]:
         return [
             int(r[0])

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtree import config as cfg
-from ctxtree.errors import CtxError, InvalidEntryError, StoreError
+from ctxtree.errors import CtxError, StoreError
 from ctxtree.service.session import Session, default_actor
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import STORE_DIRNAME, STORE_MARKER, id_from_relpath, xdg_data_home
@@ -84,19 +84,19 @@ class Status:
 
 def status(session: Session) -> Status:
     """Counts, domains, last commit, uncommitted files and malformed files (with lines)."""
+    from ctxtree.retrieval.index import Index
     from ctxtree.tree.git import GitRepo
 
     store = session.store
-    paths = store.entry_paths()
-    domains: dict[str, int] = {}
-    invalid = []
-    for entry_id, relpath in paths:
-        domain = entry_id.split("/", 1)[0]
-        domains[domain] = domains.get(domain, 0) + 1
-        try:
-            frontmatter.parse(store.read_text(relpath), entry_id, relpath)
-        except InvalidEntryError as exc:
-            invalid.append({"path": relpath, "line": exc.line, "error": exc.message})
+    index = Index.open(store)
+    try:
+        domains, archived = index.census()
+        invalid = [
+            {"path": path, "line": line, "error": message}
+            for path, message, line in index.invalid()
+        ]
+    finally:
+        index.close()
     last = None
     dirty: list[dict[str, str]] = []
     git_error = ""
@@ -109,13 +109,13 @@ def status(session: Session) -> Status:
         git_error = exc.message
     return Status(
         root=str(store.root),
-        entries=len(paths),
-        domains=dict(sorted(domains.items())),
+        entries=sum(domains.values()),
+        domains=domains,
         last_commit=last,
         dirty=dirty,
         invalid=invalid,
         git_error=git_error,
-        archived=len(store.entry_paths(area="archive")),
+        archived=archived,
     )
 
 

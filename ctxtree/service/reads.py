@@ -4,7 +4,7 @@ commands import as little as possible (they run on every agent prompt)."""
 from __future__ import annotations
 
 from ctxtree.curation import relations as rel
-from ctxtree.errors import InvalidEntryError, NotFoundError
+from ctxtree.errors import InvalidEntryError
 from ctxtree.service.session import Session
 from ctxtree.tree.model import Entry, EntryRef
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_prefix
@@ -28,29 +28,51 @@ def raw_text(session: Session, raw_id: str) -> str:
 
 
 def related(session: Session, raw_id: str) -> list[rel.Link]:
-    """Outgoing relations (declared and inline) then backlinks, each with the other's title."""
+    """Outgoing relations (declared and inline) then backlinks, each with the other's title.
+    Backlinks come from the index's link table, not a scan of every file."""
+    from ctxtree.retrieval.index import Index
+
     entry = session.store.read_entry(parse_id(raw_id))
-    titles: dict[str, str] = {}
-
-    def title(target: str) -> tuple[str, bool]:
-        if target not in titles:
-            try:
-                titles[target] = session.store.read_entry(target).title
-            except (NotFoundError, InvalidEntryError):
-                folder = session.store.folder_exists(target)
-                titles[target] = "(folder)" if folder else ""
-        return titles[target], bool(titles[target])
-
-    links = []
-    for relation in rel.outgoing(entry):
-        name, exists = title(relation.target)
-        links.append(rel.Link("out", relation.type, relation.target, name, exists))
-    for other in backlinks(session, entry.id):
-        for relation in rel.outgoing(other):
-            if relation.target == entry.id or relation.target.startswith(entry.id + "/"):
-                links.append(rel.Link("in", relation.type, other.id, other.title, True))
-    return links
+    index = Index.open(session.store)
+    try:
+        links = []
+        for relation in rel.outgoing(entry):
+            doc = index.doc_by_id(relation.target)
+            if doc is not None and doc.area == "tree":
+                links.append(rel.Link("out", relation.type, relation.target, doc.title, True))
+            elif session.store.folder_exists(relation.target):
+                links.append(rel.Link("out", relation.type, relation.target, "(folder)", True))
+            else:
+                links.append(rel.Link("out", relation.type, relation.target, "", False))
+        incoming = index.links_to([entry.id])
+        docs = index.docs([src for src, _dst, _type in incoming])
+        backlinks_found = sorted(
+            (docs[src].id, order, rtype)
+            for order, (src, _dst, rtype) in enumerate(incoming)
+            if src in docs and docs[src].area == "tree" and docs[src].id != entry.id
+        )
+        titles = {d.id: d.title for d in docs.values()}
+        links += [rel.Link("in", rtype, i, titles[i], True) for i, _o, rtype in backlinks_found]
+        return links
+    finally:
+        index.close()
 
 
 def listing(session: Session, prefix: str) -> tuple[list[EntryRef], list[InvalidEntryError]]:
-    return session.store.refs(parse_prefix(prefix))
+    """Entries under a prefix with their titles, from the index (refreshed from file stamps
+    first), plus the malformed files found there."""
+    from ctxtree.retrieval.index import Index
+
+    wanted = parse_prefix(prefix)
+    index = Index.open(session.store)
+    try:
+        refs = [EntryRef(i, t, p) for i, t, p in index.listing(wanted)]
+        base = f"tree/{wanted}" if wanted else "tree"
+        problems = [
+            InvalidEntryError(message, path=path, line=line)
+            for path, message, line in index.invalid()
+            if path == f"{base}.md" or path.startswith(base + "/")
+        ]
+        return refs, problems
+    finally:
+        index.close()
