@@ -32,7 +32,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from ctxtree.service.admin import init
-from ctxtree.tree.frontmatter import serialize
+from ctxtree.tree.frontmatter import dump_yaml, serialize
 from ctxtree.tree.git import commit_message
 from ctxtree.tree.model import KINDS, RELATION_TYPES, Entry, Relation, Source
 from ctxtree.tree.paths import RESERVED, SLUG_RE, entry_relpath
@@ -494,7 +494,9 @@ def write_overviews(plan: Plan) -> Files:
         title = " ".join(writer.content_words(rng, rng.randint(2, 5))).capitalize()
         summary = " ".join(writer.sentence(rng, 10, 24))
         body = " ".join(" ".join(writer.sentence(rng, 8, 20)) for _ in range(rng.randint(2, 5)))
-        data = f"---\ntitle: {title}\nsummary: {summary}\n---\n# {title}\n\n{body}\n".encode()
+        # dump_yaml quotes what plain YAML cannot hold (a summary opening with a `code span`).
+        head = f"title: {dump_yaml(title)}\nsummary: {dump_yaml(summary)}\n"
+        data = f"---\n{head}---\n# {title}\n\n{body}\n".encode()
         relpath = f"tree/{folder}/context.md"
         write_file(f"{plan.root}/{relpath}", data)
         files.append((relpath, data))
