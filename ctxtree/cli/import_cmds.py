@@ -64,6 +64,15 @@ def transcript(
     result = import_transcript(
         session, text, domain, name=name, window=window, fmt=fmt, redact=redact
     )
+    # A bulk import is the moment to index and count tokens: the first query after it then
+    # never loads the tokenizer (~300 ms). Best effort: the import itself has landed.
+    from ctxtree.errors import CtxError
+    from ctxtree.service import retrieval
+
+    try:
+        retrieval.count_tokens(session)
+    except (CtxError, OSError) as exc:
+        note(f"imported, but indexing failed ({exc}); the next read will retry")
     if json_out:
         emit_json(result.to_json())
         return
