@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
             for info in app.registered_commands
             if (info.name or (info.callback.__name__ if info.callback else "")) == name
         ]
-        if chosen:
+        groups = [info for info in app.registered_groups if info.name == name]
+        if chosen or groups:
             app.registered_commands = chosen
+            app.registered_groups = groups
     app(args=args, prog_name="ctx")
