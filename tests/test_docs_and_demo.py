@@ -60,7 +60,9 @@ def test_sample_knowledge_is_valid() -> None:
 def test_demo_builds_a_store_and_tours_it(bare: Ctx, tmp_path: Path) -> None:
     out = bare.ok("demo", str(tmp_path / "d"))
     assert out.startswith(f"Built a demo store with 43 entries at {tmp_path / 'd' / '.ctx'}")
-    for step in ("$ ctx status", "$ ctx tree --depth 2", "$ ctx related", "$ ctx undo 2"):
+    steps = ("$ ctx status", "$ ctx tree --depth 2", "$ ctx related", "$ ctx search",
+             "$ ctx context", "$ ctx undo 2")  # fmt: skip
+    for step in steps:
         assert step in out
     assert "Traceback" not in out
     store = Ctx(tmp_path / "d", bare.env)

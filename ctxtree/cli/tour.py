@@ -52,6 +52,10 @@ def run(directory: str | None, quiet: bool, as_json: bool) -> None:
     _run(["show", linked.id], root)
     _say("Its graph neighbourhood: outgoing relations and backlinks.")
     _run(["related", linked.id], root)
+    _say("Search needs no LLM and no server: ranked hits with a calibrated confidence.")
+    _run(["search", "refresh token reuse", "--limit", "3"], root)
+    _say("Context packs the best material into a token budget, ready to pipe into a prompt.")
+    _run(["context", "stripe webhook retries", "--budget", "250"], root)
     _say("Adding knowledge is one command and one git commit, with provenance.")
     new_id = "infra/ci/demo-cache-warmup"
     _run(

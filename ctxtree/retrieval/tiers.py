@@ -131,8 +131,8 @@ def snippet(doc: Doc, wanted: set[str], width: int = 180) -> str:
     best, best_score = doc.summary, -1
     for piece in _SENTENCE.split(doc.body):
         piece = piece.strip().lstrip("#").strip()
-        if not piece:
-            continue
+        if not piece or piece == doc.title:
+            continue  # the heading repeats the title, which is shown anyway
         score = len(wanted.intersection(stems(piece)))
         if score > best_score:
             best, best_score = piece, score
