@@ -21,7 +21,7 @@ from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.store import Store
 
-SCHEMA = 4
+SCHEMA = 5
 DB_NAME = "index.sqlite"
 
 # FTS5 column order; weights live in scoring.FIELD_WEIGHTS in the same order.
@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS docs_title ON docs(title_folded);
 CREATE TABLE IF NOT EXISTS links(src INTEGER NOT NULL, dst TEXT NOT NULL, type TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS links_src ON links(src);
 CREATE INDEX IF NOT EXISTS links_dst ON links(dst);
+CREATE INDEX IF NOT EXISTS links_type ON links(type);
 CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS qcache(key TEXT PRIMARY KEY, value TEXT NOT NULL, at INTEGER);
@@ -202,16 +203,19 @@ class Index:
         stamps first (cheap: a folder changes when a file in it is created, deleted,
         renamed or atomically replaced, as ctx, git and most editors do) and re-stat only
         the files of changed folders; a full comparison still runs when the last one is
-        older than FULL_SCAN_SECONDS, which bounds how long an in-place edit of a big store
-        can go unseen. `ctx reindex` always rebuilds everything.
+        older than FULL_SCAN_SECONDS x (entries / FULL_SCAN_LIMIT), which bounds how long an
+        in-place edit of a big store can go unseen. `ctx reindex` rebuilds everything.
         """
-        count = int(self.conn.execute("SELECT count(*) FROM docs").fetchone()[0])
+        count = self.count()
         now = time.time()
         row = self.conn.execute("SELECT value FROM meta WHERE key='full_scan'").fetchone()
         last_full = float(row[0]) if row else 0.0
-        dirs_now = self.store.folder_stamps()
-        if count >= FULL_SCAN_LIMIT and now - last_full < FULL_SCAN_SECONDS:
+        # Big stores pay for a full comparison in proportion to their size, so its interval
+        # grows with them: 30 s at 5,000 entries, 10 min at 100,000.
+        interval = FULL_SCAN_SECONDS * max(1.0, count / FULL_SCAN_LIMIT)
+        if count >= FULL_SCAN_LIMIT and now - last_full < interval:
             known_dirs = dict(self.conn.execute("SELECT path, mtime_ns FROM dirs").fetchall())
+            dirs_now = self.store.folder_stamps(known_dirs)
             changed = [d for d, m in dirs_now.items() if known_dirs.get(d) != m]
             removed = [d for d in known_dirs if d not in dirs_now]
             if not changed and not removed:
@@ -231,6 +235,7 @@ class Index:
             }
             full = False
         else:
+            dirs_now = self.store.folder_stamps()
             on_disk = {
                 relpath: (entry_id, area, mtime, size)
                 for area in ("tree", "archive")
@@ -273,11 +278,25 @@ class Index:
                 self.conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES('full_scan', ?)", (str(now),)
                 )
-            if stale or gone:
+            if (
+                stale
+                or gone
+                or self.conn.execute("SELECT 1 FROM meta WHERE key='valid_docs'").fetchone() is None
+            ):
                 self.conn.execute(
                     "INSERT INTO meta(key, value) VALUES('generation', ?) "
                     "ON CONFLICT(key) DO UPDATE SET value = value + 1",
                     ("1",),
+                )
+                valid = self.conn.execute(
+                    "SELECT count(*) FROM docs WHERE error IS NULL"
+                ).fetchone()[0]
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('valid_docs', ?)", (str(valid),)
+                )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('superseded', ?)",
+                    (json.dumps(sorted(self._superseded_now())),),
                 )
                 self.conn.execute("DELETE FROM qcache")
             self.conn.execute("COMMIT")
@@ -343,6 +362,10 @@ class Index:
 
     # ---- reading -------------------------------------------------------------------------
     def count(self) -> int:
+        """Valid documents (BM25's N); kept in meta by refresh, so no table scan per query."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='valid_docs'").fetchone()
+        if row is not None:
+            return int(row[0])
         return int(self.conn.execute("SELECT count(*) FROM docs WHERE error IS NULL").fetchone()[0])
 
     def docs(self, rowids: Iterable[int]) -> dict[int, Doc]:
@@ -428,11 +451,17 @@ class Index:
         ]
 
     def superseded(self) -> set[str]:
-        """Ids some current entry declares it supersedes."""
+        """Ids some current entry declares it supersedes (computed at refresh, kept in meta)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='superseded'").fetchone()
+        if row is not None:
+            return set(json.loads(str(row[0])))
+        return self._superseded_now()
+
+    def _superseded_now(self) -> set[str]:
         return {
             str(r[0])
             for r in self.conn.execute(
-                "SELECT l.dst FROM links l JOIN docs d ON d.rowid = l.src "
+                "SELECT l.dst FROM links l INDEXED BY links_type JOIN docs d ON d.rowid = l.src "
                 "WHERE l.type = 'supersedes' AND d.area = 'tree'"
             )
         }

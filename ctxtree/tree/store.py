@@ -152,21 +152,35 @@ class Store:
                     stack.append(item.path)
         return out
 
-    def folder_stamps(self) -> dict[str, int]:
-        """mtime_ns of tree/, archive/ and every folder below them, by relpath."""
+    def folder_stamps(self, known: dict[str, int] | None = None) -> dict[str, int]:
+        """mtime_ns of tree/, archive/ and every folder below them, by relpath.
+
+        With `known` (the previous result), a folder whose mtime is unchanged keeps its known
+        subfolders (adding or removing one changes the parent's mtime), so only changed
+        folders are listed: a stat per folder instead of reading every directory entry."""
+        children: dict[str, list[str]] = {}
+        for rel in known or {}:
+            parent = rel.rsplit("/", 1)[0] if "/" in rel else ""
+            children.setdefault(parent, []).append(rel)
         out: dict[str, int] = {}
-        root_len = len(str(self.root)) + 1
-        stack = [str(self.root / "tree"), str(self.root / "archive")]
+        stack = ["tree", "archive"]
         while stack:
-            directory = stack.pop()
+            rel = stack.pop()
+            path = self.root / rel
             try:
-                stat = os.stat(directory)
-                items = list(os.scandir(directory))
+                mtime = os.stat(path).st_mtime_ns
             except (FileNotFoundError, NotADirectoryError):
                 continue
-            out[directory[root_len:].replace(os.sep, "/")] = stat.st_mtime_ns
+            out[rel] = mtime
+            if known is not None and known.get(rel) == mtime:
+                stack.extend(children.get(rel, ()))
+                continue
+            try:
+                items = list(os.scandir(path))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
             stack.extend(
-                item.path
+                f"{rel}/{item.name}"
                 for item in items
                 if item.name[0] != "." and item.is_dir(follow_symlinks=False)
             )
