@@ -230,3 +230,27 @@ def test_folder_overviews_give_context_but_are_never_hits(kb: Ctx) -> None:
     out = kb.ok("context", "refresh token reuse", "--budget", "2000")
     assert "### JWT handling\nid: auth/jwt/ · overview" in out
     assert "> How Larkspur issues, signs and refreshes JWTs." in out
+
+
+def test_big_store_refresh_by_folder_stamps(kb: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stores over FULL_SCAN_LIMIT entries compare folder stamps between full comparisons;
+    the limit is lowered here so four entries take that path."""
+    from ctxtree.retrieval import index
+
+    monkeypatch.setattr(index, "FULL_SCAN_LIMIT", 1)
+    search(kb, "stripe")  # a full comparison; the next ones compare folders
+    add(kb, "infra/k8s/new-entry", "Zeppelin deployment notes")  # a new file: folder changes
+    assert search(kb, "zeppelin")[1]["hits"][0]["id"] == "infra/k8s/new-entry"  # type: ignore[index]
+    path = kb.file("infra/k8s/probes")
+    replacement = path.with_name("probes.md.tmp")  # an editor's atomic save
+    replacement.write_text(path.read_text().replace("restart storm", "quokka stampede"))
+    os.replace(replacement, path)
+    assert search(kb, "quokka")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
+    kb.file("infra/k8s/new-entry").unlink()
+    assert search(kb, "zeppelin")[1]["hits"] == []
+    # An in-place write leaves the folder stamp alone: seen at the next full comparison.
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("A narwhal appeared.\n")
+    assert search(kb, "narwhal")[1]["hits"] == []
+    monkeypatch.setattr(index, "FULL_SCAN_SECONDS", 0.0)
+    assert search(kb, "narwhal")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
