@@ -81,7 +81,9 @@ def one_size(interp: startup.Interpreter, n: int, work: Path, runs: int) -> dict
     build_ms, code = timed([ctx, "reindex", "--no-tokens", *tree])
     if code != 0:
         raise SystemExit(f"latency.py: ctx reindex failed on the {n}-entry store")
-    tokens_ms, _code = timed([ctx, "reindex", *tree])  # rebuild + count every packable line
+    tokens_ms, code = timed([ctx, "reindex", *tree])  # rebuild + count every packable line
+    if code != 0:
+        raise SystemExit(f"latency.py: ctx reindex (with token counts) failed on {n} entries")
     qs = queries(store, runs * 2 + 4, seed=n)
     for q in qs[:3]:  # warm the OS cache and the token-count cache
         timed([ctx, "context", q, "--budget", "1000", *tree])

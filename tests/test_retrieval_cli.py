@@ -254,3 +254,8 @@ def test_big_store_refresh_by_folder_stamps(kb: Ctx, monkeypatch: pytest.MonkeyP
     assert search(kb, "narwhal")[1]["hits"] == []
     monkeypatch.setattr(index, "FULL_SCAN_SECONDS", 0.0)
     assert search(kb, "narwhal")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
+    # A rebuild right after a full comparison must not take the folder path over an empty
+    # index (it did once: the cached document count described the old contents).
+    monkeypatch.setattr(index, "FULL_SCAN_SECONDS", 3600.0)
+    assert kb.ok("reindex", "--no-tokens").startswith("indexed 4 entries")
+    assert search(kb, "narwhal")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]

@@ -307,8 +307,10 @@ class Index:
 
     def rebuild(self, progress: Progress | None = None) -> RefreshStats:
         self.conn.execute("BEGIN IMMEDIATE")
-        for table in ("docs", "links", "fts", "qcache"):
+        for table in ("docs", "links", "fts", "qcache", "dirs"):
             self.conn.execute(f"DELETE FROM {table}")
+        # Derived counters describe the old contents: without them refresh does a full pass.
+        self.conn.execute("DELETE FROM meta WHERE key IN ('valid_docs', 'full_scan', 'superseded')")
         self.conn.execute("COMMIT")
         return self.refresh(progress)
 
