@@ -264,64 +264,6 @@ def test_error_uses_the_given_path() -> None:
         frontmatter.parse("---\nkind: bad\ntitle: x\n---\n", "a/b/c", "archive/a/b/c.md")
 
 
-QUICK = {
-    "plain": ("title: Hello world", "Hello world"),
-    "trailing-space": ("title:   Hello  ", "Hello"),
-    "digits-inside": ("title: Use v2 tokens", "Use v2 tokens"),
-    "colon-space": ("title: a: b", None),
-    "comment": ("title: a # b", None),
-    "single-quoted": ("title: 'a'", None),
-    "double-quoted": ('title: "a"', None),
-    "bool": ("title: yes", None),
-    "null": ("title: null", None),
-    "number": ("title: 1.50", None),
-    "octal": ("title: 0012345", None),
-    "sexagesimal": ("title: 12:30", None),
-    "trailing-colon": ("title: a:", None),
-    "tab-comment": ("title: a\t# b", None),
-    "continued": ("title: a\n  b", None),
-    "continued-after-blank": ("title: a\n\n  b", None),
-    "block": ("title: |\n  a", None),
-}
-
-
-@pytest.mark.parametrize(("line", "expected"), QUICK.values(), ids=QUICK.keys())
-def test_quick_title_table(line: str, expected: str | None) -> None:
-    text = f"---\nkind: fact\n{line}\n---\nbody\n"
-    assert frontmatter.quick_title(text) == expected
-    assert frontmatter.quick_title(text.replace("\n", "\r\n")) == expected
-
-
-title_chars = st.text(
-    st.characters(blacklist_categories=["Cs"], blacklist_characters="\n\r\x85\u2028\u2029"),
-    max_size=20,
-)
-special_titles = st.tuples(
-    st.sampled_from(
-        ["", "a: b", " #x", "'", '"', "-", "&", "*", "!", "%", "@", "?", ":", "1", "."]
-    ),
-    title_chars,
-    st.sampled_from(["", ":", " # c", "'", "yes", "0", "  "]),
-).map("".join)
-
-
-@settings(max_examples=500)
-@given(special_titles | title_chars)
-def test_quick_title_agrees_with_parse_on_hand_written_lines(raw: str) -> None:
-    text = f"---\nkind: fact\ntitle: {raw}\n---\nbody\n"
-    quick = frontmatter.quick_title(text)
-    if quick is not None:
-        assert frontmatter.parse(text, "a/b/c").title == quick
-
-
-@settings(max_examples=300)
-@given(special_titles | title_chars)
-def test_quick_title_agrees_with_parse_on_serialized_entries(title: str) -> None:
-    text = frontmatter.serialize(Entry(id="a/b/c", title=title))
-    quick = frontmatter.quick_title(text)
-    assert quick is None or quick == title
-
-
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

@@ -371,37 +371,3 @@ def serialize(entry: Entry) -> str:
     if entry.body and not head.endswith("\n"):
         head += "\n"  # the file ended at its closing fence and now has a body
     return head + entry.body
-
-
-_PLAIN_TITLE = re.compile(r"title:[ \t]+([^\s'\"\[\]{}&*!|>%@`#,?:-][^\n]*?)[ \t]*$")
-# Plain scalars that YAML 1.1 may resolve to a bool, null, number or merge/value key.
-_MAYBE_NOT_STR = re.compile(r"yes|no|true|false|on|off|null|[+.0-9<=~][^ ]*", re.IGNORECASE)
-
-
-def quick_title(text: str) -> str | None:
-    """The title of an entry without a full YAML parse (listings read hundreds of files).
-
-    Returns None when the frontmatter is not simple enough to be sure, and callers fall back
-    to `parse`.
-    """
-    if not text.startswith(("---\n", "---\r\n")):
-        return None
-    end = text.find("\n---", 3)
-    if end < 0:
-        return None
-    lines = text[4:end].split("\n")
-    for index, line in enumerate(lines):
-        if line.startswith("title:"):
-            match = _PLAIN_TITLE.fullmatch(line.rstrip("\r"))
-            if match is None:
-                return None
-            value = match.group(1)
-            if ": " in value or " #" in value or value.endswith(":") or not value.isprintable():
-                return None
-            if _MAYBE_NOT_STR.fullmatch(value):
-                return None
-            following = [rest for rest in lines[index + 1 :] if rest.strip()]
-            if following and following[0][:1] in (" ", "\t"):
-                return None  # a plain scalar continued on a later line
-            return value
-    return None

@@ -15,7 +15,7 @@ from typing import Any
 
 from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
 from ctxtree.tree import frontmatter
-from ctxtree.tree.model import Entry, EntryRef
+from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
 
 GITIGNORE = "cache/\n"
@@ -207,22 +207,6 @@ class Store:
                 continue
             out.append((entry_id, relpath, area, stat.st_mtime_ns, stat.st_size))
         return out
-
-    def refs(self, prefix: str = "") -> tuple[list[EntryRef], list[InvalidEntryError]]:
-        """Id and title of every entry under `prefix`; bad files are returned, not raised."""
-        refs: list[EntryRef] = []
-        problems: list[InvalidEntryError] = []
-        for entry_id, relpath in self.entry_paths(prefix):
-            try:
-                text = self.read_text(relpath)
-                title = frontmatter.quick_title(text)
-                if title is None:
-                    title = frontmatter.parse(text, entry_id, relpath).title
-            except InvalidEntryError as exc:
-                problems.append(exc)
-                continue
-            refs.append(EntryRef(entry_id, title, relpath))
-        return refs, problems
 
     def entries(
         self, prefix: str = "", contains: str | None = None
