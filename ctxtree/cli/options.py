@@ -17,3 +17,5 @@ TreeOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+ScopeOpt = Annotated[str, typer.Option(help="Only entries under this prefix.")]
+ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on stderr.")]

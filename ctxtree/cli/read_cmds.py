@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.options import ExplainOpt, JsonOpt, ScopeOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.errors import ExitCode
 
@@ -27,15 +27,13 @@ def register(app: typer.Typer) -> None:
     def search(
         query: Annotated[str, typer.Argument(help="What to look for (words, a title or an id).")],
         limit: Annotated[int, typer.Option("--limit", "-n", help="Hits to show.")] = 10,
-        scope: Annotated[str, typer.Option(help="Only entries under this prefix.")] = "",
+        scope: ScopeOpt = "",
         kind: Annotated[str, typer.Option(help="Only entries of this kind.")] = "",
         superseded: Annotated[
             bool, typer.Option("--superseded", help="Include superseded and expired entries.")
         ] = False,
         archived: Annotated[bool, typer.Option("--archived", help="Include archived.")] = False,
-        explain: Annotated[
-            bool, typer.Option(help="Show tiers, scores and cost on stderr.")
-        ] = False,
+        explain: ExplainOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -86,10 +84,8 @@ def register(app: typer.Typer) -> None:
         core: Annotated[
             bool, typer.Option("--core", help="No query: the store's most important knowledge.")
         ] = False,
-        scope: Annotated[str, typer.Option(help="Only entries under this prefix.")] = "",
-        explain: Annotated[
-            bool, typer.Option(help="Show tiers, scores and cost on stderr.")
-        ] = False,
+        scope: ScopeOpt = "",
+        explain: ExplainOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
