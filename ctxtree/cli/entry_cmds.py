@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
@@ -40,6 +40,10 @@ def read_body(value: str | None, max_bytes: int) -> str | None:
 def report_write(result: WriteResult, as_json: bool, done: str) -> None:
     if as_json:
         emit_json(result.to_json())
+        return
+    if result.diff is not None:
+        sys.stdout.write(result.diff)
+        note(f"dry run: {done}" + ("" if result.diff else " would change nothing") + "; no commit")
         return
     if result.commit is None:
         note(f"{result.message or 'nothing changed'}; no commit")
@@ -77,6 +81,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="user|agent|external (default: from the author).")
         ] = None,
         redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -105,7 +110,7 @@ def register(app: typer.Typer) -> None:
             author=who,
             trust=trust or ("user" if who.startswith("human:") else "agent"),
         )
-        result = entries.add(session, draft, redact=redact)
+        result = entries.add(session, draft, redact=redact, dry_run=dry_run)
         report_write(result, json_out, f"added {result.ids[0]}")
 
     @app.command()
@@ -220,6 +225,7 @@ def register(app: typer.Typer) -> None:
         valid_from: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
         valid_until: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
         redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -259,13 +265,15 @@ def register(app: typer.Typer) -> None:
 
             text, saved = edit_in_editor(reads.raw_text(session, entry_id))
             try:
-                result = entries.replace_text(session, entry_id, text, redact=redact)
+                result = entries.replace_text(
+                    session, entry_id, text, redact=redact, dry_run=dry_run
+                )
             except CtxError as exc:
                 exc.hint = f"your edited text is kept in {saved}; {exc.hint}"
                 raise
             os.unlink(saved)
         else:
-            result = entries.edit(session, entry_id, changes, redact=redact)
+            result = entries.edit(session, entry_id, changes, redact=redact, dry_run=dry_run)
         report_write(result, json_out, f"edited {result.ids[0]}")
 
     @app.command("mv")
@@ -273,6 +281,7 @@ def register(app: typer.Typer) -> None:
     def mv(
         old: Annotated[str, typer.Argument(metavar="OLD")],
         new: Annotated[str, typer.Argument(metavar="NEW")],
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -283,7 +292,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.move(open_session(tree), old, new)
+        result = entries.move(open_session(tree), old, new, dry_run=dry_run)
         report_write(result, json_out, f"moved {result.ids[0]} -> {result.ids[1]}")
 
     @app.command("rm")
@@ -293,6 +302,7 @@ def register(app: typer.Typer) -> None:
         force: Annotated[
             bool, typer.Option("--force", help="Also drop other entries' relations to it.")
         ] = False,
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -300,7 +310,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.remove(open_session(tree), entry_id, force=force)
+        result = entries.remove(open_session(tree), entry_id, force=force, dry_run=dry_run)
         report_write(result, json_out, f"removed {result.ids[0]}")
 
     @app.command()
@@ -315,6 +325,7 @@ def register(app: typer.Typer) -> None:
                 help="related|depends_on|part_of|supersedes|contradicts|derived_from|example_of",
             ),
         ] = "related",
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -322,7 +333,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.link(open_session(tree), src, dst, rtype)
+        result = entries.link(open_session(tree), src, dst, rtype, dry_run=dry_run)
         report_write(result, json_out, f"linked {result.ids[0]} -{rtype}-> {result.ids[1]}")
 
     @app.command()
@@ -333,6 +344,7 @@ def register(app: typer.Typer) -> None:
         rtype: Annotated[
             str | None, typer.Option("--type", help="Only this relation type.")
         ] = None,
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -340,7 +352,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.unlink(open_session(tree), src, dst, rtype)
+        result = entries.unlink(open_session(tree), src, dst, rtype, dry_run=dry_run)
         report_write(result, json_out, f"unlinked {result.ids[0]} -> {result.ids[1]}")
 
     @app.command()

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 
 app = typer.Typer(
@@ -48,6 +48,7 @@ def transcript(
         int, typer.Option("--window", min=1, help="Consecutive turns per entry.")
     ] = 10,
     redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+    dry_run: DryRunOpt = False,
     tree: TreeOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -62,8 +63,15 @@ def transcript(
     session = open_session(tree)
     name, text = read_input(file)
     result = import_transcript(
-        session, text, domain, name=name, window=window, fmt=fmt, redact=redact
+        session, text, domain, name=name, window=window, fmt=fmt, redact=redact, dry_run=dry_run
     )
+    if result.diff is not None:
+        if json_out:
+            emit_json(result.to_json())
+        else:
+            sys.stdout.write(result.diff)
+            note(f"dry run: would import {result.turns} turns as {len(result.ids)} entries")
+        return
     # A bulk import is the moment to index and count tokens: the first query after it then
     # never loads the tokenizer (~300 ms). Best effort: the import itself has landed.
     from ctxtree.errors import CtxError

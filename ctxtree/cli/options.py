@@ -19,3 +19,6 @@ TreeOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 ScopeOpt = Annotated[str, typer.Option(help="Only entries under this prefix.")]
 ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on stderr.")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the diff this would commit; change nothing.")
+]

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ctxtree.cli.entry_cmds import report_write
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table
 
 
@@ -72,6 +73,7 @@ def register(app: typer.Typer) -> None:
         action: Annotated[str, typer.Argument(metavar="get|set")],
         key: Annotated[str | None, typer.Argument(metavar="KEY")] = None,
         value: Annotated[str | None, typer.Argument(metavar="VALUE")] = None,
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -95,11 +97,11 @@ def register(app: typer.Typer) -> None:
         elif action == "set":
             if key is None or value is None:
                 raise UsageError("`config set` needs KEY and VALUE", "e.g. ctx config set actor me")
-            sha = admin.config_set(session, key, value)
+            result = admin.config_set(session, key, value, dry_run=dry_run)
             if json_out:
-                emit_json({"key": key, "commit": sha})
-            elif sha:
-                out(f"set {key} ({sha[:10]})")
+                emit_json({"key": key, "commit": result.commit} | result.to_json())
+            elif result.commit or result.diff is not None:
+                report_write(result, False, f"set {key}")
             else:
                 note(f"{key} already has that value; no commit")
         else:
@@ -109,18 +111,25 @@ def register(app: typer.Typer) -> None:
     @handled
     def commit(
         message: Annotated[str, typer.Option("--message", "-m", help="Commit subject.")] = "",
+        redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+        dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Commit files edited by hand (after checking that each still parses)."""
+        """Commit files edited by hand (after checking that each still parses and holds no
+        credential)."""
         from ctxtree.service import admin
         from ctxtree.service.session import open_session
 
-        changed, sha = admin.commit_hand_edits(open_session(tree), message)
+        changed, result = admin.commit_hand_edits(
+            open_session(tree), message, redact=redact, dry_run=dry_run
+        )
         if json_out:
-            emit_json({"files": changed, "commit": sha})
-        elif sha:
-            out(f"committed {len(changed)} file(s) ({sha[:10]})")
+            emit_json({"files": changed} | result.to_json())
+        elif result.diff is not None:
+            report_write(result, False, f"commit {len(changed)} file(s)")
+        elif result.commit:
+            out(f"committed {len(changed)} file(s) ({result.commit[:10]})")
         else:
             note("nothing to commit")
 

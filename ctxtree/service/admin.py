@@ -10,10 +10,12 @@ from typing import Any
 
 from ctxtree import config as cfg
 from ctxtree.errors import CtxError, StoreError
+from ctxtree.service.content import guard_secrets
+from ctxtree.service.entries import WriteResult, dry_diff
 from ctxtree.service.session import Session, default_actor
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import STORE_DIRNAME, STORE_MARKER, id_from_relpath, xdg_data_home
-from ctxtree.tree.store import init_files
+from ctxtree.tree.store import Store, init_files
 
 
 @dataclass(frozen=True)
@@ -126,31 +128,68 @@ def config_get(session: Session, key: str | None) -> dict[str, Any]:
     return {key: cfg.get(values, key)}
 
 
-def config_set(session: Session, key: str, raw_value: str) -> str | None:
+def config_set(session: Session, key: str, raw_value: str, dry_run: bool = False) -> WriteResult:
+    """Set one key in config.yaml (committed, so a credential is refused like anywhere else)."""
     value = cfg.coerce(key, raw_value)
+    guard_secrets({key: raw_value}, redact=False)
     store = session.store
-    with store.transaction("config", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("config", dry_run=dry_run) as tx:
         loaded = frontmatter.load_yaml(store.read_config_text()) or {}
         tx.subject = f"{key} = {value}"
         tx.write(STORE_MARKER, config_text(cfg.with_value(loaded, key, value)))
-    return tx.commit_sha
+    return WriteResult("config", (key,), tx.commit_sha, diff=dry_diff(tx))
 
 
-def commit_hand_edits(session: Session, message: str) -> tuple[list[str], str | None]:
-    """Commit files edited outside ctx, after checking each changed entry still parses."""
+def commit_hand_edits(
+    session: Session, message: str, redact: bool = False, dry_run: bool = False
+) -> tuple[list[str], WriteResult]:
+    """Commit files edited outside ctx, after checking each changed entry still parses and
+    holds no credential (refused, or masked in the file with `redact`)."""
     from ctxtree.tree.git import GitRepo
 
-    repo = GitRepo(session.store.root)
-    changed = [p for _s, p in repo.dirty_paths() if not p.startswith("cache/")]
-    for relpath in changed:
-        entry_id = id_from_relpath(relpath)
-        if entry_id and os.path.isfile(session.store.path(relpath)):
-            frontmatter.parse(session.store.read_text(relpath), entry_id, relpath)
-    if not changed:
-        return [], None
     store = session.store
-    with store.transaction("commit", session.actor, (), session.lock_timeout()) as tx:
+    repo = GitRepo(store.root)
+    changed = [p for _s, p in repo.dirty_paths() if not p.startswith("cache/")]
+    cleaned: dict[str, str] = {}
+    for relpath in changed:
+        if not os.path.isfile(store.path(relpath)) or not relpath.endswith((".md", ".yaml")):
+            continue
+        text = store.read_text(relpath)
+        entry_id = id_from_relpath(relpath)
+        if entry_id:
+            frontmatter.parse(text, entry_id, relpath)
+        clean = guard_secrets({relpath: text}, redact)[relpath]
+        if clean != text:
+            cleaned[relpath] = clean
+    if not changed:
+        return [], WriteResult("commit", (), None, message="nothing to commit")
+    with session.transaction("commit", dry_run=dry_run) as tx:
         for relpath in changed:
-            tx.stage(relpath)
+            if relpath in cleaned:
+                tx.write(relpath, cleaned[relpath])
+            else:
+                tx.stage(relpath)
         tx.subject = message or f"hand edits to {len(changed)} file(s)"
-    return changed, tx.commit_sha
+        if dry_run:
+            tx.diff = _hand_diff(repo, store, changed, cleaned)
+    return changed, WriteResult("commit", tuple(changed), tx.commit_sha, diff=dry_diff(tx))
+
+
+def _hand_diff(repo: Any, store: Store, paths: list[str], cleaned: dict[str, str]) -> str:
+    """What `ctx commit` would record: HEAD's version of each path against the file now."""
+    import difflib
+
+    chunks = []
+    for relpath in paths:
+        before = repo.show_file("HEAD", relpath)
+        after = cleaned.get(relpath)
+        if after is None and os.path.isfile(store.path(relpath)):
+            after = store.read_text(relpath)
+        lines = difflib.unified_diff(
+            (before or "").splitlines(keepends=True),
+            (after or "").splitlines(keepends=True),
+            "/dev/null" if before is None else f"a/{relpath}",
+            "/dev/null" if after is None else f"b/{relpath}",
+        )
+        chunks.append("".join(x if x.endswith("\n") else x + "\n" for x in lines))
+    return "".join(chunks)

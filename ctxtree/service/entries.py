@@ -21,6 +21,7 @@ from ctxtree.tree.model import (
     Source,
 )
 from ctxtree.tree.paths import SLUG_RE, entry_relpath, parse_id, parse_target
+from ctxtree.tree.store import Transaction
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,25 @@ class WriteResult:
     commit: str | None
     changed: tuple[str, ...] = ()
     message: str = ""
+    diff: str | None = None  # set on a dry run: what the commit would change
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "op": self.op,
             "ids": list(self.ids),
             "commit": self.commit,
             "changed": list(self.changed),
             "message": self.message,
         }
+        if self.diff is not None:
+            data["dry_run"] = True
+            data["diff"] = self.diff
+        return data
+
+
+def dry_diff(tx: Transaction) -> str | None:
+    """The diff a dry run would have committed; None for a real run."""
+    return tx.diff if tx.dry_run else None
 
 
 def parse_relation(raw: str) -> Relation:
@@ -120,7 +131,7 @@ def _dedup(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
-def add(session: Session, draft: Entry, redact: bool = False) -> WriteResult:
+def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = False) -> WriteResult:
     """Create a new entry; refuses to overwrite one that exists."""
     entry_id = parse_id(draft.id)
     check_choice(draft.kind, KINDS, "--kind")
@@ -141,7 +152,7 @@ def add(session: Session, draft: Entry, redact: bool = False) -> WriteResult:
     )
     entry = _checked(session, entry, redact)
     sources = [s.render() for s in entry.sources]
-    with session.store.transaction("add", session.actor, sources, session.lock_timeout()) as tx:
+    with session.transaction("add", sources, dry_run=dry_run) as tx:
         if session.store.exists(entry_id):
             raise ConflictError(
                 f"entry {entry_id!r} already exists",
@@ -153,7 +164,7 @@ def add(session: Session, draft: Entry, redact: bool = False) -> WriteResult:
         tx.subject = f"{entry_id}"
         tx.body = entry.title
         tx.write(entry_relpath(entry_id), frontmatter.serialize(entry))
-    return WriteResult("add", (entry_id,), tx.commit_sha)
+    return WriteResult("add", (entry_id,), tx.commit_sha, diff=dry_diff(tx))
 
 
 @dataclass(frozen=True)
@@ -220,10 +231,12 @@ def apply_changes(entry: Entry, changes: Changes) -> Entry:
     return updated
 
 
-def edit(session: Session, raw_id: str, changes: Changes, redact: bool = False) -> WriteResult:
+def edit(
+    session: Session, raw_id: str, changes: Changes, redact: bool = False, dry_run: bool = False
+) -> WriteResult:
     entry_id = parse_id(raw_id)
     sources = [s.render() for s in changes.add_sources]
-    with session.store.transaction("edit", session.actor, sources, session.lock_timeout()) as tx:
+    with session.transaction("edit", sources, dry_run=dry_run) as tx:
         entry = session.store.read_entry(entry_id)
         updated = apply_changes(entry, changes)
         if updated == entry:
@@ -231,15 +244,17 @@ def edit(session: Session, raw_id: str, changes: Changes, redact: bool = False) 
         updated = _checked(session, replace(updated, updated=session.timestamp), redact)
         tx.subject = entry_id
         tx.write(entry_relpath(entry_id), frontmatter.serialize(updated))
-    return WriteResult("edit", (entry_id,), tx.commit_sha)
+    return WriteResult("edit", (entry_id,), tx.commit_sha, diff=dry_diff(tx))
 
 
-def replace_text(session: Session, raw_id: str, text: str, redact: bool = False) -> WriteResult:
+def replace_text(
+    session: Session, raw_id: str, text: str, redact: bool = False, dry_run: bool = False
+) -> WriteResult:
     """Store hand-edited file text (from $EDITOR) after validating it as an entry."""
     entry_id = parse_id(raw_id)
     relpath = entry_relpath(entry_id)
     edited = frontmatter.parse(text, entry_id, relpath)
-    with session.store.transaction("edit", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("edit", dry_run=dry_run) as tx:
         current = session.store.read_entry(entry_id)
         if edited == current:
             return WriteResult("edit", (entry_id,), None, message="nothing changed")
@@ -248,16 +263,16 @@ def replace_text(session: Session, raw_id: str, text: str, redact: bool = False)
         tx.subject = entry_id
         tx.body = "edited in $EDITOR"
         tx.write(relpath, frontmatter.serialize(checked))
-    return WriteResult("edit", (entry_id,), tx.commit_sha)
+    return WriteResult("edit", (entry_id,), tx.commit_sha, diff=dry_diff(tx))
 
 
-def move(session: Session, raw_old: str, raw_new: str) -> WriteResult:
+def move(session: Session, raw_old: str, raw_new: str, dry_run: bool = False) -> WriteResult:
     """Rename an entry and rewrite every relation and [[link]] that points at it, in one commit."""
     old, new = parse_id(raw_old), parse_id(raw_new)
     if old == new:
         raise UsageError(f"{old!r} is already at that id", "")
     store = session.store
-    with store.transaction("mv", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("mv", dry_run=dry_run) as tx:
         entry = store.read_entry(old)
         if store.exists(new):
             raise ConflictError(
@@ -281,15 +296,17 @@ def move(session: Session, raw_old: str, raw_new: str) -> WriteResult:
         tx.subject = f"{old} -> {new}"
         if changed:
             tx.body = "Relations rewritten in: " + ", ".join(changed)
-    return WriteResult("mv", (old, new), tx.commit_sha, tuple(changed))
+    return WriteResult("mv", (old, new), tx.commit_sha, tuple(changed), diff=dry_diff(tx))
 
 
-def remove(session: Session, raw_id: str, force: bool = False) -> WriteResult:
+def remove(
+    session: Session, raw_id: str, force: bool = False, dry_run: bool = False
+) -> WriteResult:
     """Delete an entry. Refuses while others point at it, unless `force`, which also drops
     their declared relations to it (inline links stay as text for `ctx lint` to report)."""
     entry_id = parse_id(raw_id)
     store = session.store
-    with store.transaction("rm", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("rm", dry_run=dry_run) as tx:
         store.read_entry(entry_id)
         referrers = backlinks(session, entry_id)
         if referrers and not force:
@@ -309,16 +326,18 @@ def remove(session: Session, raw_id: str, force: bool = False) -> WriteResult:
                 changed.append(other.id)
         tx.delete(entry_relpath(entry_id))
         tx.subject = entry_id
-    return WriteResult("rm", (entry_id,), tx.commit_sha, tuple(changed))
+    return WriteResult("rm", (entry_id,), tx.commit_sha, tuple(changed), diff=dry_diff(tx))
 
 
-def link(session: Session, raw_src: str, raw_dst: str, rtype: str) -> WriteResult:
+def link(
+    session: Session, raw_src: str, raw_dst: str, rtype: str, dry_run: bool = False
+) -> WriteResult:
     src, dst = parse_id(raw_src), parse_target(raw_dst)
     check_choice(rtype, RELATION_TYPES, "--type")
     if src == dst:
         raise UsageError("an entry cannot relate to itself", "")
     relation = Relation(rtype, dst)
-    with session.store.transaction("link", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("link", dry_run=dry_run) as tx:
         entry = session.store.read_entry(src)
         _require_targets(session, [relation])
         if relation in entry.relations:
@@ -326,14 +345,16 @@ def link(session: Session, raw_src: str, raw_dst: str, rtype: str) -> WriteResul
         updated = replace(entry, relations=(*entry.relations, relation), updated=session.timestamp)
         tx.subject = f"{src} -{rtype}-> {dst}"
         tx.write(entry_relpath(src), frontmatter.serialize(updated))
-    return WriteResult("link", (src, dst), tx.commit_sha)
+    return WriteResult("link", (src, dst), tx.commit_sha, diff=dry_diff(tx))
 
 
-def unlink(session: Session, raw_src: str, raw_dst: str, rtype: str | None) -> WriteResult:
+def unlink(
+    session: Session, raw_src: str, raw_dst: str, rtype: str | None, dry_run: bool = False
+) -> WriteResult:
     src, dst = parse_id(raw_src), parse_target(raw_dst)
     if rtype is not None:
         check_choice(rtype, RELATION_TYPES, "--type")
-    with session.store.transaction("unlink", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("unlink", dry_run=dry_run) as tx:
         entry = session.store.read_entry(src)
         kept = tuple(
             r for r in entry.relations if not (r.target == dst and rtype in (None, r.type))
@@ -349,4 +370,4 @@ def unlink(session: Session, raw_src: str, raw_dst: str, rtype: str | None) -> W
         updated = replace(entry, relations=kept, updated=session.timestamp)
         tx.subject = f"{src} -x-> {dst}"
         tx.write(entry_relpath(src), frontmatter.serialize(updated))
-    return WriteResult("unlink", (src, dst), tx.commit_sha)
+    return WriteResult("unlink", (src, dst), tx.commit_sha, diff=dry_diff(tx))

@@ -56,7 +56,7 @@ class UndoResult:
         return {"undone": [c.to_json() for c in self.undone], "commit": self.commit}
 
 
-def undo(session: Session, count: int) -> UndoResult:
+def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
     """Revert the last `count` ctx commits as one new commit.
 
     Refuses when a file those commits touched has uncommitted edits, or when later commits
@@ -65,7 +65,7 @@ def undo(session: Session, count: int) -> UndoResult:
     if count < 1:
         raise UsageError("N must be at least 1", "")
     store = session.store
-    with store.transaction("undo", session.actor, (), session.lock_timeout()) as tx:
+    with session.transaction("undo", dry_run=dry_run) as tx:
         repo = GitRepo(store.root)
         history = [c for c in repo.log(limit=max(200, count * 4)) if c.op and c.op != "init"]
         if not history:

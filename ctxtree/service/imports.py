@@ -25,9 +25,11 @@ class ImportResult:
     turns: int
     commit: str | None
     redacted: int = 0
+    diff: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        extra: dict[str, object] = {} if self.diff is None else {"dry_run": True, "diff": self.diff}
+        return extra | {
             "op": self.op,
             "source": self.source,
             "domain": self.domain,
@@ -80,6 +82,7 @@ def import_transcript(
     window: int = transcript.DEFAULT_WINDOW,
     fmt: str = "jsonl",
     redact: bool = False,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Write a transcript as one topic per session and one entry per window of turns, in one
     commit. Refuses when a topic folder it would create exists already (a re-import)."""
@@ -102,7 +105,7 @@ def import_transcript(
         check_text(entry.body, f"entry {entry.id}", limit)
     store = session.store
     sources = [f"transcript:{name}"]
-    with store.transaction("import", session.actor, sources, session.lock_timeout()) as tx:
+    with session.transaction("import", sources, dry_run=dry_run) as tx:
         existing = [t.folder for t in layout.topics if store.folder_exists(t.folder)]
         if existing:
             more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
@@ -132,4 +135,5 @@ def import_transcript(
         turns=len(turns),
         commit=tx.commit_sha,
         redacted=redacted,
+        diff=tx.diff if dry_run else None,
     )

@@ -4,7 +4,8 @@ environment and cwd by one function, so nothing is read at import time."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -13,7 +14,7 @@ from typing import Any
 
 from ctxtree.errors import UsageError
 from ctxtree.tree.paths import discover_store
-from ctxtree.tree.store import Store
+from ctxtree.tree.store import Store, Transaction
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,19 @@ class Session:
 
     def lock_timeout(self) -> float:
         return float(self.config()["limits"]["lock_timeout_seconds"])
+
+    def transaction(
+        self, op: str, sources: Sequence[str] = (), dry_run: bool = False
+    ) -> AbstractContextManager[Transaction]:
+        """A store transaction as this session's actor, dated by its clock."""
+        return self.store.transaction(
+            op,
+            self.actor,
+            sources,
+            self.lock_timeout(),
+            dry_run=dry_run,
+            date=self.timestamp,
+        )
 
 
 def iso(moment: datetime) -> str:

@@ -154,13 +154,17 @@ class GitRepo:
                 return None  # no commits yet
             raise
 
-    def commit(self, paths: Sequence[str], message: str) -> str:
-        """Stage exactly `paths` (additions, edits, deletions) and commit only them."""
+    def commit(self, paths: Sequence[str], message: str, date: str | None = None) -> str:
+        """Stage exactly `paths` (additions, edits, deletions) and commit only them, dated
+        `date` (ISO 8601) when given."""
         err = self._git_module.GitCommandError
+        extra: dict[str, Any] = {}
+        if date:
+            extra["env"] = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
         with _pathspec(paths) as spec:
             try:
                 self.git.add("-A", *spec)
-                self.git.commit("-q", "--no-verify", "-m", message, *spec)
+                self.git.commit("-q", "--no-verify", "-m", message, *spec, **extra)
                 return self._head_from_files() or str(self.git.rev_parse("HEAD"))
             except err as exc:
                 with contextlib.suppress(err):

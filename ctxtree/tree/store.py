@@ -268,11 +268,21 @@ class Store:
     # ---- writing -------------------------------------------------------------------------
     @contextmanager
     def transaction(
-        self, op: str, actor: str, sources: Sequence[str] = (), lock_timeout: float = 30.0
+        self,
+        op: str,
+        actor: str,
+        sources: Sequence[str] = (),
+        lock_timeout: float = 30.0,
+        *,
+        dry_run: bool = False,
+        date: str | None = None,
     ) -> Iterator[Transaction]:
         """Lock, validate git, collect writes; on exit write them and commit once.
 
         If anything fails (including Ctrl-C) before the commit lands, every file is restored.
+        With `dry_run`, nothing is written or committed: `tx.diff` holds what would change.
+        `date` (ISO 8601) becomes the commit's author and committer time, so history follows
+        the session clock (CTX_NOW) and `--as-of` can be tested.
         """
         from ctxtree.tree.git import GitRepo
         from ctxtree.tree.lock import write_lock
@@ -282,9 +292,14 @@ class Store:
             GitRepo(self.root)  # raises the clear "no git repository" error
         with write_lock(self.root / ".git" / "ctx.lock", lock_timeout):
             repo = GitRepo(self.root)
-            tx = Transaction(self, op=op, actor=actor, sources=list(sources))
+            tx = Transaction(
+                self, op=op, actor=actor, sources=list(sources), dry_run=dry_run, date=date
+            )
             yield tx
-            tx.apply(repo)
+            if dry_run:
+                tx.diff = tx.diff or tx.preview()  # a caller may have described it
+            else:
+                tx.apply(repo)
 
 
 @dataclass
@@ -299,6 +314,46 @@ class Transaction:
     commit_sha: str | None = None
     force: bool = False  # commit even when the files on disk already hold these bytes
     staged: set[str] = field(default_factory=set)
+    dry_run: bool = False
+    date: str | None = None
+    diff: str = ""
+
+    def read(self, relpath: str) -> str | None:
+        """A file as this transaction would leave it (pending writes first), None if absent."""
+        if relpath in self.writes:
+            data = self.writes[relpath]
+            return None if data is None else data.decode("utf-8")
+        path = self.store.path(relpath)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def preview(self) -> str:
+        """The unified diff (git style, a/ and b/ paths) of every pending write."""
+        import difflib
+
+        chunks: list[str] = []
+        for relpath in sorted(self.writes):
+            data = self.writes[relpath]
+            path = self.store.path(relpath)
+            before = path.read_bytes() if path.is_file() else None
+            if before == data:
+                continue
+            old = before.decode("utf-8", "replace").splitlines(keepends=True) if before else []
+            new = data.decode("utf-8", "replace").splitlines(keepends=True) if data else []
+            lines = list(
+                difflib.unified_diff(
+                    old,
+                    new,
+                    "/dev/null" if before is None else f"a/{relpath}",
+                    "/dev/null" if data is None else f"b/{relpath}",
+                )
+            )
+            header = f"diff --git a/{relpath} b/{relpath}\n"
+            if before is None:
+                header += "new file\n"
+            elif data is None:
+                header += "deleted file\n"
+            chunks.append(header + "".join(x if x.endswith("\n") else x + "\n" for x in lines))
+        return "".join(chunks)
 
     def write(self, relpath: str, text: str) -> None:
         self.writes[relpath] = text.encode("utf-8")
@@ -335,7 +390,9 @@ class Transaction:
                 else:
                     atomic_write(path, data)
             message = commit_message(self.op, self.subject, self.actor, self.sources, self.body)
-            self.commit_sha = repo.commit(sorted({*self.writes, *self.staged}), message)
+            self.commit_sha = repo.commit(
+                sorted({*self.writes, *self.staged}), message, date=self.date
+            )
         except BaseException:
             for relpath, data in backups.items():
                 path = self.store.path(relpath)
