@@ -23,7 +23,14 @@ def _version(value: bool) -> None:
 
 
 def build() -> typer.Typer:
-    from ctxtree.cli import entry_cmds, history_cmds, import_cmds, read_cmds, store_cmds
+    from ctxtree.cli import (
+        curate_cmds,
+        entry_cmds,
+        history_cmds,
+        import_cmds,
+        read_cmds,
+        store_cmds,
+    )
 
     # Plain (click) help: rich help costs 20-40 ms at start-up and hooks run us on every prompt.
     app = typer.Typer(
@@ -45,8 +52,12 @@ def build() -> typer.Typer:
 
     store_cmds.register(app)
     entry_cmds.register(app)
+    curate_cmds.register(app)
     history_cmds.register(app)
     read_cmds.register(app)
+    from ctxtree.cli import care_cmds
+
+    care_cmds.register(app)
     app.add_typer(import_cmds.app, name="import")
     return app
 

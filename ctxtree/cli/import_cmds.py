@@ -19,21 +19,31 @@ app = typer.Typer(
 )
 
 
-def read_input(file: str) -> tuple[str, str]:
-    """(name, text) of FILE, or of stdin for `-`; binary and non-UTF-8 input is refused."""
-    from ctxtree.errors import NotFoundError, UsageError
+def read_input(
+    file: str, what: str = "transcript", max_bytes: int = 256 * 1024 * 1024
+) -> tuple[str, str]:
+    """(name, text) of FILE, or of stdin for `-`, read up to `max_bytes`; binary and
+    non-UTF-8 input is refused."""
+    from ctxtree.errors import InvalidEntryError, NotFoundError, UsageError
     from ctxtree.service.content import decode_input
 
     if file == "-":
-        return "stdin", decode_input(sys.stdin.buffer.read(), "the transcript on stdin")
-    path = Path(file)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"no file {file}", "check the path") from None
-    except IsADirectoryError:
-        raise UsageError(f"{file} is a directory", "pass a file, or - for stdin") from None
-    return path.name, decode_input(data, f"transcript {path.name}")
+        name, data = "stdin", sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        path = Path(file)
+        try:
+            with path.open("rb") as handle:
+                name, data = path.name, handle.read(max_bytes + 1)
+        except FileNotFoundError:
+            raise NotFoundError(f"no file {file}", "check the path") from None
+        except IsADirectoryError:
+            raise UsageError(f"{file} is a directory", "pass a file, or - for stdin") from None
+    label = f"the {what} on stdin" if file == "-" else f"{what} {name}"
+    if len(data) > max_bytes:
+        raise InvalidEntryError(
+            f"{label} is over the {max_bytes:,}-byte limit", "split it into smaller pieces"
+        )
+    return name, decode_input(data, label)
 
 
 @app.command("transcript")

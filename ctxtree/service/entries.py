@@ -87,7 +87,7 @@ def _missing_targets(session: Session, relations: Sequence[Relation]) -> list[st
     ]
 
 
-def _require_targets(session: Session, relations: Sequence[Relation]) -> None:
+def require_targets(session: Session, relations: Sequence[Relation]) -> None:
     missing = _missing_targets(session, relations)
     if missing:
         raise NotFoundError(
@@ -97,14 +97,16 @@ def _require_targets(session: Session, relations: Sequence[Relation]) -> None:
         )
 
 
-def _with_title_heading(title: str, body: str) -> str:
+def with_title_heading(title: str, body: str) -> str:
     body = body.strip("\n")
     if body.startswith("# "):
         return body + "\n"
     return f"# {title}\n\n{body}\n" if body else f"# {title}\n"
 
 
-def _checked(session: Session, entry: Entry, redact: bool) -> Entry:
+def checked(session: Session, entry: Entry, redact: bool) -> Entry:
+    """The entry ready to write: size and title checked, credentials refused (or masked with
+    `redact`) in every text field, source refs included."""
     limit = int(session.config()["limits"]["max_entry_bytes"])
     check_text(entry.body, "the body", limit)
     fields = {
@@ -113,6 +115,7 @@ def _checked(session: Session, entry: Entry, redact: bool) -> Entry:
         "the body": entry.body,
         "the keywords": "\n".join(entry.keywords),
         "the tags": "\n".join(entry.tags),
+        "the sources": "\n".join(s.ref for s in entry.sources),
     }
     clean = guard_secrets(fields, redact)
     if "\n" in entry.title or not entry.title.strip():
@@ -124,10 +127,14 @@ def _checked(session: Session, entry: Entry, redact: bool) -> Entry:
         body=clean["the body"],
         keywords=tuple(clean["the keywords"].split("\n")) if entry.keywords else (),
         tags=tuple(clean["the tags"].split("\n")) if entry.tags else (),
+        sources=tuple(
+            Source(s.type, ref)
+            for s, ref in zip(entry.sources, clean["the sources"].split("\n"), strict=False)
+        ),
     )
 
 
-def _dedup(items: Sequence[str]) -> tuple[str, ...]:
+def dedup(items: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
@@ -140,9 +147,9 @@ def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = Fa
         draft,
         id=entry_id,
         title=draft.title.strip(),
-        body=_with_title_heading(draft.title.strip(), draft.body),
-        tags=_dedup(draft.tags),
-        keywords=_dedup(draft.keywords),
+        body=with_title_heading(draft.title.strip(), draft.body),
+        tags=dedup(draft.tags),
+        keywords=dedup(draft.keywords),
         relations=tuple(dict.fromkeys(draft.relations)),
         sources=tuple(dict.fromkeys(draft.sources)),
         author=draft.author or session.actor,
@@ -150,7 +157,7 @@ def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = Fa
         created=session.timestamp,
         updated=session.timestamp,
     )
-    entry = _checked(session, entry, redact)
+    entry = checked(session, entry, redact)
     sources = [s.render() for s in entry.sources]
     with session.transaction("add", sources, dry_run=dry_run) as tx:
         if session.store.exists(entry_id):
@@ -160,7 +167,7 @@ def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = Fa
             )
         if session.store.folder_exists(entry_id):
             raise ConflictError(f"{entry_id!r} is a folder of entries", "pick another id")
-        _require_targets(session, entry.relations)
+        require_targets(session, entry.relations)
         tx.subject = f"{entry_id}"
         tx.body = entry.title
         tx.write(entry_relpath(entry_id), frontmatter.serialize(entry))
@@ -201,7 +208,7 @@ def apply_changes(entry: Entry, changes: Changes) -> Entry:
             body = f"# {title}" + body[len(old_heading) :]
         updated = replace(updated, title=title, body=body)
     if changes.body is not None:
-        updated = replace(updated, body=_with_title_heading(updated.title, changes.body))
+        updated = replace(updated, body=with_title_heading(updated.title, changes.body))
     if changes.summary is not None:
         updated = replace(updated, summary=changes.summary.strip())
     if changes.kind is not None:
@@ -220,8 +227,8 @@ def apply_changes(entry: Entry, changes: Changes) -> Entry:
     keywords = [k for k in updated.keywords if k not in changes.remove_keywords]
     updated = replace(
         updated,
-        tags=_dedup([*tags, *changes.add_tags]),
-        keywords=_dedup([*keywords, *changes.add_keywords]),
+        tags=dedup([*tags, *changes.add_tags]),
+        keywords=dedup([*keywords, *changes.add_keywords]),
         sources=tuple(dict.fromkeys([*updated.sources, *changes.add_sources])),
     )
     if changes.valid_from is not None:
@@ -241,7 +248,7 @@ def edit(
         updated = apply_changes(entry, changes)
         if updated == entry:
             return WriteResult("edit", (entry_id,), None, message="nothing changed")
-        updated = _checked(session, replace(updated, updated=session.timestamp), redact)
+        updated = checked(session, replace(updated, updated=session.timestamp), redact)
         tx.subject = entry_id
         tx.write(entry_relpath(entry_id), frontmatter.serialize(updated))
     return WriteResult("edit", (entry_id,), tx.commit_sha, diff=dry_diff(tx))
@@ -258,11 +265,11 @@ def replace_text(
         current = session.store.read_entry(entry_id)
         if edited == current:
             return WriteResult("edit", (entry_id,), None, message="nothing changed")
-        _require_targets(session, edited.relations)
-        checked = _checked(session, replace(edited, updated=session.timestamp), redact)
+        require_targets(session, edited.relations)
+        valid = checked(session, replace(edited, updated=session.timestamp), redact)
         tx.subject = entry_id
         tx.body = "edited in $EDITOR"
-        tx.write(relpath, frontmatter.serialize(checked))
+        tx.write(relpath, frontmatter.serialize(valid))
     return WriteResult("edit", (entry_id,), tx.commit_sha, diff=dry_diff(tx))
 
 
@@ -339,7 +346,7 @@ def link(
     relation = Relation(rtype, dst)
     with session.transaction("link", dry_run=dry_run) as tx:
         entry = session.store.read_entry(src)
-        _require_targets(session, [relation])
+        require_targets(session, [relation])
         if relation in entry.relations:
             return WriteResult("link", (src, dst), None, message=f"already {rtype} {dst}")
         updated = replace(entry, relations=(*entry.relations, relation), updated=session.timestamp)

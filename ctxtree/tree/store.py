@@ -390,9 +390,9 @@ class Transaction:
                 else:
                     atomic_write(path, data)
             message = commit_message(self.op, self.subject, self.actor, self.sources, self.body)
-            self.commit_sha = repo.commit(
-                sorted({*self.writes, *self.staged}), message, date=self.date
-            )
+            # A file created and deleted within one transaction never reached git.
+            paths = {p for p, data in self.writes.items() if data is not None or backups[p]}
+            self.commit_sha = repo.commit(sorted({*paths, *self.staged}), message, date=self.date)
         except BaseException:
             for relpath, data in backups.items():
                 path = self.store.path(relpath)

@@ -1,0 +1,217 @@
+"""Curation commands: merge, supersede, archive, restore, split, apply."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ctxtree.cli.entry_cmds import IdArg, report_write
+from ctxtree.cli.errors import handled
+from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.output import emit_json, note, out
+
+if TYPE_CHECKING:
+    from ctxtree.service.curate import ApplyResult
+
+ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in the commit.")]
+RedactOpt = Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")]
+
+
+def _print_report(result: ApplyResult, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.to_json())
+        return
+    width = max((len(r.status) for r in result.operations), default=0)
+    for r in result.operations:
+        line = f"{r.index + 1:>3}. {r.status:<{width}}  {r.op} {r.subject}"
+        if r.message and r.status != "applied":
+            line += f": {r.message}"
+        elif r.message and r.message not in ("updated", "archived", "linked", "superseded"):
+            line += f" ({r.message})"
+        out(line)
+        for lost in r.losses:
+            out(f"       {lost}")
+    if result.diff is not None:
+        sys.stdout.write(result.diff)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handled
+    def merge(
+        src: Annotated[str, typer.Argument(metavar="SRC")],
+        dst: Annotated[str, typer.Argument(metavar="DST")],
+        reason: ReasonOpt = "",
+        redact: RedactOpt = False,
+        dry_run: DryRunOpt = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Fold SRC into DST and delete SRC, in one commit: sections and facts, tags,
+        keywords, relations and sources unioned; every relation and [[link]] to SRC now points
+        at DST; importance and maturity the higher, trust the lower.
+
+        Example: ctx merge auth/jwt/refresh-notes auth/jwt/refresh-rotation -r "duplicates"
+        """
+        from ctxtree.service import curate
+        from ctxtree.service.session import open_session
+
+        result = curate.merge(open_session(tree), src, dst, reason, redact, dry_run)
+        report_write(result, json_out, f"merged {result.ids[0]} into {result.ids[1]}")
+
+    @app.command()
+    @handled
+    def supersede(
+        old: Annotated[str, typer.Argument(metavar="OLD")],
+        new: Annotated[str, typer.Argument(metavar="NEW")],
+        reason: ReasonOpt = "",
+        dry_run: DryRunOpt = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Record that NEW replaces OLD (NEW gets `supersedes: OLD`). OLD leaves default
+        results but stays for history: `ctx search --superseded`, `--as-of DATE`.
+
+        Example: ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
+        """
+        from ctxtree.service import curate
+        from ctxtree.service.session import open_session
+
+        result = curate.supersede(open_session(tree), old, new, reason, dry_run)
+        report_write(result, json_out, f"{result.ids[1]} supersedes {result.ids[0]}")
+
+    @app.command()
+    @handled
+    def archive(
+        entry_id: IdArg,
+        reason: ReasonOpt = "",
+        dry_run: DryRunOpt = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Move an entry to archive/: out of default results, still found with --archived,
+        relations to it stay valid. `ctx restore ID` brings it back."""
+        from ctxtree.service import curate
+        from ctxtree.service.session import open_session
+
+        result = curate.archive(open_session(tree), entry_id, reason, dry_run)
+        report_write(result, json_out, f"archived {result.ids[0]}")
+
+    @app.command()
+    @handled
+    def restore(
+        entry_id: IdArg,
+        reason: ReasonOpt = "",
+        dry_run: DryRunOpt = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Bring an archived entry back into the tree."""
+        from ctxtree.service import curate
+        from ctxtree.service.session import open_session
+
+        result = curate.restore(open_session(tree), entry_id, reason, dry_run)
+        report_write(result, json_out, f"restored {result.ids[0]}")
+
+    @app.command()
+    @handled
+    def split(
+        entry_id: IdArg,
+        section: Annotated[
+            list[str] | None,
+            typer.Option("--section", metavar="HEADING", help="Split off only this ## section."),
+        ] = None,
+        into: Annotated[
+            list[str] | None,
+            typer.Option("--into", metavar="ID", help="Id for each split section, in order."),
+        ] = None,
+        reason: ReasonOpt = "",
+        redact: RedactOpt = False,
+        dry_run: DryRunOpt = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Cut an entry's `## ` sections into entries of their own, in one commit.
+
+        Each part becomes `<topic>/<heading-slug>` (or the --into ids) with `part_of: ID`;
+        the original keeps its intro and lists its parts. A relation moves to the parts
+        whose text links its target; inbound relations keep pointing at the original.
+
+        Example: ctx split ops/deploy/runbook --section Rollback --into ops/deploy/rollback
+        """
+        from ctxtree.service import curate
+        from ctxtree.service.session import open_session
+
+        result = curate.split(
+            open_session(tree), entry_id, section or [], into or [], reason, redact, dry_run
+        )
+        report_write(result, json_out, f"split {result.ids[0]} into {', '.join(result.ids[1:])}")
+
+    @app.command()
+    @handled
+    def apply(
+        plan_file: Annotated[
+            str | None, typer.Argument(metavar="PLAN", help="JSON plan file, or - for stdin.")
+        ] = None,
+        schema: Annotated[
+            bool, typer.Option("--schema", help="Print the plan format as JSON Schema.")
+        ] = False,
+        allow_loss: Annotated[
+            bool, typer.Option("--allow-loss", help="Let UPDATEs drop facts/relations/sources.")
+        ] = False,
+        redact: RedactOpt = False,
+        dry_run: DryRunOpt = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Apply a JSON plan of curation operations as one commit, or none of it.
+
+        PLAN is a file, or - for stdin: {"reason": "...", "operations": [{"op": "ADD", "id":
+        "auth/jwt/rotation", "title": "...", "body": "...", "reason": "..."}, ...]}. Operations:
+        ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, each with a reason. Every
+        operation is validated (schema, ids, relation targets, secrets) against the store as the
+        earlier ones leave it; if any fails, nothing is written and each operation's status says
+        what happened (failed, blocked, not_applied). An UPDATE that drops facts, relations or
+        sources is high impact and blocked unless --allow-loss. `ctx apply --schema` prints the
+        format as JSON Schema.
+
+        Example: ctx apply plan.json --dry-run
+        """
+        from ctxtree.cli.import_cmds import read_input
+        from ctxtree.errors import CtxError, ExitCode, UsageError
+        from ctxtree.service import curate
+        from ctxtree.service.session import open_session
+
+        if schema:
+            from ctxtree.curation.plan import json_schema
+
+            emit_json(json_schema())
+            return
+        if plan_file is None:
+            raise UsageError("missing PLAN", "pass a plan file or - for stdin; see --schema")
+        session = open_session(tree)
+        name, text = read_input(plan_file, "plan", 64 * 1024 * 1024)
+        plan = curate.load_plan(text)
+        result = curate.apply_plan(
+            session, plan, name, redact=redact, allow_loss=allow_loss, dry_run=dry_run
+        )
+        _print_report(result, json_out)
+        if result.failures:
+            failed = len(result.failures)
+            error = CtxError(
+                f"plan not applied: {failed} of {len(result.operations)} operation(s) "
+                "failed; nothing was written",
+                "fix them and apply the whole plan again",
+            )
+            error.exit_code = ExitCode(result.exit_code())
+            raise error
+        if json_out:
+            return
+        if dry_run:
+            note(f"dry run: {len(result.operations)} operation(s) valid; no commit")
+        elif result.commit:
+            note(f"applied {len(result.operations)} operation(s) ({result.commit[:10]})")
+        else:
+            note("nothing changed; no commit")
