@@ -24,6 +24,7 @@ from ctxtree.errors import (
     UsageError,
 )
 from ctxtree.service import entries as ent
+from ctxtree.service.content import guard_secrets
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import KINDS, MATURITIES, TRUST_LEVELS, Entry, Relation, Source
@@ -721,6 +722,7 @@ def apply_plan(
                 continue
             before = dict(tx.writes)
             try:
+                guard_secrets({"the reason": op.reason}, redact)
                 report.message, report.losses = _run(ws, op, redact, allow_loss)
                 report.status = "ok"
                 report.impact = "high" if report.losses else "low"

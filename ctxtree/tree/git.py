@@ -53,14 +53,19 @@ class Commit:
 def commit_message(
     op: str, subject: str, actor: str, sources: Sequence[str], body: str = ""
 ) -> str:
-    """`op: subject`, an optional body, and the Ctx-* trailers that make history queryable."""
+    """`op: subject`, an optional body, and the Ctx-* trailers that make history queryable.
+
+    Credentials are masked here too: reasons, subjects and source refs reach the message
+    from user input, and history is the hardest place to remove a secret from."""
+    from ctxtree.curation.secrets import redact
+
     lines = [f"{op}: {subject}".strip(), ""]
     if body.strip():
         lines += [body.strip(), ""]
     lines.append(f"Ctx-Op: {op}")
     lines.append(f"Ctx-Actor: {actor}")
     lines += [f"Ctx-Source: {source}" for source in (sources or ["cli"])]
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines) + "\n")
 
 
 @contextlib.contextmanager
@@ -289,3 +294,30 @@ class GitRepo:
             return str(self.git.show(f"{rev}:{path}"))
         except self._git_module.GitCommandError:
             return None
+
+    def introduced_by(self, paths: Sequence[str]) -> dict[str, str]:
+        """Short sha of the commit that last added each of `paths` at that path (a move
+        counts as adding it there); paths never committed are left out. One `git log`."""
+        if not paths or self.head_sha() is None:
+            return {}
+        wanted = set(paths)
+        # Past the argument-list limit, walk every entry's history and keep those asked for.
+        spec = list(paths) if len(paths) <= 200 else ["tree", "archive"]
+        try:
+            out = str(
+                self.git.log(
+                    "--diff-filter=A", "--no-renames", f"--format={RECORD}%h", "--name-only",
+                    "--", *spec,
+                )
+            )  # fmt: skip
+        except self._git_module.GitCommandError as exc:
+            raise _git_error(exc, "log") from None
+        found: dict[str, str] = {}
+        for record in out.split(RECORD):
+            lines = [line for line in record.splitlines() if line.strip()]
+            if not lines:
+                continue
+            for path in lines[1:]:
+                if path in wanted:
+                    found.setdefault(path, lines[0].strip())  # newest first: the last add
+        return found
