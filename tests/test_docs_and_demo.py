@@ -61,13 +61,15 @@ def test_demo_builds_a_store_and_tours_it(bare: Ctx, tmp_path: Path) -> None:
     out = bare.ok("demo", str(tmp_path / "d"))
     assert out.startswith(f"Built a demo store with 43 entries at {tmp_path / 'd' / '.ctx'}")
     steps = ("$ ctx status", "$ ctx tree --depth 2", "$ ctx related", "$ ctx search",
-             "$ ctx context", "$ ctx undo 2")  # fmt: skip
+             "$ ctx context", "$ ctx undo 2", "$ ctx apply")  # fmt: skip
     for step in steps:
         assert step in out
     assert "Traceback" not in out
+    assert "1. applied  ADD auth/jwt/access-token-ttl-5m" in out
+    assert " 1. auth/jwt/access-token-ttl-5m" in out  # the superseded decision left results
     store = Ctx(tmp_path / "d", bare.env)
     data = json.loads(store.ok("status", "--json"))
-    assert data["entries"] == 43 and data["invalid"] == [] and data["dirty"] == []
+    assert data["entries"] == 44 and data["invalid"] == [] and data["dirty"] == []
     assert bare("demo", str(tmp_path / "d")).code == 4  # refuses to reuse a store
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -9,6 +10,31 @@ import tempfile
 from pathlib import Path
 
 from ctxtree.cli.output import emit_json, out
+
+
+DEMO_PLAN = {
+    "reason": "security review 2026-11",
+    "operations": [
+        {
+            "op": "ADD",
+            "id": "auth/jwt/access-token-ttl-5m",
+            "title": "Access tokens live for 5 minutes",
+            "kind": "decision",
+            "summary": "Access JWTs now expire after 5 minutes; refresh rotation absorbs the load.",
+            "tags": ["auth", "jwt", "security"],
+            "keywords": ["access token", "TTL", "lifetime"],
+            "relations": [{"type": "depends_on", "target": "auth/jwt/refresh-rotation"}],
+            "sources": [{"type": "conversation", "ref": "security review 2026-11"}],
+            "reason": "the review shortened the access token lifetime",
+        },
+        {
+            "op": "SUPERSEDE",
+            "old": "auth/jwt/access-token-ttl",
+            "new": "auth/jwt/access-token-ttl-5m",
+            "reason": "15 minutes was judged too long for a stolen token",
+        },
+    ],
+}
 
 
 def _run(args: list[str], root: Path) -> int:
@@ -86,4 +112,10 @@ def run(directory: str | None, quiet: bool, as_json: bool) -> None:
     _run(["log", "-n", "4"], root)
     _run(["undo", "2"], root)
     _run(["ls", "infra"], root)
+    _say("Agents curate through plans: checked whole, one commit, a status per operation.")
+    plan = base / "demo-plan.json"
+    plan.write_text(json.dumps(DEMO_PLAN, indent=1), encoding="utf-8")
+    _run(["apply", str(plan)], root)
+    _say("The superseded decision leaves default results; it stays for history.")
+    _run(["search", "access token lifetime", "--limit", "2"], root)
     out(f"\nThe store is plain files in git: try `ctx --tree {root} tree`, or `git -C {root} log`.")
