@@ -11,7 +11,6 @@ from pathlib import Path
 
 from ctxtree.cli.output import emit_json, out
 
-
 DEMO_PLAN = {
     "reason": "security review 2026-11",
     "operations": [

@@ -27,7 +27,15 @@ from ctxtree.service import entries as ent
 from ctxtree.service.content import guard_secrets
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
-from ctxtree.tree.model import KINDS, MATURITIES, TRUST_LEVELS, Entry, Relation, Source
+from ctxtree.tree.model import (
+    KINDS,
+    MATURITIES,
+    RELATION_TYPES,
+    TRUST_LEVELS,
+    Entry,
+    Relation,
+    Source,
+)
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
 from ctxtree.tree.store import Transaction
 
@@ -330,23 +338,58 @@ def do_restore(ws: Workspace, raw_id: str) -> None:
     ws.tx.write(entry_relpath(entry_id), text)
 
 
-def do_delete(ws: Workspace, raw_id: str, force: bool) -> list[str]:
+def do_delete(
+    ws: Workspace,
+    raw_id: str,
+    force: bool,
+    hint: str = 'remove those relations first, or set "force": true to drop them',
+) -> list[str]:
+    """Delete an entry. Refuses while others point at it (relations or inline links),
+    unless `force`, which also drops their declared relations to it (inline links stay as
+    text for `ctx lint` to report). Returns the ids whose relations were dropped."""
     entry_id = parse_id(raw_id)
     ws.require(entry_id)
     referrers = ws.referrers(entry_id)
-    declared = [o for o in referrers if any(r.target == entry_id for r in o.relations)]
-    if declared and not force:
-        names = ", ".join(o.id for o in declared[:5])
+    if referrers and not force:
+        names = ", ".join(o.id for o in referrers[:5])
         raise ConflictError(
-            f"{len(declared)} entr{'y' if len(declared) == 1 else 'ies'} point at "
+            f"{len(referrers)} entr{'y' if len(referrers) == 1 else 'ies'} point at "
             f"{entry_id!r}: {names}",
-            'remove those relations first, or set "force": true to drop them',
+            hint,
         )
-    for other in declared:
+    changed = []
+    for other in referrers:
         kept = tuple(r for r in other.relations if r.target != entry_id)
-        ws.put(replace(other, relations=kept))
+        if kept != other.relations:
+            ws.put(replace(other, relations=kept))
+            changed.append(other.id)
     ws.drop(entry_id)
-    return [o.id for o in declared]
+    return changed
+
+
+def remove(
+    session: Session, raw_id: str, force: bool = False, dry_run: bool = False
+) -> ent.WriteResult:
+    """`ctx rm`: do_delete as one commit."""
+    entry_id = parse_id(raw_id)
+    hint = "remove those relations first (`ctx unlink`), or pass --force to drop them"
+    with session.transaction("rm", dry_run=dry_run) as tx:
+        changed = do_delete(Workspace(session, tx), entry_id, force, hint)
+        tx.subject = entry_id
+    return ent.WriteResult("rm", (entry_id,), tx.commit_sha, tuple(changed), diff=ent.dry_diff(tx))
+
+
+def link(
+    session: Session, raw_src: str, raw_dst: str, rtype: str, dry_run: bool = False
+) -> ent.WriteResult:
+    """`ctx link`: do_link as one commit."""
+    src, dst = parse_id(raw_src), parse_target(raw_dst)
+    ent.check_choice(rtype, RELATION_TYPES, "--type")
+    with session.transaction("link", dry_run=dry_run) as tx:
+        if do_link(Workspace(session, tx), src, dst, rtype) is None:
+            return ent.WriteResult("link", (src, dst), None, message=f"already {rtype} {dst}")
+        tx.subject = f"{src} -{rtype}-> {dst}"
+    return ent.WriteResult("link", (src, dst), tx.commit_sha, diff=ent.dry_diff(tx))
 
 
 def do_link(ws: Workspace, raw_src: str, raw_dst: str, rtype: str) -> Entry | None:

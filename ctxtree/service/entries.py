@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from ctxtree.curation import relations as rel
 from ctxtree.errors import ConflictError, InvalidEntryError, NotFoundError, UsageError
 from ctxtree.service.content import check_text, guard_secrets
-from ctxtree.service.reads import backlinks
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import (
@@ -304,55 +303,6 @@ def move(session: Session, raw_old: str, raw_new: str, dry_run: bool = False) ->
         if changed:
             tx.body = "Relations rewritten in: " + ", ".join(changed)
     return WriteResult("mv", (old, new), tx.commit_sha, tuple(changed), diff=dry_diff(tx))
-
-
-def remove(
-    session: Session, raw_id: str, force: bool = False, dry_run: bool = False
-) -> WriteResult:
-    """Delete an entry. Refuses while others point at it, unless `force`, which also drops
-    their declared relations to it (inline links stay as text for `ctx lint` to report)."""
-    entry_id = parse_id(raw_id)
-    store = session.store
-    with session.transaction("rm", dry_run=dry_run) as tx:
-        store.read_entry(entry_id)
-        referrers = backlinks(session, entry_id)
-        if referrers and not force:
-            names = ", ".join(r.id for r in referrers[:5])
-            raise ConflictError(
-                f"{len(referrers)} entr{'y' if len(referrers) == 1 else 'ies'} point at "
-                f"{entry_id!r}: {names}",
-                "remove those relations first (`ctx unlink`), or pass --force to drop them",
-            )
-        changed = []
-        for other in referrers:
-            kept = tuple(r for r in other.relations if r.target != entry_id)
-            if kept != other.relations:
-                tx.write(
-                    entry_relpath(other.id), frontmatter.serialize(replace(other, relations=kept))
-                )
-                changed.append(other.id)
-        tx.delete(entry_relpath(entry_id))
-        tx.subject = entry_id
-    return WriteResult("rm", (entry_id,), tx.commit_sha, tuple(changed), diff=dry_diff(tx))
-
-
-def link(
-    session: Session, raw_src: str, raw_dst: str, rtype: str, dry_run: bool = False
-) -> WriteResult:
-    src, dst = parse_id(raw_src), parse_target(raw_dst)
-    check_choice(rtype, RELATION_TYPES, "--type")
-    if src == dst:
-        raise UsageError("an entry cannot relate to itself", "")
-    relation = Relation(rtype, dst)
-    with session.transaction("link", dry_run=dry_run) as tx:
-        entry = session.store.read_entry(src)
-        require_targets(session, [relation])
-        if relation in entry.relations:
-            return WriteResult("link", (src, dst), None, message=f"already {rtype} {dst}")
-        updated = replace(entry, relations=(*entry.relations, relation), updated=session.timestamp)
-        tx.subject = f"{src} -{rtype}-> {dst}"
-        tx.write(entry_relpath(src), frontmatter.serialize(updated))
-    return WriteResult("link", (src, dst), tx.commit_sha, diff=dry_diff(tx))
 
 
 def unlink(
