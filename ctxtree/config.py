@@ -24,8 +24,12 @@ DEFAULTS: dict[str, Any] = {
         "promote_core": 85,
         "demote_validated": 60,
         "demote_draft": 35,
+        "boost_cap": 15,
+        "archive_below": 15,
+        "archive_idle_days": 90,
     },
     "budgets": {"context": 1500, "session_start": 1000},
+    "lint": {"oversized_bytes": 12_000, "duplicate_ratio": 90},
     "llm": {"provider": "none", "model": ""},
 }
 

@@ -96,3 +96,33 @@ def test_undo_refuses_to_clobber_later_commits(ctx: Ctx) -> None:
     assert ctx.git("rev-parse", "HEAD") == head
     assert "summary: changed by hand" in path.read_text()
     assert ctx.git("status", "--porcelain") == ""
+
+
+def test_undo_dry_run_shows_the_revert_and_changes_nothing(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    ctx.ok("edit", "a/b/c", "--summary", "first")
+    add(ctx, "a/b/d", "D")
+    head = ctx.git("rev-parse", "HEAD")
+    run = ctx("undo", "2", "--dry-run")
+    assert run.code == 0
+    assert "diff --git a/tree/a/b/c.md b/tree/a/b/c.md" in run.stdout
+    assert "-summary: first" in run.stdout
+    assert "deleted file mode 100644" in run.stdout and "-title: D" in run.stdout
+    assert run.stderr.splitlines()[0].startswith("would undo: ")
+    assert "add: a/b/d" in run.stderr.splitlines()[0]
+    assert run.stderr.splitlines()[-1] == "dry run: would undo 2 commit(s); nothing changed"
+    data = json.loads(ctx.ok("undo", "--dry-run", "--json"))
+    assert data["dry_run"] is True and data["commit"] is None
+    assert [c["subject"] for c in data["undone"]] == ["add: a/b/d"]
+    assert ctx.git("rev-parse", "HEAD") == head
+    assert ctx.git("status", "--porcelain") == ""
+    assert ctx.file("a/b/d").exists() and "summary: first" in ctx.file("a/b/c").read_text()
+    assert not (ctx.store / ".git" / "REVERT_HEAD").exists()
+    # an unrelated hand edit survives the dry run's revert and its abandonment
+    other = ctx.file("a/b/c")
+    other.write_text(other.read_text() + "Hand edit.\n")
+    assert "-title: D" in ctx.ok("undo", "--dry-run")
+    assert other.read_text().endswith("Hand edit.\n")
+    assert ctx.git("status", "--porcelain") == " M tree/a/b/c.md\n"
+    ctx.ok("undo")  # and the real one still works afterwards
+    assert not ctx.file("a/b/d").exists()

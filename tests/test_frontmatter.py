@@ -234,7 +234,7 @@ MALFORMED = {
     "importance-101": ("---\ntitle: x\nimportance: 101\n---\n", 3),
     "importance-high": ("---\ntitle: x\nkind: fact\nimportance: high\n---\n", 4),
     "importance-true": ("---\ntitle: x\nimportance: true\n---\n", 3),
-    "importance-float": ("---\ntitle: x\nimportance: 5.5\n---\n", 3),
+    "importance-over": ("---\ntitle: x\nimportance: 100.5\n---\n", 3),
     "relation-type": ("---\ntitle: x\nrelations:\n  - {type: likes, target: a/b}\n---\n", 3),
     "relation-target": (
         "---\ntitle: x\nkind: fact\nrelations:\n  - {type: related, target: ../x}\n---\n",

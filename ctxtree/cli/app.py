@@ -28,6 +28,7 @@ def build() -> typer.Typer:
         entry_cmds,
         history_cmds,
         import_cmds,
+        lifecycle_cmds,
         read_cmds,
         store_cmds,
     )
@@ -55,6 +56,7 @@ def build() -> typer.Typer:
     curate_cmds.register(app)
     history_cmds.register(app)
     read_cmds.register(app)
+    lifecycle_cmds.register(app)
     from ctxtree.cli import care_cmds
 
     care_cmds.register(app)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AsOfOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
@@ -118,23 +118,45 @@ def register(app: typer.Typer) -> None:
     def show(
         entry_id: IdArg,
         raw: Annotated[bool, typer.Option("--raw", help="Print the file exactly.")] = False,
+        as_of: AsOfOpt = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Show one entry. Example: ctx show auth/jwt/refresh-rotation"""
+        """Show one entry, with its status when search leaves it out (superseded, expired,
+        archived). Example: ctx show auth/jwt/refresh-rotation
+
+        As it read on a date: ctx show auth/jwt/refresh-rotation --as-of 2026-11-01
+        """
+        from ctxtree.cli.lifecycle_cmds import record_used
         from ctxtree.service import reads
         from ctxtree.service.session import open_session
 
         session = open_session(tree)
+        if raw and as_of is not None:
+            found = reads.at_date(session, entry_id, as_of)
+            if json_out:
+                emit_json({"id": found.entry_id, "text": found.text, **found.origin.to_json()})
+            else:
+                note(found.origin.note())
+                sys.stdout.write(found.text)
+            return
         if raw:
             text = reads.raw_text(session, entry_id)
+            record_used(session, entry_id)  # the lifecycle's "used" signal (cache/used.log)
             emit_json({"id": entry_id, "text": text}) if json_out else sys.stdout.write(text)
             return
-        entry = reads.show(session, entry_id)
+        shown = reads.show(session, entry_id, as_of)
+        entry = shown.entry
+        if shown.origin is None:
+            record_used(session, entry.id)
+        else:
+            note(shown.origin.note())
         if json_out:
-            emit_json(entry.to_json())
+            emit_json(shown.to_json())
             return
         out(f"{entry.id}  [{entry.kind}]")
+        if shown.status_line():
+            out(f"  status: {shown.status_line()}")
         meta = [
             f"importance {entry.importance}",
             entry.maturity,

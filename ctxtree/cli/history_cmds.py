@@ -1,15 +1,21 @@
-"""History commands: log, diff, undo."""
+"""History commands: log, diff, undo, blame, forget."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import JsonOpt, TreeOpt
-from ctxtree.cli.output import emit_json, note, out, table
+from ctxtree.cli.output import emit_json, note, out, table, warn
+from ctxtree.errors import UsageError
+
+if TYPE_CHECKING:
+    from ctxtree.service.purge import PurgeReport
+
+EntryArg = Annotated[str, typer.Argument(metavar="ID", help="Entry id (current or archived).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -63,17 +69,161 @@ def register(app: typer.Typer) -> None:
     @handled
     def undo(
         count: Annotated[int, typer.Argument(metavar="[N]", help="How many ctx commits.")] = 1,
+        dry_run: Annotated[
+            bool,
+            typer.Option("--dry-run", help="Print the commits and the revert's diff only."),
+        ] = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Revert the last N ctx commits as one new commit (refuses to clobber later edits)."""
+        """Revert the last N ctx commits as one new commit (refuses to clobber later edits).
+
+        Example: ctx undo 2 --dry-run
+        """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
-        result = history.undo(open_session(tree), count)
+        result = history.undo(open_session(tree), count, dry_run=dry_run)
         if json_out:
             emit_json(result.to_json())
             return
+        verb = "would undo" if result.diff is not None else "undone"
         for line in table([(c.sha[:10], c.subject) for c in result.undone]):
-            note(f"undone: {line}")
+            note(f"{verb}: {line}")
+        if result.diff is not None:
+            sys.stdout.write(result.diff)
+            note(f"dry run: would undo {len(result.undone)} commit(s); nothing changed")
+            return
         out(f"undid {len(result.undone)} commit(s) ({(result.commit or '')[:10]})")
+
+    @app.command()
+    @handled
+    def blame(
+        entry_id: EntryArg,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Who, what and when for each part of an entry: every frontmatter value (title,
+        summary, each tag, keyword, relation, source), section and fact (body line), with the
+        commit, actor, time and op that introduced it; follows `ctx mv` and archive moves.
+
+        Example: ctx blame auth/jwt/refresh-rotation --json
+        """
+        from ctxtree.service import blame as blaming
+        from ctxtree.service.session import open_session
+
+        parts = blaming.blame(open_session(tree), entry_id)
+        if json_out:
+            emit_json([p.to_json() for p in parts])
+            return
+        rows = []
+        for part in parts:
+            c = part.commit
+            label = "" if part.kind == "fact" else part.kind
+            text = ("  " if part.kind == "fact" and part.section else "") + part.text
+            text = text if len(text) <= 60 else text[:59] + "…"
+            if c is None:
+                rows.append((f"{part.line:>3}", label, text, blaming.UNCOMMITTED, "", "", ""))
+                continue
+            actor = c.trailer("Ctx-Actor") or c.author
+            when = c.time[:16].replace("T", " ")
+            rows.append((f"{part.line:>3}", label, text, c.sha[:10], actor, when, c.op or "-"))
+        for line in table(rows):
+            out(line)
+
+    @app.command()
+    @handled
+    def forget(
+        entry_id: EntryArg,
+        purge: Annotated[
+            bool, typer.Option("--purge", help="Also remove it from the store's git history.")
+        ] = False,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask to confirm --purge.")
+        ] = False,
+        dry_run: Annotated[
+            bool,
+            typer.Option("--dry-run", help="Print the diff (and the commits a purge rewrites)."),
+        ] = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Remove knowledge on purpose: the entry (current or archived), every relation and
+        [[link]] to it in other entries (links become plain text), and its cached search rows,
+        in one commit. Unlike `rm` it never refuses because of references; `ctx undo` brings
+        it back.
+
+        --purge also removes it from the history, for secrets or personal data: every version
+        at every path it had (moves and archive moves followed), its id in other entries' old
+        versions and in commit messages (replaced by "(forgotten)"/"[forgotten]"); then the
+        reflogs are expired and `git gc --prune=now` deletes the old objects. It cannot be
+        undone, needs a clean store (no uncommitted changes), and asks to confirm (--yes to
+        skip; required when stdin is not a terminal). Limits: text that was copied into OTHER
+        entries is not purged (a warning names the files where its lines still appear);
+        clones, remotes and backups keep the old history until they are rewritten too.
+
+        Example: ctx forget people/alice/phone --purge --dry-run
+        """
+        from ctxtree.service import forget as forgetting
+        from ctxtree.service.session import open_session
+
+        session = open_session(tree)
+        if purge and not dry_run and not yes:
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "--purge rewrites the store's history and cannot be undone; "
+                    "stdin is not a terminal, so it cannot ask",
+                    "pass --yes to confirm (see first what it does with --dry-run)",
+                )
+            if not typer.confirm(
+                f"Remove {entry_id} from the store and from all of its git history? "
+                "This cannot be undone",
+                default=False,
+                err=True,
+            ):
+                raise UsageError("not confirmed; nothing changed", "")
+        result = forgetting.forget(session, entry_id, purge=purge, dry_run=dry_run)
+        report = result.purge
+        if json_out:
+            emit_json(result.to_json())
+        elif result.diff is not None:
+            sys.stdout.write(result.diff)
+            if report is not None:
+                plan = report.plan
+                for line in table([(sha[:10], subject) for sha, subject in plan.touched]):
+                    out(f"would rewrite: {line}")
+                note(
+                    f"dry run: the purge would rewrite {plan.rewritten} of {plan.commits} "
+                    f"commit(s) ({len(plan.dropped)} left empty would be removed); nothing changed"
+                )
+            else:
+                note("dry run: nothing changed")
+        else:
+            if result.commit:
+                out(f"forgot {result.id} ({result.commit[:10]})")
+            if result.changed:
+                out(f"  links to it removed in: {', '.join(result.changed)}")
+            if report is not None:
+                plan = report.plan
+                out(
+                    f"purged {result.id} from the history: {plan.rewritten} of {plan.commits} "
+                    f"commit(s) rewritten, {len(plan.dropped)} removed ({report.seconds:.1f} s)"
+                )
+        if report is not None:
+            _purge_warnings(report)
+
+
+def _purge_warnings(report: PurgeReport) -> None:
+    if report.unsettled:
+        warn(
+            "the rewrite changed files that are on disk as before: "
+            f"{', '.join(report.unsettled)}; see `ctx diff`, then commit or discard them"
+        )
+    for path in report.leftovers:
+        warn(f"its text or id still appears in {path} (copied there; forget or edit it too)")
+    where = f" (remotes: {', '.join(report.remotes)})" if report.remotes else ""
+    verb = "would still have" if report.dry_run else "still has"
+    warn(
+        f"every clone, remote and backup of this store {verb} the old history{where}: "
+        "rewrite or re-clone each of them too"
+    )

@@ -22,3 +22,13 @@ ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on s
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the diff this would commit; change nothing.")
 ]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="Answer as the store stood at DATE (its git history and validity windows): "
+        "YYYY-MM-DD (end of that day, UTC) or an ISO 8601 time with Z or an offset.",
+        show_default=False,
+    ),
+]

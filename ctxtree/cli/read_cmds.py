@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import ExplainOpt, JsonOpt, ScopeOpt, TreeOpt
+from ctxtree.cli.options import AsOfOpt, ExplainOpt, JsonOpt, ScopeOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.errors import ExitCode
 
@@ -30,9 +30,10 @@ def register(app: typer.Typer) -> None:
         scope: ScopeOpt = "",
         kind: Annotated[str, typer.Option(help="Only entries of this kind.")] = "",
         superseded: Annotated[
-            bool, typer.Option("--superseded", help="Include superseded and expired entries.")
+            bool, typer.Option("--superseded", help="Include superseded and out-of-date entries.")
         ] = False,
         archived: Annotated[bool, typer.Option("--archived", help="Include archived.")] = False,
+        as_of: AsOfOpt = None,
         explain: ExplainOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -41,16 +42,21 @@ def register(app: typer.Typer) -> None:
 
         Exit code 0 for a confident hit, 3 when nothing relevant was found (not in memory or
         low confidence). Example: ctx search "refresh token reuse" --limit 5
+
+        What did we believe before a change? ctx search "session length" --as-of 2026-11-01
         """
         from ctxtree.service import retrieval
         from ctxtree.service.session import open_session
 
-        result = retrieval.search(
-            open_session(tree), query, limit, scope, kind, superseded, archived
-        ).retrieval
+        found = retrieval.search(
+            open_session(tree), query, limit, scope, kind, superseded, archived, as_of
+        )
+        result = found.retrieval
         if json_out:
-            emit_json(result.to_json())
+            emit_json(found.to_json())
         else:
+            if found.origin is not None:
+                note(found.origin.note())
             width = max((len(h.id) for h in result.hits), default=0)
             for rank, hit in enumerate(result.hits, start=1):
                 flag = "" if hit.status == "current" else f" [{hit.status}]"
@@ -85,6 +91,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--core", help="No query: the store's most important knowledge.")
         ] = False,
         scope: ScopeOpt = "",
+        as_of: AsOfOpt = None,
         explain: ExplainOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -104,9 +111,11 @@ def register(app: typer.Typer) -> None:
             raise UsageError("give a QUERY or --core (not both)", 'e.g. ctx context "jwt refresh"')
         session = open_session(tree)
         if core:
-            result = retrieval.core_context(session, budget, fmt)
+            result = retrieval.core_context(session, budget, fmt, as_of=as_of)
         else:
-            result = retrieval.context(session, query or "", budget, fmt, scope)
+            result = retrieval.context(session, query or "", budget, fmt, scope, as_of=as_of)
+        if result.origin is not None and not json_out:
+            note(result.origin.note())
         if json_out:
             emit_json(result.to_json())
         elif result.text:
@@ -115,6 +124,8 @@ def register(app: typer.Typer) -> None:
             lines = (
                 result.retrieval.explain if result.retrieval else ["core: by maturity, importance"]
             )
+            if result.origin is not None and result.retrieval is None:
+                lines = [result.origin.explain(), *lines]
             _explain(
                 lines,
                 f"packed {len(result.ids)} entries in {result.tokens}/{budget} tokens"

@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ctxtree.curation.relations import outgoing
 from ctxtree.errors import InvalidEntryError
+from ctxtree.retrieval import validity
 from ctxtree.retrieval.tokenize import fold, joined
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.store import Store
 
-SCHEMA = 5
+SCHEMA = 6
 DB_NAME = "index.sqlite"
 
 # FTS5 column order; weights live in scoring.FIELD_WEIGHTS in the same order.
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS docs(
     id TEXT NOT NULL, area TEXT NOT NULL, path TEXT NOT NULL UNIQUE, dir TEXT NOT NULL,
     mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     title TEXT, title_folded TEXT, summary TEXT, kind TEXT, tags TEXT, keywords TEXT,
-    importance INTEGER, maturity TEXT, trust TEXT, author TEXT,
+    importance REAL, maturity TEXT, trust TEXT, author TEXT,
     created TEXT, updated TEXT, valid_from TEXT, valid_until TEXT,
     sources TEXT, body TEXT, error TEXT, error_line INTEGER
 );
@@ -48,8 +49,7 @@ CREATE TABLE IF NOT EXISTS dirs(path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS qcache(key TEXT PRIMARY KEY, value TEXT NOT NULL, at INTEGER);
 CREATE TABLE IF NOT EXISTS usage(
-    id TEXT PRIMARY KEY, returned INTEGER NOT NULL DEFAULT 0, used INTEGER NOT NULL DEFAULT 0,
-    last_access TEXT
+    id TEXT PRIMARY KEY, returned INTEGER NOT NULL DEFAULT 0, last_access TEXT, last_used TEXT
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     {", ".join(FTS_COLUMNS)}, tokenize = 'porter unicode61 remove_diacritics 0'
@@ -71,7 +71,7 @@ class Doc:
     kind: str
     tags: tuple[str, ...]
     keywords: tuple[str, ...]
-    importance: int
+    importance: float
     maturity: str
     trust: str
     author: str
@@ -124,7 +124,7 @@ def _row_to_doc(row: Sequence[object]) -> Doc:
         kind=str(kind or "note"),
         tags=tuple(json.loads(str(tags or "[]"))),
         keywords=tuple(json.loads(str(keywords or "[]"))),
-        importance=int(importance or 0),  # type: ignore[call-overload]
+        importance=float(importance or 0),  # type: ignore[arg-type]
         maturity=str(maturity or "draft"),
         trust=str(trust or "user"),
         author=str(author or ""),
@@ -298,6 +298,10 @@ class Index:
                     "INSERT OR REPLACE INTO meta(key, value) VALUES('superseded', ?)",
                     (json.dumps(sorted(self._superseded_now())),),
                 )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES('windows', ?)",
+                    (json.dumps(self._windows_now()),),
+                )
                 self.conn.execute("DELETE FROM qcache")
             self.conn.execute("COMMIT")
         except BaseException:
@@ -310,7 +314,9 @@ class Index:
         for table in ("docs", "links", "fts", "qcache", "dirs"):
             self.conn.execute(f"DELETE FROM {table}")
         # Derived counters describe the old contents: without them refresh does a full pass.
-        self.conn.execute("DELETE FROM meta WHERE key IN ('valid_docs', 'full_scan', 'superseded')")
+        self.conn.execute(
+            "DELETE FROM meta WHERE key IN ('valid_docs', 'full_scan', 'superseded', 'windows')"
+        )
         self.conn.execute("COMMIT")
         return self.refresh(progress)
 
@@ -468,6 +474,28 @@ class Index:
             )
         }
 
+    def windows(self) -> tuple[list[str], list[str]]:
+        """Sorted starts and ends of every validity window (computed at refresh, kept in meta),
+        so the query cache can tell when a window opens or closes."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key='windows'").fetchone()
+        if row is not None:
+            starts, ends = json.loads(str(row[0]))
+            return list(starts), list(ends)
+        found = self._windows_now()  # an index built before windows were kept: keep them now
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES('windows', ?)", (json.dumps(found),)
+        )
+        return found
+
+    def _windows_now(self) -> tuple[list[str], list[str]]:
+        return validity.boundaries(
+            (f, u)
+            for f, u in self.conn.execute(
+                "SELECT valid_from, valid_until FROM docs WHERE error IS NULL "
+                "AND (valid_from IS NOT NULL OR valid_until IS NOT NULL)"
+            )
+        )
+
     def neighbours(self, entry_id: str, span: int) -> list[str]:
         """Ids of up to `span` entries on each side of `entry_id` in the same folder, by id."""
         folder = entry_id.rsplit("/", 1)[0] + "/"
@@ -547,6 +575,74 @@ class Index:
             [(i, when) for i in ids],
         )
 
+    def usage(self) -> dict[str, tuple[int, str | None]]:
+        """(times returned since the last `ctx maintain`, when last used) by entry id.
+        `used` signals live in cache/used.log (see service/maintain.py); maintain folds them."""
+        return {
+            str(i): (int(n), str(u) if u else None)
+            for i, n, u in self.conn.execute("SELECT id, returned, last_used FROM usage")
+        }
+
+    def fold_usage(self, returned: Mapping[str, int], last_used: Mapping[str, str]) -> None:
+        """After a maintain commit: subtract the returned counts it folded (reads since keep
+        theirs) and keep when each entry was last used (archive candidates need it)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "UPDATE usage SET returned = max(0, returned - ?) WHERE id = ?",
+                [(n, i) for i, n in returned.items() if n],
+            )
+            self.conn.executemany(
+                "INSERT INTO usage(id, last_used) VALUES(?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "last_used = max(coalesce(last_used, ''), excluded.last_used)",
+                list(last_used.items()),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def current_docs(self) -> list[Doc]:
+        """Every valid entry of tree/ (no folder overviews), by id: what `ctx maintain` reads
+        instead of parsing every file."""
+        rows = self.conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM docs WHERE area = 'tree' AND error IS NULL "
+            "AND substr(id, -1) != '/' ORDER BY id"
+        ).fetchall()
+        return [_row_to_doc(r) for r in rows]
+
+    def restamp(self, rows: Sequence[tuple[str, int, int, float, str]]) -> None:
+        """(relpath, mtime_ns, size, importance, maturity) of files whose importance and
+        maturity lines `ctx maintain` just rewrote, nothing else: set those columns and the
+        new stamps, so the next read does not re-parse every file of a pass (10,000 entries:
+        12 s). Rankings change, so the query cache goes."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "UPDATE docs SET mtime_ns = ?, size = ?, importance = ?, maturity = ? "
+                "WHERE path = ? AND error IS NULL",
+                [(mtime, size, imp, mat, path) for path, mtime, size, imp, mat in rows],
+            )
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES('generation', '1') "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+            )
+            self.conn.execute("DELETE FROM qcache")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def link_targets(self) -> set[str]:
+        """Ids that some file of tree/ (entry or overview) relates or links to."""
+        return {
+            str(r[0])
+            for r in self.conn.execute(
+                "SELECT DISTINCT l.dst FROM links l JOIN docs d ON d.rowid = l.src "
+                "WHERE d.area = 'tree' AND l.dst != d.id"
+            )
+        }
+
     def listing(self, prefix: str) -> list[tuple[str, str, str]]:
         """(id, title, path) of valid current entries under `prefix` ('' for all), by id."""
         rows = self.conn.execute(
@@ -595,6 +691,45 @@ class Index:
                 "SELECT path, error, error_line FROM docs WHERE error IS NOT NULL ORDER BY path"
             )
         ]
+
+    def forget(self, ids: Sequence[str], scrub: bool = False) -> None:
+        """Drop every row about `ids` (documents, usage) and the whole query cache. With
+        `scrub` (a purge), also rebuild the typo vocabulary without their words and compact
+        the file, so no freed page keeps their text."""
+        marks = ",".join("?" * len(ids))
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for (rowid,) in self.conn.execute(
+                f"SELECT rowid FROM docs WHERE id IN ({marks})", list(ids)
+            ).fetchall():
+                self._delete(int(rowid))
+            self.conn.execute(f"DELETE FROM usage WHERE id IN ({marks})", list(ids))
+            self.conn.execute("DELETE FROM qcache")
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES('generation', '1') "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+            )
+            # Derived from the documents: recomputed on the next read.
+            self.conn.execute(
+                "DELETE FROM meta WHERE key IN ('valid_docs', 'superseded', 'windows')"
+            )
+            if scrub:
+                self.conn.execute("DELETE FROM vocab")
+                terms: set[str] = set()
+                for row in self.conn.execute(f"SELECT {', '.join(FTS_COLUMNS)} FROM fts"):
+                    for text in row:
+                        terms.update(str(text or "").split())
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO vocab(term) VALUES(?)", [(t,) for t in terms]
+                )
+                self.conn.execute("INSERT INTO fts(fts) VALUES('optimize')")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        if scrub:
+            self.conn.execute("VACUUM")
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _fts_fields(entry: Entry) -> tuple[str, str, str, str, str, str]:

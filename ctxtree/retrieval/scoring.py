@@ -63,7 +63,7 @@ def recency(updated: str, now: datetime, tau_days: float) -> float:
     return math.exp(-age / tau_days) if tau_days > 0 else 1.0
 
 
-def prior(importance: int, maturity: str, fresh: float) -> float:
+def prior(importance: float, maturity: str, fresh: float) -> float:
     """Lifecycle prior in [0, 1]: 0.5 * importance/100 + 0.3 * recency + 0.2 * maturity."""
     imp = min(100, max(0, importance)) / 100.0
     return 0.5 * imp + 0.3 * fresh + 0.2 * MATURITY_WEIGHT.get(maturity, 0.0)

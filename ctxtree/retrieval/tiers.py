@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ctxtree.retrieval import scoring
+from ctxtree.retrieval import scoring, validity
 from ctxtree.retrieval.index import OVERVIEW, Doc, Index
 from ctxtree.retrieval.tokenize import fold, query_terms, stem, stems
 from ctxtree.tree.paths import SLUG_RE
@@ -44,7 +44,7 @@ class Hit:
     updated: str
     coverage: float
     via: str = ""  # "" for a direct hit; "related:<id>", "neighbour:<id>" for expansions
-    status: str = "current"  # current | superseded | archived | expired
+    status: str = "current"  # current | superseded | archived | expired | not_yet_valid
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,15 +97,15 @@ def normalise(query: str) -> str:
     return " ".join(fold(query).split())
 
 
-def _status(doc: Doc, superseded: set[str], when: str) -> str:
+def status_of(doc: Doc, superseded: set[str], when: str) -> str:
+    """archived, superseded, expired or not_yet_valid (validity window at the UTC instant
+    `when`, see retrieval.validity), else current."""
     if doc.area == "archive":
         return "archived"
     if doc.id in superseded:
         return "superseded"
-    if doc.valid_until and doc.valid_until[:10] < when[:10]:
-        return "expired"
-    if doc.valid_from and doc.valid_from[:10] > when[:10]:
-        return "expired"
+    if doc.valid_from or doc.valid_until:
+        return validity.state(doc.valid_from, doc.valid_until, when)
     return "current"
 
 
@@ -120,7 +120,8 @@ def _allowed(doc: Doc, status: str, options: Options) -> bool:
         return False
     if status == "archived" and not options.include_archived:
         return False
-    return not (status == "expired" and not options.include_superseded)
+    # Outside its validity window an entry is out of date like a superseded one.
+    return status not in (validity.EXPIRED, validity.NOT_YET_VALID) or options.include_superseded
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -150,8 +151,14 @@ class Engine:
         self.tau_days = tau_days
 
     # ---- tier 0 ----------------------------------------------------------------------------
+    def when(self, options: Options) -> str:
+        """The instant validity windows are judged at: `as_of`, else now."""
+        return options.as_of or validity.iso(self.now)
+
     def _cache_key(self, query: str, options: Options) -> str:
-        raw = f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}"
+        # Same tree revision, but a validity window may have opened or closed since.
+        windows = validity.epoch(*self.index.windows(), self.when(options))
+        raw = f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}\x00{windows}"
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def run(self, query: str, options: Options, use_cache: bool = True) -> Retrieval:
@@ -177,7 +184,7 @@ class Engine:
     # ---- tiers 1 and 2 ---------------------------------------------------------------------
     def _search(self, query: str, options: Options) -> Retrieval:
         explain: list[str] = []
-        when = options.as_of or self.now.strftime("%Y-%m-%d")
+        when = self.when(options)
         superseded = self.index.superseded()
         direct = self._direct(query, options, superseded, when, explain)
         if direct is not None:
@@ -225,7 +232,7 @@ class Engine:
             doc = docs.get(rowid)
             if doc is None:
                 continue
-            status = _status(doc, superseded, when)
+            status = status_of(doc, superseded, when)
             if not _allowed(doc, status, options):
                 continue
             cover = scoring.coverage(matched[rowid], weights, corrected[rowid])
@@ -293,7 +300,7 @@ class Engine:
         if 3 <= len(parts) <= 4 and all(SLUG_RE.fullmatch(p) for p in parts):
             doc = self.index.doc_by_id(text)
             if doc is not None:
-                status = _status(doc, superseded, when)
+                status = status_of(doc, superseded, when)
                 explain.append("tier 1: the query is an entry id")
                 hit = Hit(doc.id, doc.title, 1.0, 1, doc.summary, doc.kind, doc.trust,
                           doc.updated, 1.0, status=status)  # fmt: skip
@@ -303,12 +310,12 @@ class Engine:
         rowids = self.index.rowids_by_title(fold(query).strip())
         if rowids:
             docs = [d for d in self.index.docs(rowids).values()]
-            docs = [d for d in docs if _allowed(d, _status(d, superseded, when), options)]
+            docs = [d for d in docs if _allowed(d, status_of(d, superseded, when), options)]
             if docs:
                 explain.append("tier 1: the query is an entry's exact title")
                 hits = [
                     Hit(d.id, d.title, 1.0, 1, d.summary, d.kind, d.trust, d.updated, 1.0,
-                        status=_status(d, superseded, when))
+                        status=status_of(d, superseded, when))
                     for d in sorted(docs, key=lambda d: d.id)
                 ]  # fmt: skip
                 return Retrieval(query, hits, self._expand(hits, options, superseded, when),
@@ -399,7 +406,7 @@ class Engine:
         docs = self.index.docs(rows.values())
         expanded = []
         for doc in docs.values():
-            status = _status(doc, superseded, when)
+            status = status_of(doc, superseded, when)
             if not _allowed(doc, status, options):
                 continue
             score, via = out[doc.id]

@@ -51,16 +51,25 @@ def diff(session: Session, rev: str | None) -> Diff:
 class UndoResult:
     undone: list[Commit]
     commit: str | None
+    diff: str | None = None  # on a dry run: what the revert would change
 
     def to_json(self) -> dict[str, Any]:
-        return {"undone": [c.to_json() for c in self.undone], "commit": self.commit}
+        data: dict[str, Any] = {
+            "undone": [c.to_json() for c in self.undone],
+            "commit": self.commit,
+        }
+        if self.diff is not None:
+            data["dry_run"] = True
+            data["diff"] = self.diff
+        return data
 
 
 def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
     """Revert the last `count` ctx commits as one new commit.
 
     Refuses when a file those commits touched has uncommitted edits, or when later commits
-    changed the same lines (git's revert would conflict): nothing is clobbered.
+    changed the same lines (git's revert would conflict): nothing is clobbered. With
+    `dry_run` the revert is applied to the index and files, its diff taken, and abandoned.
     """
     if count < 1:
         raise UsageError("N must be at least 1", "")
@@ -89,6 +98,12 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
             raise NotFoundError(
                 f"nothing to undo: the last {count} commit(s) cancel each other out", ""
             )
+        if dry_run:
+            try:
+                preview = repo.staged_diff()
+            finally:
+                repo.abandon_revert()
+            return UndoResult(targets, None, preview)
         subjects = "\n".join(f"Reverts {c.sha[:10]} {c.subject}" for c in targets)
         message = commit_message(
             "undo", f"{count} commit(s)", session.actor, [f"commit:{targets[0].sha[:10]}"], subjects

@@ -3,11 +3,19 @@ commands import as little as possible (they run on every agent prompt)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 from ctxtree.curation import relations as rel
 from ctxtree.errors import InvalidEntryError
+from ctxtree.retrieval import validity
 from ctxtree.service.session import Session
+from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry, EntryRef
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_prefix
+
+if TYPE_CHECKING:
+    from ctxtree.service.asof import EntryAt, Origin
 
 
 def backlinks(session: Session, entry_id: str) -> list[Entry]:
@@ -16,8 +24,86 @@ def backlinks(session: Session, entry_id: str) -> list[Entry]:
     return [o for o in others if o.id != entry_id and rel.points_at(o, entry_id)]
 
 
-def show(session: Session, raw_id: str) -> Entry:
-    return session.store.read_entry(parse_id(raw_id))
+def entry_status(
+    path: str, superseded_by: tuple[str, ...], entry: Entry, when: str
+) -> str:  # fmt: skip
+    """archived, superseded, expired or not_yet_valid (at the UTC instant `when`), else
+    current: the statuses search gives its hits."""
+    if path.startswith("archive/"):
+        return "archived"
+    if superseded_by:
+        return "superseded"
+    return validity.state(entry.valid_from, entry.valid_until, when)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An entry with where it was read from and its standing: what `ctx show` prints."""
+
+    entry: Entry
+    path: str
+    status: str
+    superseded_by: tuple[str, ...] = ()
+    origin: Origin | None = None  # set for --as-of reads
+
+    def status_line(self) -> str:
+        """'' for a current entry, else why default search leaves it out."""
+        if self.status == "archived":
+            return "archived (restore it with `ctx restore`)"
+        if self.status == "superseded":
+            return "superseded by " + ", ".join(self.superseded_by)
+        if self.status == "expired":
+            return f"expired: valid until {self.entry.valid_until}"
+        if self.status == "not_yet_valid":
+            return f"not yet valid: valid from {self.entry.valid_from}"
+        return ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.entry.to_json()
+        data.update(path=self.path, status=self.status, superseded_by=list(self.superseded_by))
+        if self.origin is not None:
+            data.update(self.origin.to_json())
+        return data
+
+
+def show(session: Session, raw_id: str, as_of: str | None = None) -> Shown:
+    """An entry (current, or archived) and its status now; with `as_of` (a DATE), its file
+    and status as the store stood then."""
+    entry_id = parse_id(raw_id)
+    if as_of is not None:
+        found = at_date(session, entry_id, as_of)
+        entry = frontmatter.parse(found.text, found.entry_id, found.path)
+        status = entry_status(found.path, found.superseded_by, entry, found.origin.as_of)
+        return Shown(entry, found.path, status, found.superseded_by, found.origin)
+    path, archived = entry_relpath(entry_id), f"archive/{entry_id}.md"
+    store = session.store
+    if not store.path(path).is_file() and store.path(archived).is_file():
+        path = archived
+        entry = frontmatter.parse(store.read_text(path), entry_id, path)
+    else:
+        entry = store.read_entry(entry_id)  # raises the not-found error
+    by = _superseded_by(session, entry_id) if path.startswith("tree/") else ()
+    return Shown(entry, path, entry_status(path, by, entry, validity.iso(session.now)), by)
+
+
+def at_date(session: Session, raw_id: str, as_of: str) -> EntryAt:
+    """An entry's file as the store stood at DATE (see service.asof)."""
+    from ctxtree.service import asof
+
+    return asof.entry_at(session, parse_id(raw_id), asof.parse_date(as_of))
+
+
+def _superseded_by(session: Session, entry_id: str) -> tuple[str, ...]:
+    """Current entries that declare they supersede `entry_id` (from the index's link table)."""
+    from ctxtree.retrieval.index import Index
+
+    index = Index.open(session.store)
+    try:
+        links = [src for src, _dst, rtype in index.links_to([entry_id]) if rtype == "supersedes"]
+        docs = index.docs(links).values()
+        return tuple(sorted({d.id for d in docs if d.area == "tree" and d.id != entry_id}))
+    finally:
+        index.close()
 
 
 def raw_text(session: Session, raw_id: str) -> str:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import UsageError
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval.index import Doc, Index, Progress, RefreshStats
-from ctxtree.retrieval.tiers import Engine, Hit, Options, Retrieval
+from ctxtree.retrieval.tiers import Engine, Hit, Options, Retrieval, status_of
 from ctxtree.retrieval.tokenize import query_terms, stem, stems
 from ctxtree.service.session import Session
+
+if TYPE_CHECKING:
+    from ctxtree.service.asof import Origin
 
 FORMATS = ("markdown", "xml", "json")
 
@@ -21,14 +25,55 @@ def open_index(session: Session, progress: Progress | None = None) -> Index:
     return Index.open(session.store, progress)
 
 
-def engine(session: Session, index: Index) -> Engine:
+def engine(session: Session, index: Index, now: datetime | None = None) -> Engine:
     tau = float(session.config()["lifecycle"]["recency_tau_days"])
-    return Engine(index, session.now, tau)
+    return Engine(index, now or session.now, tau)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What a read runs on: the live index, or for `--as-of DATE` the index of the store as
+    it stood then, with the instant validity windows are judged at."""
+
+    index: Index
+    origin: Origin | None = None
+    moment: datetime | None = None
+
+    @property
+    def as_of(self) -> str:
+        return self.origin.as_of if self.origin else ""
+
+    def engine(self, session: Session) -> Engine:
+        # Recency as it was then; a future DATE changes only the validity windows.
+        now = min(self.moment, session.now) if self.moment else None
+        return engine(session, self.index, now)
+
+    def explained(self, result: Retrieval) -> Retrieval:
+        if self.origin is not None:
+            result.explain.insert(0, self.origin.explain())
+        return result
+
+
+def open_reader(session: Session, as_of: str | None) -> Reader:
+    if as_of is None:
+        return Reader(open_index(session))
+    from ctxtree.service import asof
+
+    moment = asof.parse_date(as_of)
+    snapshot = asof.snapshot(session, moment)
+    return Reader(asof.open_index(snapshot), snapshot.origin, moment)
 
 
 @dataclass
 class SearchResult:
     retrieval: Retrieval
+    origin: Origin | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.retrieval.to_json()
+        if self.origin is not None:
+            data.update(self.origin.to_json())
+        return data
 
     @property
     def hits(self) -> list[Hit]:
@@ -51,17 +96,22 @@ def search(
     kind: str = "",
     include_superseded: bool = False,
     include_archived: bool = False,
+    as_of: str | None = None,
 ) -> SearchResult:
+    """Ranked hits (tiers 0-2); with `as_of` (a DATE), as the store stood then."""
     if limit < 1:
         raise UsageError("--limit must be at least 1", "")
-    index = open_index(session)
+    reader = open_reader(session, as_of)
     try:
-        options = Options(limit, scope.strip("/"), kind, include_superseded, include_archived)
-        result = engine(session, index).run(query, options)
-        index.record_returned([h.id for h in result.hits], session.timestamp)
+        options = Options(
+            limit, scope.strip("/"), kind, include_superseded, include_archived, reader.as_of
+        )
+        result = reader.explained(reader.engine(session).run(query, options))
+        if reader.origin is None:  # a look into the past is not a use of today's entries
+            reader.index.record_returned([h.id for h in result.hits], session.timestamp)
     finally:
-        index.close()
-    return SearchResult(result)
+        reader.index.close()
+    return SearchResult(result, reader.origin)
 
 
 @dataclass
@@ -74,6 +124,7 @@ class ContextResult:
     retrieval: Retrieval | None
     encoding_loaded: bool = False
     entries: list[dict[str, Any]] = field(default_factory=list)
+    origin: Origin | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -85,6 +136,8 @@ class ContextResult:
         }
         if self.retrieval is not None:
             data["retrieval"] = self.retrieval.to_json()
+        if self.origin is not None:
+            data.update(self.origin.to_json())
         return data
 
 
@@ -213,15 +266,18 @@ def _stemmed_weights(weights: dict[str, float]) -> dict[str, float]:
 
 def context(
     session: Session, query: str, budget: int, fmt: str = "markdown", scope: str = "",
-    kind: str = "",
+    kind: str = "", as_of: str | None = None,
 ) -> ContextResult:  # fmt: skip
-    """The best material for `query` packed into `budget` tokens (cl100k_base)."""
+    """The best material for `query` packed into `budget` tokens (cl100k_base); with `as_of`
+    (a DATE), from the store as it stood then."""
     if budget < 1:
         raise UsageError("--budget must be at least 1 token", "e.g. --budget 1500")
-    index = open_index(session)
+    reader = open_reader(session, as_of)
+    index = reader.index
     try:
         limit = max(5, min(60, budget // 50))
-        result = engine(session, index).run(query, Options(limit, scope.strip("/"), kind))
+        options = Options(limit, scope.strip("/"), kind, as_of=reader.as_of)
+        result = reader.explained(reader.engine(session).run(query, options))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         rows = index.rowid_of([h.id for h in merged])
         docs = {d.id: d for d in index.docs(rows.values()).values()}
@@ -234,18 +290,30 @@ def context(
     text = json.dumps({"query": query, "entries": entries}, ensure_ascii=False, indent=2) \
         if fmt == "json" else packed.text  # fmt: skip
     return ContextResult(text, packed.tokens, list(packed.ids), result.confident,
-                         result.not_in_memory, result, loaded, entries)  # fmt: skip
+                         result.not_in_memory, result, loaded, entries, reader.origin)  # fmt: skip
 
 
-def core_context(session: Session, budget: int, fmt: str = "markdown") -> ContextResult:
-    """The store's most important knowledge, for session start (no query)."""
+def core_context(
+    session: Session, budget: int, fmt: str = "markdown", as_of: str | None = None
+) -> ContextResult:
+    """The store's most important current knowledge, for session start (no query); with
+    `as_of` (a DATE), as the store stood then. Superseded entries and entries outside their
+    validity window are left out."""
     if budget < 1:
         raise UsageError("--budget must be at least 1 token", "e.g. --budget 1000")
-    index = open_index(session)
+    reader = open_reader(session, as_of)
+    index = reader.index
     try:
-        rowids = index.most_important(max(5, min(60, budget // 60)))
+        limit = max(5, min(60, budget // 60))
+        superseded = index.superseded()
+        when = reader.engine(session).when(Options(as_of=reader.as_of))
+        # Ask for more than needed: some of the most important may be out of date.
+        rowids = index.most_important(3 * limit + min(len(superseded), 200))
         docs = index.docs(rowids)
-        ranked: list[tuple[Doc, Hit | None]] = [(docs[r], None) for r in rowids if r in docs]
+        current = [
+            r for r in rowids if r in docs and status_of(docs[r], superseded, when) == "current"
+        ]
+        ranked: list[tuple[Doc, Hit | None]] = [(docs[r], None) for r in current[:limit]]
         packed, loaded, entries = _pack(session, index, ranked, {}, budget, fmt)
     finally:
         index.close()
@@ -253,7 +321,7 @@ def core_context(session: Session, budget: int, fmt: str = "markdown") -> Contex
         if fmt == "json" else packed.text  # fmt: skip
     found = bool(packed.ids)
     return ContextResult(text, packed.tokens, list(packed.ids), found, not found, None, loaded,
-                         entries)  # fmt: skip
+                         entries, reader.origin)  # fmt: skip
 
 
 def reindex(session: Session, progress: Progress | None = None) -> RefreshStats:

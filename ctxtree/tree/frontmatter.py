@@ -23,6 +23,7 @@ from ctxtree.tree.model import (
     Origin,
     Relation,
     Source,
+    round_importance,
 )
 from ctxtree.tree.paths import parse_target
 
@@ -206,6 +207,18 @@ class _Fields:
             )
         return value
 
+    def number(self, key: str, default: int, low: int, high: int) -> float:
+        """An int or a decimal number in [low, high], to two decimals (see round_importance)."""
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not is_number or not low <= value <= high:
+            raise self.fail(
+                key, f"'{key}' must be a number from {low} to {high}", f"e.g. {key}: {default}"
+            )
+        return round_importance(value)
+
 
 KNOWN_KEYS = (
     "schema",
@@ -286,7 +299,7 @@ def parse(text: str, entry_id: str, path: str = "") -> Entry:
         sources=tuple(Source(t, r) for t, r in f.pairs("sources", "type", "ref")),
         author=f.text("author"),
         trust=f.choice("trust", TRUST_LEVELS, "user"),
-        importance=f.integer("importance", 50, 0, 100),
+        importance=f.number("importance", 50, 0, 100),
         maturity=f.choice("maturity", MATURITIES, "draft"),
         created=f.text("created"),
         updated=f.text("updated"),
@@ -322,7 +335,7 @@ def canonical_mapping(entry: Entry) -> tuple[tuple[str, Any], ...]:
     items += [
         ("author", entry.author),
         ("trust", entry.trust),
-        ("importance", entry.importance),
+        ("importance", round_importance(entry.importance)),
         ("maturity", entry.maturity),
         ("created", entry.created),
         ("updated", entry.updated),
@@ -371,3 +384,32 @@ def serialize(entry: Entry) -> str:
     if entry.body and not head.endswith("\n"):
         head += "\n"  # the file ended at its closing fence and now has a body
     return head + entry.body
+
+
+def with_scalars(text: str, values: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """`text` with the top-level `key: value` lines of `values` given new plain values (YAML
+    written by the caller), and the values they held. Only those values change: comments,
+    hand formatting and the body stay byte for byte, so a lifecycle pass diffs as one line per
+    field. None when the text has no valid fences or a key's line is not one plain
+    `key: value` line (missing, repeated, quoted, over several lines): re-serialize instead."""
+    try:
+        _frontmatter, body = split(text)
+    except InvalidEntryError:
+        return None
+    head = text[: len(text) - len(body)]
+    old: dict[str, str] = {}
+    for key, value in values.items():
+        found = list(_scalar_line(key).finditer(head))
+        if len(found) != 1:
+            return None
+        match = found[0]
+        old[key] = match.group(1)
+        head = f"{head[: match.start(1)]}{value}{head[match.end(1) :]}"
+    return head + body, old
+
+
+@cache
+def _scalar_line(key: str) -> re.Pattern[str]:
+    """A top-level `key: plain-scalar` line, an optional comment after it (kept)."""
+    plain = r"[^\s#'\"{\[|>&*!%@`,][^\n#]*?"
+    return re.compile(rf"^{re.escape(key)}:[ \t]*({plain})(?:[ \t]+#[^\n]*)?[ \t]*\r?$", re.M)

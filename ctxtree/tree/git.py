@@ -321,3 +321,349 @@ class GitRepo:
                 if path in wanted:
                     found.setdefault(path, lines[0].strip())  # newest first: the last add
         return found
+
+    # ---- forget --purge, blame, undo --dry-run ------------------------------------------
+    def _raw(self, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
+        """Run git in the store with bytes in and out: history rewrites need exact bytes
+        (gitpython decodes and strips output)."""
+        import subprocess
+
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, input=stdin, capture_output=True, check=False
+        )
+        if done.returncode not in ok:
+            detail = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
+            raise StoreError(
+                f"git {args[0]} failed: {detail}", "run `ctx status` to inspect the store"
+            )
+        return done.stdout
+
+    def follow(self, path: str, every_ref: bool = False) -> list[tuple[str, str, str, str]]:
+        """(commit, path there, old blob, new blob) of each change to the file at `path`,
+        newest first, following renames and moves (90% similar: entries share boilerplate,
+        so git's default 50% pairs unrelated ones) but not copies: an entry created as a
+        copy of another begins there. Blobs are all zeros where there is none."""
+        args = ["log", "--follow", "-M90%", "-m", "--raw", "--no-abbrev", "--format=%x1e%H"]
+        if every_ref:
+            args.insert(1, "--all")
+        out = self._raw(*args, "--", path).decode("utf-8", "replace")
+        changes: list[tuple[str, str, str, str]] = []
+        current = path
+        for record in out.split("\x1e")[1:]:
+            sha, *lines = record.split("\n")
+            for line in lines:
+                if not line.startswith(":"):
+                    continue
+                meta, *names = line.split("\t")
+                _old_mode, _new_mode, old, new, status = meta[1:].split()[:5]
+                if names[-1] != current:
+                    continue
+                if status[0] == "C":  # the copy's source is another entry
+                    changes.append((sha.strip(), current, "0" * 40, new))
+                    return changes
+                changes.append((sha.strip(), current, old, new))
+                if status[0] == "R":
+                    current = names[0]
+        return changes
+
+    def grep_files(self, needle: str, pathspecs: Sequence[str]) -> list[str]:
+        """Files (tracked or untracked, not ignored) under `pathspecs` containing `needle`."""
+        out = self._raw(
+            "grep", "-l", "-F", "--untracked", "-e", needle, "--", *pathspecs, ok=(0, 1)
+        )
+        return sorted(line for line in out.decode("utf-8").splitlines() if line)
+
+    def rewrite_blockers(self) -> list[str]:
+        """Why the history cannot be rewritten safely now: a detached HEAD, a merge, revert
+        or rebase in progress, uncommitted changes (a rewrite resets the index)."""
+        git_dir = self.root / ".git"
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        problems = [] if head.startswith("ref: ") else ["HEAD is detached"]
+        states = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
+        problems += [f"{name} exists" for name in states if (git_dir / name).exists()]
+        dirty = [path for _status, path in self.dirty_paths()]
+        if dirty:
+            more = f" (and {len(dirty) - 3} more)" if len(dirty) > 3 else ""
+            shown = ", ".join(dirty[:3]) + more
+            problems.append(f"uncommitted changes in {shown}")
+        return problems
+
+    def fast_export(self) -> bytes:
+        """Every ref's history as a fast-import stream, blobs by sha (`--no-data`)."""
+        return self._raw(
+            "fast-export", "--all", "--no-data", "--show-original-ids", "--reencode=yes",
+            "--signed-tags=strip", "--tag-of-filtered-object=rewrite", "--use-done-feature",
+        )  # fmt: skip
+
+    def fast_import(self, stream: bytes) -> None:
+        """Replace the refs with the commits of `stream`, then point the index at the new
+        HEAD (the files on disk already match it)."""
+        self._raw("fast-import", "--force", "--quiet", stdin=stream)
+        self._raw("reset", "-q")
+
+    def drop_old_history(self) -> None:
+        """Make the objects a rewrite replaced unreachable, then delete them: backup refs,
+        ORIG_HEAD and FETCH_HEAD, every reflog entry, then `git gc --prune=now`."""
+        refs = self._raw("for-each-ref", "--format=%(refname)", "refs/original/")
+        for ref in refs.decode("utf-8").split():
+            self._raw("update-ref", "-d", ref)
+        for name in ("ORIG_HEAD", "FETCH_HEAD"):
+            (self.root / ".git" / name).unlink(missing_ok=True)
+        self._raw("reflog", "expire", "--expire=now", "--expire-unreachable=now", "--all")
+        self._raw("gc", "--prune=now", "--quiet")
+
+    def remotes(self) -> list[str]:
+        return self._raw("remote").decode("utf-8").split()
+
+    def has_object(self, sha: str) -> bool:
+        return bool(self._raw("cat-file", "-t", sha, ok=(0, 1, 128)).strip())
+
+    def blobs_containing(self, needles: Sequence[bytes]) -> dict[str, bytes]:
+        """Every blob in the object database holding one of `needles`, by sha: one
+        `git cat-file --batch-all-objects` pass over all objects."""
+        import subprocess
+
+        found: dict[str, bytes] = {}
+        if not needles:
+            return found
+        with subprocess.Popen(
+            ["git", "cat-file", "--batch-all-objects", "--batch", "--unordered"],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        ) as proc:
+            assert proc.stdout is not None
+            while header := proc.stdout.readline():
+                sha, kind, size = header.split()
+                data = proc.stdout.read(int(size) + 1)[:-1]
+                if kind == b"blob" and any(n in data for n in needles):
+                    found[sha.decode("ascii")] = data
+        return found
+
+    def blob_paths(self) -> dict[str, str]:
+        """A path each object reachable from any ref was seen at (`rev-list --objects`)."""
+        out = self._raw("rev-list", "--all", "--objects")
+        paths: dict[str, str] = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            sha, _sep, path = line.partition(" ")
+            if path:
+                paths.setdefault(sha, path)
+        return paths
+
+    def blame(self, path: str) -> list[tuple[str, int, str]] | None:
+        """(commit sha, line number, text) of every line of `path` as it is on disk; the sha
+        is all zeros for an uncommitted line. Follows renames and moves (`-M` also finds
+        lines moved within the file). None when the file was never committed."""
+        out = self._raw("blame", "--line-porcelain", "-M", "--", path, ok=(0, 128))
+        if not out:
+            return None
+        lines: list[tuple[str, int, str]] = []
+        sha, number = "", 0
+        for raw in out.decode("utf-8", "replace").split("\n"):
+            if raw.startswith("\t"):
+                lines.append((sha, number, raw[1:]))
+                continue
+            parts = raw.split(" ")
+            if len(parts) >= 3 and _SHA_RE.fullmatch(parts[0]):
+                sha, number = parts[0], int(parts[2])
+        return lines
+
+    def commits(self, shas: Sequence[str]) -> dict[str, Commit]:
+        """The commits named by `shas`, with their trailers, by full sha (one git process)."""
+        wanted = sorted(set(shas))
+        if not wanted:
+            return {}
+        fmt = FIELD.join(["%H", "%aI", "%an", "%s", "%(trailers:only,unfold)"]) + RECORD
+        out = self._raw("show", "-s", "--no-walk=unsorted", f"--format={fmt}", *wanted)
+        found: dict[str, Commit] = {}
+        for record in out.decode("utf-8", "replace").split(RECORD):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, time, author, subject, trailer_text = record.split(FIELD)
+            trailers = []
+            for line in trailer_text.splitlines():
+                key, sep, value = line.partition(":")
+                if sep:
+                    trailers.append((key.strip(), value.strip()))
+            found[sha] = Commit(sha, time, author, subject, tuple(trailers))
+        return found
+
+    def versions(self, path: str) -> list[tuple[str, str]]:
+        """(commit sha, text) of each committed version of `path` reachable from HEAD,
+        oldest first, following renames and moves (see `follow`)."""
+        if self.head_sha() is None:
+            return []
+        wanted: dict[str, str] = {}
+        for sha, _path, _old, new in self.follow(path):
+            if new.strip("0"):
+                wanted.setdefault(sha, new)
+        if not wanted:
+            return []
+        batch = self._raw("cat-file", "--batch", stdin="\n".join(wanted.values()).encode())
+        texts: list[tuple[str, str]] = []
+        pos = 0
+        for sha in wanted:
+            end = batch.index(b"\n", pos)
+            header = batch[pos:end].split()
+            pos = end + 1
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                texts.append((sha, batch[pos : pos + size].decode("utf-8", "replace")))
+                pos += size + 1
+        return list(reversed(texts))
+
+    def staged_diff(self) -> str:
+        return self._raw("diff", "--cached").decode("utf-8", "replace")
+
+    def object_ids(self, revs: Sequence[str]) -> list[str | None]:
+        """The object each of `revs` names (e.g. `sha^:path`), None when it names none."""
+        if not revs:
+            return []
+        out = self._raw("cat-file", "--batch-check=%(objectname)", stdin="\n".join(revs).encode())
+        found = out.decode("utf-8", "replace").splitlines()
+        return [None if " " in line.strip() else line.strip() for line in found]
+
+    # ---- ctx maintain ----------------------------------------------------------------------
+    def op_times(self, op: str) -> list[tuple[str, str]]:
+        """(sha, author time) of every commit reachable from HEAD whose `Ctx-Op` trailer is
+        `op`, newest first: one `git log --grep`, the trailer re-checked on each hit."""
+        if self.head_sha() is None:
+            return []
+        fmt = FIELD.join(["%H", "%aI", f"%(trailers:key={TRAILER_OP},valueonly)"]) + RECORD
+        try:
+            out = str(self.git.log(f"--grep=^{TRAILER_OP}: {op}$", f"--format={fmt}"))
+        except self._git_module.GitCommandError as exc:
+            raise _git_error(exc, "log") from None
+        found = []
+        for record in out.split(RECORD):
+            parts = record.strip("\n").split(FIELD)
+            if len(parts) == 3 and op in parts[2].split():
+                found.append((parts[0], parts[1]))
+        return found
+
+    def changes_since(
+        self, rev: str | None, folder: str
+    ) -> list[tuple[str, str, list[tuple[str, str]]]]:
+        """(Ctx-Op, author time, [(status, path)]) of each commit after `rev` (all history when
+        None) that touched `folder`, newest first; renames show as a delete and an add. One
+        `git log`."""
+        if self.head_sha() is None:
+            return []
+        fmt = RECORD + FIELD.join(["%aI", f"%(trailers:key={TRAILER_OP},valueonly)"]) + FIELD
+        span = [f"{rev}..HEAD"] if rev else ["HEAD"]
+        try:
+            out = str(
+                self.git.log(
+                    "--no-renames", "--name-status", f"--format={fmt}", *span, "--", folder
+                )
+            )
+        except self._git_module.GitCommandError as exc:
+            raise _git_error(exc, "log") from None
+        commits = []
+        for record in out.split(RECORD):
+            parts = record.split(FIELD)
+            if len(parts) != 3:
+                continue
+            files = []
+            for line in parts[2].splitlines():
+                status, _tab, path = line.partition("\t")
+                if path:
+                    files.append((status.strip(), path))
+            commits.append((parts[1].strip(), parts[0].strip(), files))
+        return commits
+
+    def added_times(self, paths: Sequence[str]) -> dict[str, str]:
+        """Author time of the newest commit that added each of `paths` at that path (a move or
+        restore counts as adding it there); paths never committed are left out. One `git log`."""
+        if not paths or self.head_sha() is None:
+            return {}
+        wanted = set(paths)
+        # Past the argument-list limit, walk every entry's adds and keep those asked for.
+        spec = list(paths) if len(paths) <= 200 else ["tree", "archive"]
+        try:
+            out = str(
+                self.git.log(
+                    "--diff-filter=A", "--no-renames", f"--format={RECORD}%aI", "--name-only",
+                    "--", *spec,
+                )
+            )  # fmt: skip
+        except self._git_module.GitCommandError as exc:
+            raise _git_error(exc, "log") from None
+        found: dict[str, str] = {}
+        for record in out.split(RECORD):
+            lines = [line.strip() for line in record.splitlines() if line.strip()]
+            for path in lines[1:]:
+                if path in wanted:
+                    found.setdefault(path, lines[0])
+        return found
+
+    # ---- the store as of a date (read commands' --as-of) ----------------------------------
+    def commit_before(self, date: str) -> tuple[str, str] | None:
+        """(sha, committer date) of the last commit at or before `date` (ISO 8601, with an
+        offset), or None when there is none (or no commit at all)."""
+        try:
+            out = str(self.git.log("-1", f"--before={date}", f"--format=%H{FIELD}%cI", "HEAD"))
+        except self._git_module.GitCommandError as exc:
+            if self.head_sha() is None:
+                return None
+            raise _git_error(exc, "log") from None
+        sha, _sep, when = out.strip().partition(FIELD)
+        return (sha, when) if sha else None
+
+    def first_commit(self) -> tuple[str, str] | None:
+        """(sha, committer date) of the root commit, None before the first commit."""
+        if self.head_sha() is None:
+            return None
+        out = str(self.git.log("--max-parents=0", f"--format=%H{FIELD}%cI", "HEAD"))
+        sha, _sep, when = out.strip().splitlines()[-1].partition(FIELD)
+        return sha, when
+
+    def renames_since(self, sha: str, paths: Sequence[str]) -> list[tuple[str, str]]:
+        """(old, new) paths of the renames under `paths` committed after `sha`, newest first
+        (git's rename detection, which sees `ctx mv` and archive moves)."""
+        out = str(
+            self.git.log(
+                "-M", "--diff-filter=R", "--name-status", "--format=", f"{sha}..HEAD", "--",
+                *paths,
+            )
+        )  # fmt: skip
+        renames = []
+        for line in out.splitlines():
+            status, _t, rest = line.partition("\t")
+            old, _t, new = rest.partition("\t")
+            if status.startswith("R") and new:
+                renames.append((old, new))
+        return renames
+
+    def existing(self, sha: str, paths: Sequence[str]) -> set[str]:
+        """Which of `paths` exist in commit `sha`."""
+        out = str(self.git.ls_tree("-r", "--name-only", sha, "--", *paths))
+        return {line for line in out.splitlines() if line}
+
+    def file_at(self, sha: str, path: str) -> str | None:
+        """A file's exact text in commit `sha`, None when absent there."""
+        try:
+            return str(self.git.show(f"{sha}:{path}", strip_newline_in_stdout=False))
+        except self._git_module.GitCommandError:
+            return None
+
+    def files_containing(self, sha: str, text: str, paths: Sequence[str]) -> list[str]:
+        """Paths under `paths` whose text in commit `sha` holds `text` (git grep, fixed string)."""
+        try:
+            out = str(self.git.grep("-l", "-F", "-e", text, sha, "--", *paths))
+        except self._git_module.GitCommandError as exc:
+            if exc.status == 1:
+                return []  # no match
+            raise _git_error(exc, "grep") from None
+        return [line.split(":", 1)[1] for line in out.splitlines() if ":" in line]
+
+    def export(self, sha: str, dest: Path) -> None:
+        """Write every file of commit `sha` under `dest`, through `git archive`: the store's
+        index and working tree are never touched."""
+        import io
+        import tarfile
+
+        data = self.git.archive("--format=tar", sha, stdout_as_string=False)
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            archive.extractall(dest, filter="data")

@@ -1,0 +1,98 @@
+"""Care commands: lint."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ctxtree.cli.errors import handled
+from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.output import emit_json, note, out
+from ctxtree.errors import InvalidEntryError
+
+if TYPE_CHECKING:
+    from ctxtree.service.lint import LintReport
+
+
+def _plural(n: int, word: str, many: str = "") -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+
+
+def _render(report: LintReport, fix: bool, as_json: bool) -> None:
+    """Findings (or a dry run's diff) on stdout; what was fixed and the counts on stderr."""
+    dry = report.diff is not None
+    if as_json:
+        emit_json(report.to_json() if fix else [f.to_json() for f in report.findings])
+        return
+    if report.diff is not None:  # a dry run
+        sys.stdout.write(report.diff)
+    else:
+        for finding in report.findings:
+            out(finding.line())
+    for finding in report.fixed:
+        note(f"{'would fix' if dry else 'fixed'}: {finding.line()}")
+    if dry:
+        note(f"dry run: would fix {_plural(len(report.fixed), 'finding')}; no commit")
+    elif fix:
+        done = f" ({report.commit[:10]})" if report.commit else "; no commit"
+        note(f"fixed {_plural(len(report.fixed), 'finding')}{done}")
+    counts = [_plural(report.count(s), s) for s in ("error", "warning")]
+    remain = "would remain" if dry else "remain" if fix else "found"
+    checked = _plural(report.checked, "entry", "entries")
+    note(f"{', '.join(counts)}, {report.count('info')} info {remain} in {checked}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handled
+    def lint(
+        prefix: Annotated[
+            str, typer.Argument(metavar="PREFIX", help="Only findings under this prefix.")
+        ] = "",
+        fix: Annotated[
+            bool, typer.Option("--fix", help="Repair the mechanical findings in one commit.")
+        ] = False,
+        dry_run: DryRunOpt = False,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Warnings fail too (exit 5).")
+        ] = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Check the store: one line per finding, `CODE severity ENTRY: message (fix: ...)`.
+
+        Exit 0 when no error remains (warnings and info are reported), 5 when one does; with
+        --strict warnings fail too. --fix repairs the codes marked * in one commit, then
+        reports what remains; add --dry-run to print its diff and change nothing.
+
+        \b
+        error     invalid-entry       a file that does not parse
+        error   * broken-relation     a declared relation to nothing (dropped)
+        error   * secret              a credential in the entry (redacted)
+        warning * broken-link         an inline [[link]] to nothing (unwrapped)
+        warning * missing-provenance  agent/external entry without sources (adds one)
+        warning   contradiction       contradicts another current entry
+        warning   near-duplicate      near-identical title and summary
+        warning   oversized           file over lint.oversized_bytes
+        warning   bad-validity        unreadable or empty validity window
+        warning * stale-summary       an _index.md whose inputs changed (regenerated)
+        info      orphan              no relation or link in or out
+        info      retired-dependency  depends_on a superseded/expired/archived entry
+
+        Example: ctx lint auth --fix --dry-run
+        """
+        from ctxtree.service import lint as service
+        from ctxtree.service.session import open_session
+
+        report = service.lint(open_session(tree), prefix, fix=fix, dry_run=dry_run)
+        _render(report, fix, json_out)
+        failing = report.count("error") + (report.count("warning") if strict else 0)
+        if failing:
+            kinds = "errors or warnings" if strict else "errors"
+            raise InvalidEntryError(
+                f"lint: {_plural(failing, 'finding')} that fail{'s' if failing == 1 else ''} "
+                f"({kinds})",
+                "fix them by hand; `ctx lint --fix` repairs the mechanical ones",
+            )

@@ -1,0 +1,74 @@
+"""Validity windows: whether an entry's `valid_from`/`valid_until` make it current at an instant.
+
+Instants are UTC strings `YYYY-MM-DDTHH:MM:SSZ`, which compare correctly as text. A date-only
+bound covers whole days: `valid_from: 2026-12-01` starts at 00:00:00Z that day and
+`valid_until: 2026-12-10` ends at 23:59:59Z that day (the fact still holds on the 10th). A
+timestamp bound is exact; one without an offset is read as UTC. An unreadable bound is ignored
+(`ctx lint` reports it), so a typo never hides an entry.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+CURRENT = "current"
+EXPIRED = "expired"
+NOT_YET_VALID = "not_yet_valid"
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso(moment: datetime) -> str:
+    """`moment` as a UTC instant string (seconds)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def bound(value: str | None, end_of_day: bool) -> str | None:
+    """The UTC instant of a window bound; a date-only `value` means the start of that day, or
+    its last second with `end_of_day`. None for no bound or an unreadable one."""
+    if not value:
+        return None
+    text = value.strip()
+    if _DATE.fullmatch(text):
+        try:
+            datetime.strptime(text, "%Y-%m-%d")
+        except ValueError:
+            return None
+        return f"{text}T23:59:59Z" if end_of_day else f"{text}T00:00:00Z"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def state(valid_from: str | None, valid_until: str | None, when: str) -> str:
+    """current, expired (`when` after the end) or not_yet_valid (`when` before the start)."""
+    end = bound(valid_until, end_of_day=True)
+    if end is not None and when > end:
+        return EXPIRED
+    start = bound(valid_from, end_of_day=False)
+    if start is not None and when < start:
+        return NOT_YET_VALID
+    return CURRENT
+
+
+def boundaries(
+    windows: Iterable[tuple[str | None, str | None]],
+) -> tuple[list[str], list[str]]:
+    """Sorted starts and ends of every readable window bound."""
+    pairs = list(windows)
+    starts = sorted(s for s in (bound(f, end_of_day=False) for f, _u in pairs) if s)
+    ends = sorted(e for e in (bound(u, end_of_day=True) for _f, u in pairs) if e)
+    return starts, ends
+
+
+def epoch(starts: list[str], ends: list[str], when: str) -> tuple[int, int]:
+    """How many windows have started (start <= when) and ended (end < when) by `when`.
+
+    Every entry's state at `when` is a function of this pair, so a cached answer keyed by it is
+    still right at any other instant with the same pair."""
+    return bisect_right(starts, when), bisect_left(ends, when)

@@ -1,0 +1,213 @@
+"""`ctx forget`: remove knowledge on purpose (SPEC §3), and with `--purge` from history too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
+from ctxtree.service import purge as purging
+from ctxtree.service.session import Session
+from ctxtree.tree import frontmatter
+from ctxtree.tree.git import GitRepo
+from ctxtree.tree.lock import write_lock
+from ctxtree.tree.model import Entry
+from ctxtree.tree.paths import id_from_relpath, parse_id
+from ctxtree.tree.store import Transaction, indexable_id
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    id: str
+    commit: str | None
+    changed: tuple[str, ...]  # other files rewritten so nothing points at it
+    diff: str | None = None  # on a dry run
+    purge: purging.PurgeReport | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "op": "forget",
+            "ids": [self.id],
+            "commit": self.commit,
+            "changed": list(self.changed),
+        }
+        if self.diff is not None:
+            data["dry_run"] = True
+            data["diff"] = self.diff
+        if self.purge is not None:
+            data["purge"] = self.purge.to_json()
+        return data
+
+
+def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list[str]:
+    """The entry's files (tree/ID.md and/or archive/ID.md). A purge also accepts an entry
+    that only the history still holds (removed earlier with `ctx rm`)."""
+    found = [
+        relpath
+        for relpath in (f"tree/{entry_id}.md", f"archive/{entry_id}.md")
+        if session.store.path(relpath).is_file()
+    ]
+    if found or (
+        purge and any(repo.follow(p, every_ref=True) for p in purging.own_paths(entry_id))
+    ):
+        return found
+    raise NotFoundError(
+        f"no entry {entry_id!r} (current or archived" + (", nor in the history)" if purge else ")"),
+        "list entries with `ctx ls [PREFIX]`",
+    )
+
+
+def _without(entry: Entry, entry_id: str, plain: str | None) -> Entry:
+    """`entry` with no declared relation to `entry_id` and its [[links]] to it unwrapped."""
+    relations = tuple(r for r in entry.relations if r.target != entry_id)
+    body = purging.unwrap_links(entry.body, [entry_id], plain)
+    if relations == entry.relations and body == entry.body:
+        return entry
+    return replace(entry, relations=relations, body=body)
+
+
+def _clean_referrer(relpath: str, text: str, entry_id: str, purge: bool) -> str:
+    """A file that mentions the forgotten entry, rewritten so nothing dangles (and, when
+    purging, so its id is gone from the text)."""
+    other_id = id_from_relpath(relpath)
+    plain = purging.IN_FILES if purge else None
+    try:
+        if other_id is None:
+            raise InvalidEntryError("not an entry")
+        entry = frontmatter.parse(text, other_id, relpath)
+        text = frontmatter.serialize(_without(entry, entry_id, plain))
+    except InvalidEntryError:  # an overview, a summary, or a malformed entry: text only
+        text = purging.unwrap_links(text, [entry_id], plain)
+    return purging.redact(text, [entry_id]) if purge else text
+
+
+def _summaries(session: Session, tx: Transaction, entry_id: str) -> list[str]:
+    """Regenerate the existing `_index.md` of the entry's folders without it, so no summary
+    keeps its title or summary."""
+    from ctxtree.curation.summaries import index_relpath, plan_indexes
+
+    parts = entry_id.split("/")[:-1]
+    folders = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+    existing = {
+        folder: text for folder in folders if (text := tx.read(index_relpath(folder))) is not None
+    }
+    if not existing:
+        return []
+    entries, _bad = session.store.entries(parts[0])
+    kept = [e for e in entries if e.id != entry_id]
+    changed = []
+    for update in plan_indexes(kept, existing, only_existing=True):
+        if update.folder not in existing:
+            continue
+        if update.text:
+            tx.write(update.relpath, update.text)
+        else:
+            tx.delete(update.relpath)
+        changed.append(update.relpath)
+    return changed
+
+
+def forget(
+    session: Session, raw_id: str, purge: bool = False, dry_run: bool = False
+) -> ForgetResult:
+    """Remove an entry, every relation and [[link]] to it, and its cache rows, in one
+    commit; with `purge`, then rewrite the store's history without it (see service.purge)."""
+    entry_id = parse_id(raw_id)
+    store = session.store
+    report: purging.PurgeReport | None = None
+    with session.transaction("forget", dry_run=dry_run) as tx:
+        repo = GitRepo(store.root)
+        if purge:
+            _require_rewritable(repo)
+        relpaths = _locate(session, entry_id, repo, purge)
+        texts = [store.read_text(p) for p in relpaths]
+        changed = _summaries(session, tx, entry_id) if relpaths else []
+        # A purge leaves no mention in any file; a plain forget fixes links in entries.
+        for relpath in repo.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
+            if relpath in relpaths or relpath in changed:
+                continue
+            if not purge and not relpath.endswith(".md"):
+                continue
+            before = tx.read(relpath)
+            if before is None:
+                continue
+            after = _clean_referrer(relpath, before, entry_id, purge)
+            if after != before:
+                tx.write(relpath, after)
+                changed.append(relpath)
+        for relpath in relpaths:
+            tx.delete(relpath)
+        tx.subject = purging.IN_MESSAGES if purge else entry_id
+        names = sorted(indexable_id(p) or p for p in changed)
+        if names:
+            tx.body = "Links to it removed in: " + ", ".join(names)
+        if purge and dry_run:
+            report = _purge(session, repo, entry_id, texts, frozenset(), dry_run=True)
+    ids = [entry_id]
+    if purge and not dry_run:
+        with write_lock(store.root / ".git" / "ctx.lock", session.lock_timeout()):
+            repo = GitRepo(store.root)
+            _require_rewritable(repo)
+            try:
+                report = _purge(session, repo, entry_id, texts, frozenset({tx.commit_sha or ""}))
+            except CtxError as exc:
+                if tx.commit_sha:
+                    exc.hint = (
+                        f"{entry_id} is forgotten ({tx.commit_sha[:10]}) but the history was not "
+                        f"rewritten; retry with `ctx forget {entry_id} --purge --yes`. {exc.hint}"
+                    )
+                raise
+            ids = list(report.ids)
+    if not dry_run:
+        _forget_cached(session, ids, scrub=purge)
+    return ForgetResult(
+        entry_id,
+        tx.commit_sha,
+        tuple(names),
+        tx.diff if dry_run else None,
+        report,
+    )
+
+
+def _require_rewritable(repo: GitRepo) -> None:
+    problems = repo.rewrite_blockers()
+    if problems:
+        raise ConflictError(
+            f"cannot rewrite the store's history: {'; '.join(problems)}",
+            "commit changes with `ctx commit` (or discard them), finish or abort any merge, "
+            "revert or rebase, then purge again",
+        )
+
+
+def _purge(
+    session: Session,
+    repo: GitRepo,
+    entry_id: str,
+    texts: list[str],
+    keep: frozenset[str],
+    dry_run: bool = False,
+) -> purging.PurgeReport:
+    lineage = purging.lineage_of(repo, entry_id)
+    live = {
+        i for area in ("tree", "archive") for i, _path in session.store.entry_paths(area=area)
+    } - {entry_id}
+    # Every version it had, not only the last: a secret may have been edited out already.
+    versions = texts + [t for p in sorted(lineage.own_paths) for _sha, t in repo.versions(p)]
+    readable = []
+    for text in versions:
+        try:
+            entry = frontmatter.parse(text, entry_id)
+            readable += [entry.title, entry.summary, entry.body]
+        except InvalidEntryError:
+            readable.append(text)
+    return purging.purge(repo, lineage, live, "\n".join(readable), keep, dry_run)
+
+
+def _forget_cached(session: Session, ids: list[str], scrub: bool) -> None:
+    from ctxtree.retrieval.index import Index
+
+    index = Index.open(session.store)
+    try:
+        index.forget(ids, scrub=scrub)
+    finally:
+        index.close()
