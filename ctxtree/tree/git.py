@@ -298,15 +298,20 @@ class GitRepo:
     def introduced_by(self, paths: Sequence[str]) -> dict[str, str]:
         """Short sha of the commit that last added each of `paths` at that path (a move
         counts as adding it there); paths never committed are left out. One `git log`."""
+        return self._last_added(paths, "%h")
+
+    def _last_added(self, paths: Sequence[str], fmt: str) -> dict[str, str]:
+        """`fmt` (a git log placeholder) of the newest commit that added each of `paths` at
+        that path (a move or restore counts as adding it there); one `git log`."""
         if not paths or self.head_sha() is None:
             return {}
         wanted = set(paths)
-        # Past the argument-list limit, walk every entry's history and keep those asked for.
+        # Past the argument-list limit, walk every entry's adds and keep those asked for.
         spec = list(paths) if len(paths) <= 200 else ["tree", "archive"]
         try:
             out = str(
                 self.git.log(
-                    "--diff-filter=A", "--no-renames", f"--format={RECORD}%h", "--name-only",
+                    "--diff-filter=A", "--no-renames", f"--format={RECORD}{fmt}", "--name-only",
                     "--", *spec,
                 )
             )  # fmt: skip
@@ -314,12 +319,10 @@ class GitRepo:
             raise _git_error(exc, "log") from None
         found: dict[str, str] = {}
         for record in out.split(RECORD):
-            lines = [line for line in record.splitlines() if line.strip()]
-            if not lines:
-                continue
+            lines = [line.strip() for line in record.splitlines() if line.strip()]
             for path in lines[1:]:
                 if path in wanted:
-                    found.setdefault(path, lines[0].strip())  # newest first: the last add
+                    found.setdefault(path, lines[0])  # newest first: the last add
         return found
 
     # ---- forget --purge, blame, undo --dry-run ------------------------------------------
@@ -576,29 +579,8 @@ class GitRepo:
     def added_times(self, paths: Sequence[str]) -> dict[str, str]:
         """Author time of the newest commit that added each of `paths` at that path (a move or
         restore counts as adding it there); paths never committed are left out. One `git log`."""
-        if not paths or self.head_sha() is None:
-            return {}
-        wanted = set(paths)
-        # Past the argument-list limit, walk every entry's adds and keep those asked for.
-        spec = list(paths) if len(paths) <= 200 else ["tree", "archive"]
-        try:
-            out = str(
-                self.git.log(
-                    "--diff-filter=A", "--no-renames", f"--format={RECORD}%aI", "--name-only",
-                    "--", *spec,
-                )
-            )  # fmt: skip
-        except self._git_module.GitCommandError as exc:
-            raise _git_error(exc, "log") from None
-        found: dict[str, str] = {}
-        for record in out.split(RECORD):
-            lines = [line.strip() for line in record.splitlines() if line.strip()]
-            for path in lines[1:]:
-                if path in wanted:
-                    found.setdefault(path, lines[0])
-        return found
+        return self._last_added(paths, "%aI")
 
-    # ---- the store as of a date (read commands' --as-of) ----------------------------------
     def commit_before(self, date: str) -> tuple[str, str] | None:
         """(sha, committer date) of the last commit at or before `date` (ISO 8601, with an
         offset), or None when there is none (or no commit at all)."""
