@@ -118,15 +118,26 @@ def test_secrets_are_refused_or_redacted(ctx: Ctx) -> None:
 def test_failed_commit_leaves_the_store_as_it_was(ctx: Ctx) -> None:
     add(ctx, "a/b/c", "C", "--body", "Original.")
     before = snapshot(ctx.store)
-    lock = ctx.store / ".git" / "index.lock"
-    lock.write_text("")  # another git process seems to be running: git add fails
+    blocker = ctx.store / ".git" / "refs" / "heads" / "main.lock"
+    blocker.mkdir()  # not a lock file git or ctx could remove: the ref update fails
     run = ctx("edit", "a/b/c", "--body", "Changed.")
     assert run.code == 6
     assert run.stderr.startswith("ctx: error: git commit failed")
-    run = ctx("add", "a/b/d", "--title", "D")
-    assert run.code == 6
-    lock.unlink()
-    assert snapshot(ctx.store) == before
+    assert snapshot(ctx.store) == before  # the file is back before the error is reported
+    assert not (ctx.store / ".git" / "ctx-journal.json").exists()
+    blocker.rmdir()
+    assert ctx.git("status", "--porcelain") == ""
+    ctx.ok("add", "a/b/d", "--title", "D")
+
+
+def test_stale_index_lock_left_by_a_killed_git_is_removed(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C", "--body", "Original.")
+    lock = ctx.store / ".git" / "index.lock"
+    lock.write_text("")  # what a `git commit` killed mid-way leaves: no process owns it
+    run = ctx("edit", "a/b/c", "--body", "Changed.")
+    assert run.code == 0, run.stderr
+    assert "stale git lock" in run.stderr and ".git/index.lock" in run.stderr
+    assert not lock.exists()
     assert ctx.git("status", "--porcelain") == ""
 
 

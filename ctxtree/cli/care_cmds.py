@@ -1,4 +1,4 @@
-"""Care commands: lint."""
+"""Care commands: lint, doctor."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ def register(app: typer.Typer) -> None:
         warning   oversized           file over lint.oversized_bytes
         warning   bad-validity        unreadable or empty validity window
         warning * stale-summary       an _index.md whose inputs changed (regenerated)
+        error     symlink             a symbolic link (never followed)
         info      orphan              no relation or link in or out
         info      retired-dependency  depends_on a superseded/expired/archived entry
 
@@ -95,4 +96,53 @@ def register(app: typer.Typer) -> None:
                 f"lint: {_plural(failing, 'finding')} that fail{'s' if failing == 1 else ''} "
                 f"({kinds})",
                 "fix them by hand; `ctx lint --fix` repairs the mechanical ones",
+            )
+
+    @app.command()
+    @handled
+    def doctor(
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Explain what is wrong; repair nothing.")
+        ] = False,
+        fsck: Annotated[bool, typer.Option("--fsck", help="Also run `git fsck`.")] = False,
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Explain and repair what a crash, a killed git or a hand edit left in the store.
+
+        Every command already finishes or undoes an interrupted write before it starts;
+        doctor lists those recoveries, and checks for the rest: an interrupted write's
+        journal, stale git lock files, temp files, staged but uncommitted changes, a git
+        operation under way, symbolic links (never followed), files changed outside ctx.
+        It repairs what is safe (under the write lock) and says what to do about the rest.
+        Exit 0 when no error remains, 6 when one does.
+
+        Example: ctx doctor --dry-run
+        """
+        from ctxtree.errors import StoreError
+        from ctxtree.service import doctor as service
+        from ctxtree.service.session import open_session
+
+        report = service.doctor(open_session(tree, recover=False), not dry_run, fsck)
+        if json_out:
+            emit_json(report.to_json())
+        else:
+            for item in report.recovered[-5:]:
+                note(f"recovered {item['at']}: `{item['op']}` {item['outcome']}")
+            for finding in report.findings:
+                out(finding.line())
+            left = len(report.remaining)
+            if not report.findings:
+                note("the store is healthy: nothing to repair")
+            elif left:
+                note(f"{_plural(left, 'problem')} remain{'s' if left == 1 else ''}")
+            else:
+                note("repaired everything that needed it")
+        if not report.healthy:
+            left = len(report.remaining)
+            raise StoreError(
+                f"doctor: {_plural(left, 'problem')} remain{'s' if left == 1 else ''}",
+                "run `ctx doctor` without --dry-run to repair"
+                if dry_run
+                else "follow the fix given on each line",
             )

@@ -64,6 +64,10 @@ def register(app: typer.Typer) -> None:
                 out(f"dirty:    {item['status']:2} {item['path']}")
             for bad in result.invalid:
                 out(f"invalid:  {bad['error']}")
+            for item in result.recovered[-3:]:
+                out(f"repaired: {item['at']} an interrupted `{item['op']}` was {item['outcome']}")
+            for problem in result.problems:
+                out(f"problem:  {problem} (run `ctx doctor`)")
         if result.git_error:
             raise StoreError(result.git_error, "the markdown files are intact; repair .git")
 

@@ -15,6 +15,8 @@ Codes (severity; * = repaired by `ctx lint --fix`):
   bad-validity        warning   a valid_from/valid_until that is no date, or an empty window
   stale-summary       warning * an `_index.md` whose folder changed since it was written (or
                                 now holds no entries); the fix regenerates (or deletes) it
+  symlink             error     a symbolic link in tree/ or archive/: never followed, so what it
+                                points at is neither read nor written (replace it by hand)
   orphan              info      a non-episode entry with no relation or link in or out
   retired-dependency  info      a current entry depends_on a superseded, expired or archived one
 
@@ -51,6 +53,7 @@ CODES: tuple[tuple[str, str, bool, str], ...] = (
     ("oversized", WARNING, False, "file over lint.oversized_bytes"),
     ("bad-validity", WARNING, False, "unreadable or empty validity window"),
     ("stale-summary", WARNING, True, "an _index.md whose inputs changed (regenerated)"),
+    ("symlink", ERROR, False, "a symbolic link (never followed)"),
     ("orphan", INFO, False, "no relation or link in or out"),
     ("retired-dependency", INFO, False, "depends_on a superseded/expired/archived entry"),
 )
@@ -191,6 +194,20 @@ def invalid(problems: Iterable[tuple[InvalidEntryError, str]]) -> list[Finding]:
                 )
             )
     return out
+
+
+def symlinks(links: Iterable[tuple[str, str]]) -> list[Finding]:
+    """(relpath, where it points) of each link in the store: refused, never followed."""
+    return [
+        _finding(
+            "symlink",
+            id_from_relpath(path) or path,
+            f"{path} is a symbolic link (to {target}); ctx never follows it",
+            "replace it with a real file or folder, or remove it",
+            path=path,
+        )
+        for path, target in links
+    ]
 
 
 def graph(entries: Sequence[Entry], known: set[str] | frozenset[str]) -> list[Finding]:

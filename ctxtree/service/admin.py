@@ -70,6 +70,8 @@ class Status:
     git_error: str = ""
     archived: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    recovered: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +83,8 @@ class Status:
             "dirty": self.dirty,
             "invalid": self.invalid,
             "git_error": self.git_error,
+            "recovered": self.recovered,
+            "problems": self.problems,
         }
 
 
@@ -110,6 +114,8 @@ def status(session: Session) -> Status:
     except CtxError as exc:
         git_error = exc.message
     return Status(
+        recovered=recent_recoveries(store.root),
+        problems=store_problems(store.root),
         root=str(store.root),
         entries=sum(domains.values()),
         domains=domains,
@@ -119,6 +125,31 @@ def status(session: Session) -> Status:
         git_error=git_error,
         archived=archived,
     )
+
+
+def recent_recoveries(root: Path, days: float = 7.0) -> list[dict[str, Any]]:
+    """Interrupted writes repaired in the last `days` days (the journal's log)."""
+    from datetime import UTC, datetime, timedelta
+
+    from ctxtree.tree import journal
+
+    since = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return [r for r in journal.recoveries(root) if str(r.get("at", "")) >= since]
+
+
+def store_problems(root: Path) -> list[str]:
+    """What needs `ctx doctor`, from a few stats: nothing here walks the tree."""
+    from ctxtree.tree import journal
+
+    problems = []
+    if journal.pending(root):
+        problems.append("a write is in progress or was interrupted (its journal is present)")
+    if (root / ".git" / "ctx-journal.bad").exists():
+        problems.append("an interrupted write's journal was unreadable: see `ctx doctor`")
+    for name in ("index.lock", "HEAD.lock", "refs/heads/main.lock"):
+        if (root / ".git" / name).exists():
+            problems.append(f".git/{name} exists: git writes fail until it is gone")
+    return problems
 
 
 def config_get(session: Session, key: str | None) -> dict[str, Any]:

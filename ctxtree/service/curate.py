@@ -37,7 +37,7 @@ from ctxtree.tree.model import (
     Source,
 )
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
-from ctxtree.tree.store import Transaction
+from ctxtree.tree.transaction import Transaction
 
 TRUST_ORDER = {"external": 0, "agent": 1, "user": 2}
 

@@ -20,7 +20,7 @@ from ctxtree.tree.model import (
     Source,
 )
 from ctxtree.tree.paths import SLUG_RE, entry_relpath, parse_id, parse_target
-from ctxtree.tree.store import Transaction
+from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from ctxtree.tree.git import GitRepo
 from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import id_from_relpath, parse_id
-from ctxtree.tree.store import Transaction, indexable_id
+from ctxtree.tree.store import indexable_id
+from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,8 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
     """
     if count < 1:
         raise UsageError("N must be at least 1", "")
-    store = session.store
     with session.transaction("undo", dry_run=dry_run) as tx:
-        repo = GitRepo(store.root)
+        repo = tx.repo
         history = [c for c in repo.log(limit=max(200, count * 4)) if c.op and c.op != "init"]
         if not history:
             raise NotFoundError("nothing to undo: the store has no ctx commits yet", "")
@@ -92,27 +91,22 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
                 f"undo would clobber uncommitted edits in {', '.join(dirty[:3])}",
                 "commit them first with `ctx commit`, or discard them",
             )
+        # git's revert changes files and index itself: journal them first, so a crash
+        # (or a conflict) leaves them exactly as they were.
+        tx.expect(sorted(touched))
         repo.revert([c.sha for c in targets])
         if not repo.staged_changes():
-            repo.abandon_revert()
             raise NotFoundError(
                 f"nothing to undo: the last {count} commit(s) cancel each other out", ""
             )
         if dry_run:
-            try:
-                preview = repo.staged_diff()
-            finally:
-                repo.abandon_revert()
+            preview = repo.staged_diff()
+            tx.settle(failed=True)  # put files and index back: a dry run changes nothing
             return UndoResult(targets, None, preview)
         subjects = "\n".join(f"Reverts {c.sha[:10]} {c.subject}" for c in targets)
         message = commit_message(
             "undo", f"{count} commit(s)", session.actor, [f"commit:{targets[0].sha[:10]}"], subjects
         )
-        try:
-            sha = repo.commit_index(message)
-        except BaseException:
-            repo.abandon_revert()
-            raise
+        sha = repo.commit_index(message, date=session.timestamp)
         repo.finish_revert()
-    del tx
     return UndoResult(targets, sha)

@@ -17,7 +17,8 @@ from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import parse_prefix
-from ctxtree.tree.store import Store, Transaction
+from ctxtree.tree.store import Store
+from ctxtree.tree.transaction import Transaction
 
 CANDIDATES = 5  # index hits per entry compared as possible near-duplicates
 RARE_TERMS = 2  # title terms per candidate query: a near-duplicate may differ in one
@@ -146,6 +147,7 @@ def run(session: Session, prefix: str = "") -> tuple[Corpus, list[Finding]]:
     corpus = gather(session)
     eligible = [e for e in corpus.entries if e.kind != "episode"]
     findings = checks.check(corpus, candidates(session, eligible), settings(session))
+    findings += checks.symlinks(session.store.symlinks())
     return corpus, [f for f in findings if _in_scope(f, prefix)]
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from ctxtree.errors import UsageError
 from ctxtree.tree.paths import discover_store
-from ctxtree.tree.store import Store, Transaction
+from ctxtree.tree.store import Store
+from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,12 @@ def open_session(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     actor: str | None = None,
+    recover: bool = True,
 ) -> Session:
+    """The session for the store that flags, environment and cwd name. With `recover` (every
+    command but `doctor`, which explains first), an interrupted write is finished or undone."""
     env = os.environ if env is None else env
     location = discover_store(tree, env, cwd or Path.cwd())
-    store = Store(location.root).check()
+    store = Store(location.root).check(recover=recover)
     who = actor or env.get("CTX_ACTOR") or ""
     return Session(store=store, now=clock(env), actor_override=who)

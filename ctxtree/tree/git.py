@@ -71,7 +71,7 @@ def commit_message(
 @contextlib.contextmanager
 def _pathspec(paths: Sequence[str]) -> Iterator[list[str]]:
     """Arguments naming `paths` for git: inline when few, through a file when many (a
-    commit of thousands of hand-edited files would exceed the argument-list limit)."""
+    commit of thousands of files would exceed the argument-list limit)."""
     if len(paths) <= 200:
         yield ["--", *paths]
         return
@@ -83,6 +83,10 @@ def _pathspec(paths: Sequence[str]) -> Iterator[list[str]]:
         os.unlink(handle.name)
 
 
+def _dated(date: str | None) -> dict[str, str] | None:
+    return {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else None
+
+
 def _git_error(exc: Exception, action: str) -> StoreError:
     stderr = getattr(exc, "stderr", "") or str(exc)
     detail = " ".join(str(stderr).replace("stderr:", "").split())[:300]
@@ -92,7 +96,11 @@ def _git_error(exc: Exception, action: str) -> StoreError:
 class GitRepo:
     """An opened, validated store repository."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, lock_fd: int | None = None) -> None:
+        # The store's write lock, handed to every git process that changes the store: a
+        # killed ctx's git child keeps the store locked until it exits, so the next command
+        # never repairs a write that is still landing (tree/journal.py).
+        self.lock_fd = lock_fd
         try:
             import git
         except ImportError as exc:  # gitpython refuses to import without a git executable
@@ -145,6 +153,7 @@ class GitRepo:
             repo.git.config("user.name", "ctxtree")
             repo.git.config("user.email", "ctxtree@localhost")
         instance = GitRepo.__new__(GitRepo)
+        instance.lock_fd = None
         instance._git_module = git
         instance.root = root
         instance.repo = repo
@@ -161,42 +170,198 @@ class GitRepo:
 
     def commit(self, paths: Sequence[str], message: str, date: str | None = None) -> str:
         """Stage exactly `paths` (additions, edits, deletions) and commit only them, dated
-        `date` (ISO 8601) when given."""
-        err = self._git_module.GitCommandError
-        extra: dict[str, Any] = {}
-        if date:
-            extra["env"] = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        `date` (ISO 8601) when given. The message goes through stdin and long path lists
+        through a file: a commit of any size never meets the argument-list limit."""
+        env = _dated(date)
         with _pathspec(paths) as spec:
             try:
-                self.git.add("-A", *spec)
-                self.git.commit("-q", "--no-verify", "-m", message, *spec, **extra)
-                return self._head_from_files() or str(self.git.rev_parse("HEAD"))
-            except err as exc:
-                with contextlib.suppress(err):
-                    self.git.reset("-q", *spec)
-                raise _git_error(exc, "commit") from None
+                self._raw("add", "-A", *spec)
+                self._raw(
+                    "-c", "gc.auto=0", "commit", "-q", "--no-verify", "-F", "-", *spec,
+                    stdin=message.encode("utf-8"), env=env,
+                )  # fmt: skip
+            except StoreError as exc:
+                with contextlib.suppress(StoreError):
+                    self._raw("reset", "-q", *spec)
+                raise StoreError(exc.message.replace("git add", "git commit"), exc.hint) from None
+        self.collect_garbage()
+        return self.head_sha_fast() or str(self.git.rev_parse("HEAD"))
 
-    def _head_from_files(self) -> str | None:
-        """HEAD's sha read from .git (a file read instead of a git process)."""
+    def collect_garbage(self) -> None:
+        """`git gc --auto`, started only when git's own estimate says it has work: our commits
+        pass gc.auto=0, because a gc forked by them would inherit the write lock and hold it
+        for as long as it runs. Estimated the way git does: loose objects in one fan-out
+        folder, times 256, against gc.auto (6700)."""
+        try:
+            loose = len(os.listdir(self.root / ".git" / "objects" / "17"))
+        except OSError:
+            return
+        if loose * 256 <= 6700:
+            return
+        import subprocess
+
+        subprocess.Popen(
+            ["git", "gc", "--auto", "--quiet"],
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def head_sha_fast(self) -> str | None:
+        """HEAD's sha read from .git files (loose or packed ref), without a git process;
+        None before the first commit or when it cannot be read that way."""
         git_dir = self.root / ".git"
         try:
             head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
             if not head.startswith("ref: "):
                 return head if _SHA_RE.fullmatch(head) else None
-            loose = git_dir / head[len("ref: ") :]
+            ref = head[len("ref: ") :]
+            loose = git_dir / ref
             if loose.is_file():
                 sha = loose.read_text(encoding="utf-8").strip()
                 return sha if _SHA_RE.fullmatch(sha) else None
+            packed = git_dir / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text(encoding="utf-8").splitlines():
+                    sha, _sep, name = line.partition(" ")
+                    if name == ref and _SHA_RE.fullmatch(sha):
+                        return sha
         except OSError:
             return None
         return None
 
-    def commit_index(self, message: str) -> str:
+    def commit_index(self, message: str, date: str | None = None) -> str:
+        """Commit what is staged (undo's revert), the message through stdin."""
+        self._raw(
+            "-c", "gc.auto=0", "commit", "-q", "--no-verify", "-F", "-",
+            stdin=message.encode("utf-8"), env=_dated(date),
+        )  # fmt: skip
+        return self.head_sha_fast() or str(self.git.rev_parse("HEAD"))
+
+    def reset_paths(self, paths: Sequence[str]) -> None:
+        """Point the index entries of `paths` back at HEAD (the files are left alone)."""
+        if not paths:
+            return
+        with _pathspec(paths) as spec:
+            self._raw("reset", "-q", *spec, ok=(0, 1))
+
+    def checkout_paths(self, paths: Sequence[str]) -> None:
+        """Write HEAD's version of `paths` (each present in HEAD) to index and files."""
+        if not paths:
+            return
+        with _pathspec(paths) as spec:
+            self._raw("checkout", "HEAD", *spec)
+
+    def current_head(self) -> str | None:
+        """HEAD's sha (a file read when it can be; git otherwise); None before any commit."""
+        found = self.head_sha_fast()
+        if found is not None:
+            return found
         try:
-            self.git.commit("-q", "--no-verify", "-m", message)
-            return str(self.git.rev_parse("HEAD"))
+            return self.head_sha()
         except self._git_module.GitCommandError as exc:
-            raise _git_error(exc, "commit") from None
+            raise _git_error(exc, "rev-parse") from None
+
+    def paths_in_head(self, paths: Sequence[str]) -> set[str]:
+        """Which of `paths` HEAD holds."""
+        if self.current_head() is None:
+            return set()
+        out = self._raw("ls-tree", "-r", "-z", "--name-only", "--full-tree", "HEAD")
+        return set(out.decode("utf-8", "replace").split("\0")) & set(paths)
+
+    def changed_against_head(self, paths: Sequence[str]) -> list[str]:
+        """Which of `paths` differ between the files and HEAD (one `git status`)."""
+        wanted = set(paths)
+        return sorted(p for _status, p in self.dirty_paths() if p in wanted)
+
+    def lock_files(self) -> list[Path]:
+        """git's own lock files in the store: a git process killed mid-write leaves them."""
+        git_dir = self.root / ".git"
+        found = [
+            git_dir / name
+            for name in ("index.lock", "HEAD.lock", "packed-refs.lock", "ORIG_HEAD.lock",
+                         "config.lock", "shallow.lock")
+            if (git_dir / name).exists()
+        ]  # fmt: skip
+        refs = git_dir / "refs"
+        for folder, _dirs, names in os.walk(refs):
+            found += [Path(folder) / n for n in names if n.endswith(".lock")]
+        return found
+
+    def clear_stale_locks(self, wait: float = 2.0) -> list[str]:
+        """Remove git lock files no live git process owns; returns what was removed.
+
+        A lock is left alone while a git process runs in the store (waiting up to `wait`
+        seconds for it): a reader's `git status` may hold index.lock for a moment. Where
+        processes cannot be listed (no /proc), a lock older than 10 s counts as stale."""
+        import time
+
+        locks = self.lock_files()
+        deadline = time.monotonic() + wait
+        while locks and self.live_git_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            locks = self.lock_files()
+        if not locks:
+            return []
+        pids = self.live_git_pids()
+        if pids:
+            raise StoreError(
+                f"git process {pids[0]} is still working in the store and holds "
+                f"{locks[0].relative_to(self.root)}",
+                "wait for it to finish, then run the command again",
+            )
+        removed = []
+        for lock in locks:
+            if not Path("/proc/self").exists():
+                try:
+                    if time.time() - lock.stat().st_mtime < 10:
+                        continue
+                except OSError:
+                    continue
+            with contextlib.suppress(FileNotFoundError):
+                lock.unlink()
+                removed.append(str(lock.relative_to(self.root)))
+        return removed
+
+    def live_git_pids(self) -> list[int]:
+        """Live `git` processes whose working directory is in the store (Linux /proc)."""
+        proc = Path("/proc")
+        if not (proc / "self").exists():
+            return []
+        root = os.path.realpath(self.root)
+        found = []
+        for item in os.listdir(proc):
+            if not item.isdigit() or int(item) == os.getpid():
+                continue
+            try:
+                if (proc / item / "comm").read_text().strip() != "git":
+                    continue
+                cwd = os.readlink(proc / item / "cwd")
+            except OSError:
+                continue
+            if cwd == root or cwd.startswith(root + os.sep):
+                found.append(int(item))
+        return found
+
+    def staged_paths(self) -> list[str]:
+        """Paths whose index entry differs from HEAD (staged, not committed)."""
+        out = self._raw("diff", "--cached", "--name-only", "-z", "--no-renames")
+        return sorted(p for p in out.decode("utf-8", "surrogateescape").split("\0") if p)
+
+    def fsck(self) -> list[str]:
+        """`git fsck` problems, one line each (empty when the repository is sound)."""
+        done = self._run(["fsck", "--no-progress", "--no-dangling"], None, None)
+        text = (done.stdout + done.stderr).decode("utf-8", "replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if done.returncode != 0 and not lines:
+            lines = [f"git fsck exited {done.returncode}"]
+        return lines
+
+    def sequencer_busy(self) -> bool:
+        git_dir = self.root / ".git"
+        return (git_dir / "REVERT_HEAD").exists() or (git_dir / "sequencer").exists()
 
     def log(self, paths: Sequence[str] = (), limit: int = 20, rev: str = "HEAD") -> list[Commit]:
         fmt = FIELD.join(["%H", "%aI", "%an", "%s", "%(trailers:only,unfold)"]) + RECORD
@@ -225,8 +390,8 @@ class GitRepo:
 
     def dirty_paths(self) -> list[tuple[str, str]]:
         """(status, path) for every uncommitted change, untracked files included."""
-        out = self.git.status("--porcelain=v1", "-z", "--untracked-files=all")
-        items = out.split("\0")
+        out = self._raw("status", "--porcelain=v1", "-z", "--untracked-files=all")
+        items = out.decode("utf-8", "surrogateescape").split("\0")
         result: list[tuple[str, str]] = []
         index = 0
         while index < len(items):
@@ -259,35 +424,29 @@ class GitRepo:
 
     def revert(self, shas: Sequence[str]) -> None:
         """Apply the inverse of `shas` (newest first) to index and tree, without committing."""
-        err = self._git_module.GitCommandError
         try:
-            self.git.revert("--no-commit", "--no-edit", *shas)
-        except err as exc:
-            with contextlib.suppress(err):
-                self.git.revert("--abort")
-            detail = " ".join(str(exc.stderr).split())[:200]
+            self._raw("revert", "--no-commit", "--no-edit", *shas)
+        except StoreError as exc:
+            with contextlib.suppress(StoreError):
+                self._raw("revert", "--abort")
+            detail = exc.message.removeprefix("git revert failed: ")[:200]
             raise ConflictError(
                 f"undo would clobber later edits ({detail})",
                 "undo fewer commits, or revert by hand with git in the store",
             ) from None
 
     def staged_changes(self) -> bool:
-        try:
-            self.git.diff("--cached", "--quiet")
-            return False
-        except self._git_module.GitCommandError:
-            return True
+        return self._raw_code("diff", "--cached", "--quiet") != 0
 
     def abandon_revert(self) -> None:
         """Undo an applied-but-uncommitted revert and forget git's sequencer state."""
-        err = self._git_module.GitCommandError
         for args in (("--abort",), ("--quit",)):
-            with contextlib.suppress(err):
-                self.git.revert(*args)
+            with contextlib.suppress(StoreError):
+                self._raw("revert", *args)
 
     def finish_revert(self) -> None:
-        with contextlib.suppress(self._git_module.GitCommandError):
-            self.git.revert("--quit")
+        with contextlib.suppress(StoreError):
+            self._raw("revert", "--quit")
 
     def show_file(self, rev: str, path: str) -> str | None:
         try:
@@ -326,20 +485,39 @@ class GitRepo:
         return found
 
     # ---- forget --purge, blame, undo --dry-run ------------------------------------------
-    def _raw(self, *args: str, stdin: bytes | None = None, ok: tuple[int, ...] = (0,)) -> bytes:
-        """Run git in the store with bytes in and out: history rewrites need exact bytes
-        (gitpython decodes and strips output)."""
-        import subprocess
-
-        done = subprocess.run(
-            ["git", *args], cwd=self.root, input=stdin, capture_output=True, check=False
-        )
+    def _raw(
+        self,
+        *args: str,
+        stdin: bytes | None = None,
+        ok: tuple[int, ...] = (0,),
+        env: dict[str, str] | None = None,
+    ) -> bytes:
+        """Run git in the store with bytes in and out (history rewrites need exact bytes;
+        gitpython decodes and strips output). Holds the write lock through `lock_fd`."""
+        done = self._run(args, stdin, env)
         if done.returncode not in ok:
             detail = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
+            verb = next((a for a in args if not a.startswith("-") and "=" not in a), "")
             raise StoreError(
-                f"git {args[0]} failed: {detail}", "run `ctx status` to inspect the store"
+                f"git {verb} failed: {detail}", "run `ctx doctor` to inspect the store"
             )
-        return done.stdout
+        return bytes(done.stdout)
+
+    def _raw_code(self, *args: str) -> int:
+        return int(self._run(args, None, None).returncode)
+
+    def _run(self, args: Sequence[str], stdin: bytes | None, env: dict[str, str] | None) -> Any:
+        import subprocess
+
+        return subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env={**os.environ, **env} if env else None,
+            pass_fds=(self.lock_fd,) if self.lock_fd is not None else (),
+        )
 
     def follow(self, path: str, every_ref: bool = False) -> list[tuple[str, str, str, str]]:
         """(commit, path there, old blob, new blob) of each change to the file at `path`,

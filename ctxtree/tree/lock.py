@@ -12,35 +12,56 @@ from pathlib import Path
 from ctxtree.errors import ConflictError, StoreError
 
 
-@contextmanager
-def write_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
-    """Hold an exclusive flock on `path`; waits up to `timeout` seconds for another writer.
-
-    flock is released by the kernel when the process dies, so a crash never leaves the store
-    locked.
-    """
+def _open(path: Path) -> int:
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise StoreError(
             f"cannot open the store's write lock {path}: {exc.strerror}",
             "check that the store and its .git directory exist and are writable",
         ) from None
+
+
+def _acquire(fd: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
+@contextmanager
+def write_lock(path: Path, timeout: float = 30.0) -> Iterator[int]:
+    """Hold an exclusive flock on `path`, waiting up to `timeout` seconds for another writer;
+    yields the locked descriptor.
+
+    flock is released by the kernel when every process holding the descriptor has exited, so
+    a crash never leaves the store locked. Git processes that change the store are handed the
+    descriptor (tree/git.py), so a killed ctx's git keeps the lock until it is done.
+    """
+    fd = _open(path)
     try:
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ConflictError(
-                        f"another ctx process has held the store's write lock for {timeout:.0f} s",
-                        "wait for it to finish, or find it with `fuser " + str(path) + "`",
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-        yield
+        if not _acquire(fd, timeout):
+            raise ConflictError(
+                f"another ctx process has held the store's write lock for {timeout:.0f} s",
+                "wait for it to finish, or find it with `fuser " + str(path) + "`",
+            )
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def try_write_lock(path: Path, timeout: float = 0.0) -> Iterator[int | None]:
+    """Like write_lock, but yields None instead of raising when the lock stays busy."""
+    fd = _open(path)
+    try:
+        yield fd if _acquire(fd, timeout) else None
     finally:
         os.close(fd)

@@ -4,19 +4,25 @@ every mutation happens under the write lock and lands as exactly one git commit,
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
+
+if TYPE_CHECKING:
+    from ctxtree.tree.transaction import Transaction
 
 GITIGNORE = "cache/\n"
 
@@ -48,33 +54,163 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename, a new file) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# mkstemp names atomic_write's temp files `.<name>.<8 random characters>.tmp`.
+_TEMP_RE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
+
+def symlink_on_path(root: Path, relpath: str) -> str | None:
+    """The first component of `relpath` (below `root`) that is a symbolic link, as a
+    relpath; None when there is none (missing components end the walk)."""
+    current = root
+    parts = relpath.split("/")
+    for depth, part in enumerate(parts, start=1):
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISLNK(mode):
+            return "/".join(parts[:depth])
+    return None
+
+
+def refuse_symlink(root: Path, relpath: str) -> None:
+    """Raise InvalidEntryError when a symbolic link lies on `relpath`: the store never
+    follows links (SPEC §8), so a link cannot make ctx read or write outside it."""
+    link = symlink_on_path(root, relpath)
+    if link is not None:
+        raise InvalidEntryError(
+            f"{link} is a symbolic link; ctx never follows links inside the store",
+            "replace it with a real file or folder, or remove it (`ctx doctor` lists them)",
+            path=relpath,
+        )
+
+
+def read_bytes_or_none(root: Path, relpath: str) -> bytes | None:
+    """A file's bytes, None when absent; never through a symbolic link."""
+    refuse_symlink(root, relpath)
+    try:
+        fd = os.open(root / relpath, os.O_RDONLY | os.O_NOFOLLOW)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            refuse_symlink(root, relpath)
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        return handle.read()
+
+
+def remove_file(root: Path, relpath: str) -> None:
+    """Delete a file if present and prune the folders it leaves empty (git tracks none)."""
+    path = root / relpath
+    with suppress(FileNotFoundError, NotADirectoryError):
+        path.unlink()
+    prune_empty(root, path.parent)
+
+
+def prune_empty(root: Path, directory: Path) -> None:
+    """Remove empty folders from `directory` up to tree/, archive/ or the root."""
+    stop = {root / "tree", root / "archive", root}
+    while directory not in stop and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
+
+
+def temp_files(root: Path, folders: Iterable[str] | None = None) -> list[str]:
+    """Relpaths of atomic_write's temp files left by a killed writer: in `folders` (relpaths)
+    plus the root and .git, or everywhere outside cache/ when `folders` is None."""
+    found: list[str] = []
+    if folders is None:
+        todo = [root / "tree", root / "archive"]
+        walk = True
+    else:
+        todo = [root / f for f in sorted(set(folders))]
+        walk = False
+    todo += [root, root / ".git"]
+    seen: set[Path] = set()
+    while todo:
+        directory = todo.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        try:
+            items = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for item in items:
+            if item.is_dir(follow_symlinks=False):
+                if walk and directory != root and directory != root / ".git":
+                    todo.append(Path(item.path))
+            elif _TEMP_RE.fullmatch(item.name):
+                found.append(os.path.relpath(item.path, root).replace(os.sep, "/"))
+    return sorted(found)
+
+
+def sweep_temp_files(root: Path, folders: Iterable[str] | None = None) -> list[str]:
+    """Delete the temp files `temp_files` finds; returns their relpaths."""
+    found = temp_files(root, folders)
+    for relpath in found:
+        with suppress(FileNotFoundError):
+            os.unlink(root / relpath)
+    return found
+
+
 @dataclass(frozen=True)
 class Store:
     root: Path
 
     # ---- reading -------------------------------------------------------------------------
-    def check(self) -> Store:
+    def check(self, recover: bool = True) -> Store:
+        """Raise unless this is a store; then, with `recover`, repair an interrupted write
+        (SPEC §8: every command first finishes or undoes it; one stat when there is none)."""
         if not (self.root / STORE_MARKER).is_file():
             raise StoreError(
                 f"no ctx store at {self.root}",
                 "run `ctx init` to create one, or pass --tree PATH / set CTX_TREE",
             )
+        if recover:
+            self.recover()
         return self
 
     def path(self, relpath: str) -> Path:
         return self.root / relpath
 
     def exists(self, entry_id: str) -> bool:
-        return self.path(entry_relpath(entry_id)).is_file()
+        return self.is_file(entry_relpath(entry_id))
+
+    def is_file(self, relpath: str) -> bool:
+        """A regular file (a symbolic link is not one: the store never follows links)."""
+        try:
+            return stat.S_ISREG(os.lstat(self.root / relpath).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     def folder_exists(self, prefix: str) -> bool:
-        return (self.root / "tree" / prefix).is_dir()
+        try:
+            return stat.S_ISDIR(os.lstat(self.root / "tree" / prefix).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
+    def read_bytes(self, relpath: str) -> bytes | None:
+        """A file's bytes, None when absent; InvalidEntryError through a symbolic link."""
+        return read_bytes_or_none(self.root, relpath)
 
     def read_text(self, relpath: str) -> str:
-        try:
-            data = self.path(relpath).read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"no file {relpath}", "") from None
+        data = self.read_bytes(relpath)
+        if data is None:
+            raise NotFoundError(f"no file {relpath}", "")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -86,7 +222,8 @@ class Store:
 
     def read_entry(self, entry_id: str) -> Entry:
         relpath = entry_relpath(entry_id)
-        if not self.path(relpath).is_file():
+        refuse_symlink(self.root, relpath)
+        if not self.is_file(relpath):
             raise NotFoundError(
                 f"no entry {entry_id!r}",
                 "list entries with `ctx ls [PREFIX]`",
@@ -111,7 +248,7 @@ class Store:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for item in items:
-                if item.name.startswith("."):
+                if item.name.startswith(".") or item.is_symlink():
                     continue
                 if item.is_dir(follow_symlinks=False):
                     stack.append(Path(item.path))
@@ -137,7 +274,7 @@ class Store:
                 continue
             for item in items:
                 name = item.name
-                if name[0] == ".":
+                if name[0] == "." or item.is_symlink():
                     continue
                 if name.endswith(".md"):
                     relpath = item.path[root_len:].replace(os.sep, "/")
@@ -195,7 +332,7 @@ class Store:
             return out
         area = folder.split("/", 1)[0]
         for item in items:
-            if item.name[0] == "." or not item.name.endswith(".md"):
+            if item.name[0] == "." or not item.name.endswith(".md") or item.is_symlink():
                 continue
             relpath = f"{folder}/{item.name}"
             entry_id = indexable_id(relpath)
@@ -223,6 +360,19 @@ class Store:
             except InvalidEntryError as exc:
                 problems.append(exc)
         return entries, problems
+
+    def symlinks(self) -> list[tuple[str, str]]:
+        """(relpath, where it points) of every symbolic link under tree/ and archive/:
+        scans skip them and reads refuse them, so they are reported, never followed."""
+        found = []
+        for area in ("tree", "archive"):
+            for folder, dirs, files in os.walk(self.root / area):
+                for name in dirs + files:
+                    path = os.path.join(folder, name)
+                    if os.path.islink(path):
+                        relpath = os.path.relpath(path, self.root).replace(os.sep, "/")
+                        found.append((relpath, os.readlink(path)))
+        return sorted(found)
 
     def read_config_text(self) -> str:
         return self.read_text(STORE_MARKER)
@@ -277,139 +427,77 @@ class Store:
         dry_run: bool = False,
         date: str | None = None,
     ) -> Iterator[Transaction]:
-        """Lock, validate git, collect writes; on exit write them and commit once.
+        """Lock, repair what a crashed writer left, collect writes; on exit write them and
+        commit once (tree/transaction.py), journaled so that a crash at any moment leaves,
+        after the next command, exactly the state before or after the write.
 
-        If anything fails (including Ctrl-C) before the commit lands, every file is restored.
         With `dry_run`, nothing is written or committed: `tx.diff` holds what would change.
         `date` (ISO 8601) becomes the commit's author and committer time, so history follows
         the session clock (CTX_NOW) and `--as-of` can be tested.
         """
         from ctxtree.tree.git import GitRepo
         from ctxtree.tree.lock import write_lock
+        from ctxtree.tree.transaction import Transaction
 
-        self.check()
+        self.check(recover=False)
         if not (self.root / ".git").is_dir():
             GitRepo(self.root)  # raises the clear "no git repository" error
-        with write_lock(self.root / ".git" / "ctx.lock", lock_timeout):
-            repo = GitRepo(self.root)
+        with write_lock(self.root / ".git" / "ctx.lock", lock_timeout) as lock_fd:
+            repo = GitRepo(self.root, lock_fd=lock_fd)
+            self._repair_locked(repo)
             tx = Transaction(
-                self, op=op, actor=actor, sources=list(sources), dry_run=dry_run, date=date
-            )
-            yield tx
+                self, op=op, actor=actor, sources=list(sources), dry_run=dry_run, date=date,
+                repo=repo,
+            )  # fmt: skip
+            try:
+                yield tx
+            except BaseException:
+                tx.settle(failed=True)
+                raise
+            tx.settle(failed=False)
             if dry_run:
                 tx.diff = tx.diff or tx.preview()  # a caller may have described it
             else:
-                tx.apply(repo)
+                tx.apply()
+
+    def _repair_locked(self, repo: Any) -> None:
+        """Under the write lock: finish or undo an interrupted write, and remove git lock
+        files a killed git left (each a stat when there is nothing to do)."""
+        from ctxtree.tree import journal
+
+        if journal.pending(self.root):
+            done = journal.recover(self.root, repo)
+            if done is not None:
+                _announce(done.describe())
+        if (self.root / ".git" / "index.lock").exists():
+            removed = repo.clear_stale_locks()
+            if removed:
+                _announce(f"removed stale git lock file(s) left by a killed git: {removed}")
+
+    def recover(self, wait: float = 0.0) -> bool:
+        """Repair an interrupted write if one is pending and no writer is live (the lock is
+        taken without waiting longer than `wait`). Returns whether the store is settled."""
+        from ctxtree.tree import journal
+
+        if not journal.pending(self.root):
+            return True
+        from ctxtree.tree.git import GitRepo
+        from ctxtree.tree.lock import try_write_lock
+
+        with try_write_lock(self.root / ".git" / "ctx.lock", wait) as lock_fd:
+            if lock_fd is None:
+                return False  # a live writer is mid-write: it will finish or fail by itself
+            self._repair_locked(GitRepo(self.root, lock_fd=lock_fd))
+        return True
 
 
-@dataclass
-class Transaction:
-    store: Store
-    op: str
-    actor: str
-    sources: list[str]
-    subject: str = ""
-    body: str = ""
-    writes: dict[str, bytes | None] = field(default_factory=dict)
-    commit_sha: str | None = None
-    force: bool = False  # commit even when the files on disk already hold these bytes
-    staged: set[str] = field(default_factory=set)
-    dry_run: bool = False
-    date: str | None = None
-    diff: str = ""
+def _announce(text: str) -> None:
+    """A repair notice, on stderr whoever opened the store (CLI, hook or Python API): a
+    repair is rare and must never pass unseen. (The logging module would cost every command
+    ~10 ms of start-up.)"""
+    import sys
 
-    def read(self, relpath: str) -> str | None:
-        """A file as this transaction would leave it (pending writes first), None if absent."""
-        if relpath in self.writes:
-            data = self.writes[relpath]
-            return None if data is None else data.decode("utf-8")
-        path = self.store.path(relpath)
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-
-    def preview(self) -> str:
-        """The unified diff (git style, a/ and b/ paths) of every pending write."""
-        import difflib
-
-        chunks: list[str] = []
-        for relpath in sorted(self.writes):
-            data = self.writes[relpath]
-            path = self.store.path(relpath)
-            before = path.read_bytes() if path.is_file() else None
-            if before == data:
-                continue
-            old = before.decode("utf-8", "replace").splitlines(keepends=True) if before else []
-            new = data.decode("utf-8", "replace").splitlines(keepends=True) if data else []
-            lines = list(
-                difflib.unified_diff(
-                    old,
-                    new,
-                    "/dev/null" if before is None else f"a/{relpath}",
-                    "/dev/null" if data is None else f"b/{relpath}",
-                )
-            )
-            header = f"diff --git a/{relpath} b/{relpath}\n"
-            if before is None:
-                header += "new file\n"
-            elif data is None:
-                header += "deleted file\n"
-            chunks.append(header + "".join(x if x.endswith("\n") else x + "\n" for x in lines))
-        return "".join(chunks)
-
-    def write(self, relpath: str, text: str) -> None:
-        self.writes[relpath] = text.encode("utf-8")
-
-    def delete(self, relpath: str) -> None:
-        self.writes[relpath] = None
-
-    def stage(self, relpath: str) -> None:
-        """Commit this path as it is on disk (hand edits): nothing is written."""
-        self.staged.add(relpath)
-
-    def changed(self) -> bool:
-        for relpath, data in self.writes.items():
-            path = self.store.path(relpath)
-            current = path.read_bytes() if path.is_file() else None
-            if current != data:
-                return True
-        return False
-
-    def apply(self, repo: Any) -> None:
-        from ctxtree.tree.git import commit_message
-
-        if not self.staged and (not self.writes or (not self.force and not self.changed())):
-            return
-        backups: dict[str, bytes | None] = {}
-        try:
-            for relpath, data in self.writes.items():
-                path = self.store.path(relpath)
-                backups[relpath] = path.read_bytes() if path.is_file() else None
-                if data is None:
-                    if path.exists():
-                        path.unlink()
-                    self._prune(path.parent)
-                else:
-                    atomic_write(path, data)
-            message = commit_message(self.op, self.subject, self.actor, self.sources, self.body)
-            # A file created and deleted within one transaction never reached git.
-            paths = {p for p, data in self.writes.items() if data is not None or backups[p]}
-            self.commit_sha = repo.commit(sorted({*paths, *self.staged}), message, date=self.date)
-        except BaseException:
-            for relpath, data in backups.items():
-                path = self.store.path(relpath)
-                if data is None:
-                    if path.exists():
-                        path.unlink()
-                    self._prune(path.parent)
-                else:
-                    atomic_write(path, data)
-            raise
-
-    def _prune(self, directory: Path) -> None:
-        """Remove folders left empty (git does not track them), up to tree/ or archive/."""
-        stop = {self.store.root / "tree", self.store.root / "archive", self.store.root}
-        while directory not in stop and directory.is_dir() and not any(directory.iterdir()):
-            directory.rmdir()
-            directory = directory.parent
+    sys.stderr.write(f"ctx: {text}\n")
 
 
 def init_files(root: Path, config_text: str) -> list[str]:
