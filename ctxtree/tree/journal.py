@@ -36,6 +36,7 @@ from typing import Any
 from ctxtree.errors import StoreError
 
 JOURNAL = ".git/ctx-journal.json"
+JOURNAL_TMP = ".git/ctx-journal.json.tmp"  # one writer at a time (the lock): a fixed name
 RECOVERED_LOG = ".git/ctx-recovered.jsonl"
 LOG_KEEP = 50
 
@@ -125,19 +126,61 @@ def new_intent(op: str, base: str | None, before: Mapping[str, bytes | None]) ->
 
 
 def pending(root: Path) -> bool:
-    """Whether an interrupted (or running) write left its record: one stat."""
-    return os.path.exists(root / JOURNAL)
+    """Whether an interrupted (or running) write left its record (or half of one): two stats."""
+    return os.path.exists(root / JOURNAL) or os.path.exists(root / JOURNAL_TMP)
+
+
+def writer_alive(root: Path) -> bool:
+    """Whether the process that wrote the pending journal still runs (a zombie does not).
+    Reads only the record's head: the pid comes before the backups."""
+    import re
+
+    head = b""
+    for name in (JOURNAL, JOURNAL_TMP):
+        try:
+            with open(root / name, "rb") as handle:
+                head = handle.read(512)
+            break
+        except FileNotFoundError:
+            continue
+    found = re.search(rb'"pid":(\d+)', head)
+    if found is None:
+        return False
+    pid = int(found.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
 
 
 def begin(root: Path, intent: Intent) -> None:
-    """Record the intent durably before anything it names changes."""
-    from ctxtree.tree.store import atomic_write, fsync_dir
+    """Record the intent durably before anything it names changes: written to a fixed temp
+    name, fsynced, renamed, the folder fsynced. A writer killed before the rename has changed
+    nothing yet; recovery just deletes the temp file."""
+    from ctxtree.tree.store import fsync_dir
 
     payload = json.dumps(intent.to_json(), separators=(",", ":")).encode("utf-8")
     try:
-        atomic_write(root / JOURNAL, payload)
+        fd = os.open(root / JOURNAL_TMP, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(root / JOURNAL_TMP, root / JOURNAL)
         fsync_dir(root / ".git")
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(root / JOURNAL_TMP)
         raise StoreError(
             f"cannot record the write in {root / JOURNAL}: {exc.strerror}",
             "check that the store's .git directory is writable and the disk is not full",
@@ -169,6 +212,8 @@ def recover(
     from ctxtree.tree import store as files
 
     if intent is None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(root / JOURNAL_TMP)  # a record never finished: nothing was touched
         try:
             intent = load(root)
         except ValueError:

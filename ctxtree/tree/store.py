@@ -474,19 +474,23 @@ class Store:
             if removed:
                 _announce(f"removed stale git lock file(s) left by a killed git: {removed}")
 
-    def recover(self, wait: float = 0.0) -> bool:
-        """Repair an interrupted write if one is pending and no writer is live (the lock is
-        taken without waiting longer than `wait`). Returns whether the store is settled."""
+    def recover(self, wait: float = 30.0) -> bool:
+        """Repair an interrupted write if one is pending. While its writer still runs, this
+        returns False at once (a reader does not wait for a live write). When the writer is
+        dead, its git processes may still hold the lock for a moment (they inherit it): wait
+        up to `wait` seconds for them, then repair. Returns whether the store is settled."""
         from ctxtree.tree import journal
 
         if not journal.pending(self.root):
             return True
+        if journal.writer_alive(self.root):
+            return False
         from ctxtree.tree.git import GitRepo
         from ctxtree.tree.lock import try_write_lock
 
         with try_write_lock(self.root / ".git" / "ctx.lock", wait) as lock_fd:
             if lock_fd is None:
-                return False  # a live writer is mid-write: it will finish or fail by itself
+                return False
             self._repair_locked(GitRepo(self.root, lock_fd=lock_fd))
         return True
 
