@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
 
         What did we believe before a change? ctx search "session length" --as-of 2026-11-01
         """
+        from ctxtree.retrieval.enclosure import Enclosure, one_line
         from ctxtree.service import retrieval
         from ctxtree.service.session import open_session
 
@@ -57,13 +58,21 @@ def register(app: typer.Typer) -> None:
         else:
             if found.origin is not None:
                 note(found.origin.note())
+            fence = Enclosure.fresh()
             width = max((len(h.id) for h in result.hits), default=0)
             for rank, hit in enumerate(result.hits, start=1):
                 flag = "" if hit.status == "current" else f" [{hit.status}]"
-                ext = " [external]" if hit.trust == "external" else ""
-                out(f"{rank:>2}. {hit.id.ljust(width)}  {hit.score:.3f}  {hit.title}{flag}{ext}")
+                lead = f"{rank:>2}. {hit.id.ljust(width)}  {hit.score:.3f}  "
+                if hit.trust == "external":  # its title and snippet are data: enclosed
+                    out(f"{lead}[external]{flag}")
+                    for line in fence.wrap(
+                        [f"title: {hit.title}", hit.snippet][: 2 if hit.snippet else 1]
+                    ):
+                        out(f"    {line}")
+                    continue
+                out(f"{lead}{one_line(hit.title)}{flag}")
                 if hit.snippet:
-                    out(f"    {hit.snippet}")
+                    out(f"    {one_line(hit.snippet)}")
             verdict = (
                 "not in memory" if result.not_in_memory
                 else "confident" if result.confident else "low confidence"
