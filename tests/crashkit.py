@@ -49,6 +49,13 @@ def ctx(store: Path, env: dict[str, str], *args: str, timeout: float = 120) -> s
     return done.stdout
 
 
+def dead_pid() -> int:
+    """The pid of a process that has exited (what a killed writer's journal names)."""
+    done = subprocess.Popen(["true"])
+    done.wait()
+    return done.pid
+
+
 def files(store: Path) -> dict[str, bytes]:
     """Every file a write can change: all of the store but .git/ and cache/."""
     found = {}

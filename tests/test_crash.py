@@ -15,7 +15,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from crashkit import add_plan, complete, ctx, env_for, files, git, new_store, transcript, trial
+from crashkit import (
+    add_plan,
+    complete,
+    ctx,
+    dead_pid,
+    env_for,
+    files,
+    git,
+    new_store,
+    transcript,
+    trial,
+)
 
 FRACTIONS = (0.35, 0.6, 0.75, 0.9, 1.0)
 
@@ -85,7 +96,7 @@ def test_a_rolled_back_write_is_not_served_by_search(home: Path, tmp_path: Path)
         "version": 1,
         "op": "apply",
         "base": base,
-        "pid": 1,
+        "pid": dead_pid(),
         "started": "2026-11-20T10:00:00Z",
         "before": {"tree/d0/t0/entry-0.md": None},
     }

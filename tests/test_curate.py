@@ -134,8 +134,8 @@ def test_archive_and_restore(ctx: Ctx) -> None:
     )
     assert "infra/cdn/purge" in search_ids(ctx, "CDN purge procedure", "--archived")
     assert ctx("archive", "infra/cdn/purge").code == 4
-    run = ctx("edit", "infra/cdn/purge", "--summary", "x")
-    assert run.code == 3
+    run = ctx("edit", "infra/cdn/purge", "--summary", "x")  # as a plan's UPDATE says it
+    assert run.code == 4 and "'infra/cdn/purge' is archived" in run.stderr
     ctx.ok("restore", "infra/cdn/purge")
     assert ctx.file("infra/cdn/purge").is_file()
     assert not (ctx.store / "archive/infra/cdn").exists()

@@ -262,7 +262,7 @@ def test_secret_is_refused_or_redacted(ctx: Ctx) -> None:
     assert run.code == 5
     assert run.stderr.splitlines()[0] == (
         "ctx: error: refusing to store a secret: aws-access-key-id on line 1 (AKIA…) in the "
-        "text of turn D1:2 (chat.jsonl:2)"
+        "text of the turn on line 2 of chat.jsonl"
     )
     assert commits(ctx) == before
     run = ctx("import", "transcript", name, "--redact")
@@ -271,6 +271,14 @@ def test_secret_is_refused_or_redacted(ctx: Ctx) -> None:
     text = ctx.file("conversations/s01/turns-001-002").read_text()
     assert KEY not in text and KEY.lower() not in text
     assert "**Bob** [D1:2]: my key is [REDACTED:aws-access-key-id] ok\n" in text
+
+
+def test_a_token_shaped_turn_id_is_refused_without_echoing_it(ctx: Ctx) -> None:
+    token = "ghp_" + "x1" * 18
+    name = write(ctx, [turn(token, "Ann", "hello")])
+    run = ctx("import", "transcript", name)
+    assert run.code == 5 and "in the id of the turn on line 1 of chat.jsonl" in run.stderr
+    assert token not in run.stderr
 
 
 def test_cjk_text_round_trips(ctx: Ctx) -> None:

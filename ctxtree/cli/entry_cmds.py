@@ -346,10 +346,10 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Delete an entry (it stays in git history; `ctx undo` brings it back)."""
-        from ctxtree.service import curate
+        from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = curate.remove(open_session(tree), entry_id, force=force, dry_run=dry_run)
+        result = entries.remove(open_session(tree), entry_id, force=force, dry_run=dry_run)
         report_write(result, json_out, f"removed {result.ids[0]}")
 
     @app.command()
@@ -369,10 +369,10 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Add a typed relation SRC -> DST. Example: ctx link a/b/c a/b/d --type depends_on"""
-        from ctxtree.service import curate
+        from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = curate.link(open_session(tree), src, dst, rtype, dry_run=dry_run)
+        result = entries.link(open_session(tree), src, dst, rtype, dry_run=dry_run)
         report_write(result, json_out, f"linked {result.ids[0]} -{rtype}-> {result.ids[1]}")
 
     @app.command()

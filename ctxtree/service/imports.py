@@ -57,8 +57,10 @@ def _guarded(
     clean: list[transcript.Turn] = []
     redacted = 0
     for turn in turns:
-        where = f"turn {turn.id} ({name}:{turn.line})"
+        # Named by its line, not its id: the id is checked too, and an error must not echo it.
+        where = f"the turn on line {turn.line} of {name}"
         fields = {
+            f"the id of {where}": turn.id,
             f"the text of {where}": turn.text,
             f"the speaker of {where}": turn.speaker,
             f"the time of {where}": turn.time,
@@ -66,7 +68,12 @@ def _guarded(
         }
         masked = list(guard_secrets(fields, redact).values())
         updated = replace(
-            turn, text=masked[0], speaker=masked[1], time=masked[2], conversation=masked[3]
+            turn,
+            id=masked[0],
+            text=masked[1],
+            speaker=masked[2],
+            time=masked[3],
+            conversation=masked[4],
         )
         redacted += updated != turn
         clean.append(updated)

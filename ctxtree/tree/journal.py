@@ -143,7 +143,7 @@ def writer_alive(root: Path) -> bool:
             break
         except FileNotFoundError:
             continue
-    found = re.search(rb'"pid":(\d+)', head)
+    found = re.search(rb'"pid"\s*:\s*(\d+)', head)
     if found is None:
         return False
     pid = int(found.group(1))

@@ -1,0 +1,284 @@
+"""Write operations on a Workspace: the one implementation of each mutation, shared by the
+single commands (service/entries.py, service/curate.py) and by plans (`ctx apply`). Each takes
+raw ids, validates them, reads through the workspace and writes through `Workspace.put`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from ctxtree.curation import plan as plans
+from ctxtree.curation import relations as rel
+from ctxtree.curation import sections
+from ctxtree.errors import ConflictError, NotFoundError, UsageError
+from ctxtree.service import drafts
+from ctxtree.service.workspace import AlreadyDone, Workspace, archive_relpath
+from ctxtree.tree import frontmatter
+from ctxtree.tree.model import RELATION_TYPES, Entry, Relation
+from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
+
+
+def _now(ws: Workspace) -> str:
+    return ws.session.timestamp
+
+
+def do_add(ws: Workspace, draft: Entry, hint: str = "use UPDATE or UPSERT to change it") -> Entry:
+    """Create an entry; refuses an id taken in the tree, the archive or by a folder."""
+    entry_id = parse_id(draft.id)
+    ws.require_free(entry_id, hint)
+    entry = drafts.new_entry(draft, entry_id, _now(ws))
+    return ws.put(replace(entry, author=entry.author or ws.session.actor))
+
+
+def do_edit(ws: Workspace, raw_id: str, changes: drafts.Changes) -> Entry:
+    """`ctx edit`: apply flag changes; AlreadyDone when they change nothing."""
+    entry_id = parse_id(raw_id)
+    entry = ws.require(entry_id)
+    updated = drafts.apply_changes(entry, changes)
+    if updated == entry:
+        raise AlreadyDone("nothing changed")
+    return ws.put(replace(updated, updated=_now(ws)))
+
+
+def do_replace_text(ws: Workspace, raw_id: str, text: str) -> Entry:
+    """Store an entry's whole file text (edited in $EDITOR), parsed and validated."""
+    entry_id = parse_id(raw_id)
+    edited = frontmatter.parse(text, entry_id, entry_relpath(entry_id))
+    current = ws.require(entry_id)
+    if edited == current:
+        raise AlreadyDone("nothing changed")
+    return ws.put(replace(edited, updated=_now(ws)))
+
+
+def do_update(
+    ws: Workspace, entry_id: str, fields: Mapping[str, Any], allow_loss: bool
+) -> tuple[Entry | None, list[str]]:
+    """Replace the named fields. Returns (the entry, or None when nothing changed; losses)."""
+    entry_id = parse_id(entry_id)
+    current = ws.require(entry_id)
+    new = drafts.updated_entry(current, fields)
+    if any(r.target == entry_id for r in new.relations):
+        raise UsageError("an entry cannot relate to itself", "")
+    lost = plans.losses(current, new)
+    if lost and not allow_loss:
+        raise LossError(entry_id, lost)
+    if new == current:
+        return None, lost
+    return ws.put(replace(new, updated=_now(ws))), lost
+
+
+class LossError(ConflictError):
+    """An update that drops knowledge, refused without --allow-loss (high impact)."""
+
+    def __init__(self, entry_id: str, lost: Sequence[str]) -> None:
+        more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+        super().__init__(
+            f"high impact: updating {entry_id!r} {lost[0]}{more}",
+            "keep what it drops, or pass --allow-loss if dropping it is intended",
+        )
+        self.lost = list(lost)
+
+
+def do_move(ws: Workspace, raw_old: str, raw_new: str) -> list[str]:
+    """Rename an entry and rewrite every relation and [[link]] that points at it. Returns the
+    ids whose relations or links were rewritten."""
+    old, new = parse_id(raw_old), parse_id(raw_new)
+    if old == new:
+        raise UsageError(f"{old!r} is already at that id", "")
+    entry = ws.require(old)
+    if ws.entry(new) is not None:
+        raise ConflictError(
+            f"cannot move {old!r} onto {new!r}: that entry exists",
+            f"merge them, or remove {new!r} first with `ctx rm {new}`",
+        )
+    ws.require_free(new, "")
+    referrers = ws.referrers(old)
+    ws.drop(old)
+    ws.put(rel.retarget(replace(entry, id=new), old, new))
+    for other in referrers:
+        ws.put(rel.retarget(other, old, new))
+    return [other.id for other in referrers]
+
+
+def do_merge(ws: Workspace, raw_src: str, raw_dst: str) -> list[str]:
+    """Fold SRC into DST, repoint SRC's inbound relations and links to DST, delete SRC.
+    Returns the ids whose relations were rewritten."""
+    src_id, dst_id = parse_id(raw_src), parse_id(raw_dst)
+    if src_id == dst_id:
+        raise UsageError("cannot merge an entry into itself", "")
+    src, dst = ws.require(src_id), ws.require(dst_id)
+    merged = drafts.merged_entry(src, dst, _now(ws))
+    ws.drop(src_id)
+    changed = []
+    for other in ws.referrers(src_id):
+        if other.id == dst_id:
+            continue
+        ws.put(replace(rel.retarget(other, src_id, dst_id), updated=other.updated))
+        changed.append(other.id)
+    ws.put(rel.retarget(merged, src_id, dst_id))
+    return changed
+
+
+def do_supersede(ws: Workspace, raw_old: str, raw_new: str) -> Entry:
+    """NEW declares `supersedes: OLD`; OLD stays, out of default results. AlreadyDone if so."""
+    old_id, new_id = parse_id(raw_old), parse_id(raw_new)
+    if old_id == new_id:
+        raise UsageError("an entry cannot supersede itself", "")
+    ws.require(old_id)
+    new = ws.require(new_id)
+    if new_id in ws.supersedes_chain(old_id):
+        raise ConflictError(
+            f"{old_id!r} already supersedes {new_id!r} (directly or through a chain)",
+            "a supersede cycle would hide both; unlink one of them first",
+        )
+    relation = Relation("supersedes", old_id)
+    if relation in new.relations:
+        raise AlreadyDone(f"{new_id} already supersedes {old_id}")
+    return ws.put(replace(new, relations=(*new.relations, relation), updated=_now(ws)))
+
+
+def do_archive(ws: Workspace, raw_id: str) -> None:
+    entry_id = parse_id(raw_id)
+    if ws.entry(entry_id) is None and ws.archived(entry_id) is not None:
+        raise ConflictError(f"{entry_id!r} is already archived", f"`ctx restore {entry_id}`")
+    ws.require(entry_id)
+    ws.move_file(entry_relpath(entry_id), archive_relpath(entry_id))
+
+
+def do_restore(ws: Workspace, raw_id: str) -> None:
+    entry_id = parse_id(raw_id)
+    text = ws.tx.read(archive_relpath(entry_id))
+    if text is None:
+        if ws.entry(entry_id) is not None:
+            raise ConflictError(f"{entry_id!r} is not archived", "it is in the tree already")
+        raise NotFoundError(f"no archived entry {entry_id!r}", "see `ctx search --archived`")
+    if ws.entry(entry_id) is not None:
+        raise ConflictError(
+            f"cannot restore {entry_id!r}: an entry with that id exists in the tree",
+            f"move it away first with `ctx mv {entry_id} NEW_ID`",
+        )
+    frontmatter.parse(text, entry_id, archive_relpath(entry_id))
+    ws.move_file(archive_relpath(entry_id), entry_relpath(entry_id))
+
+
+def do_delete(
+    ws: Workspace,
+    raw_id: str,
+    force: bool,
+    hint: str = 'remove those relations first, or set "force": true to drop them',
+) -> list[str]:
+    """Delete an entry. Refuses while others point at it (relations or inline links),
+    unless `force`, which also drops their declared relations to it (inline links stay as
+    text for `ctx lint` to report). Returns the ids whose relations were dropped."""
+    entry_id = parse_id(raw_id)
+    ws.require(entry_id)
+    referrers = ws.referrers(entry_id)
+    if referrers and not force:
+        names = ", ".join(o.id for o in referrers[:5])
+        raise ConflictError(
+            f"{len(referrers)} entr{'y' if len(referrers) == 1 else 'ies'} point at "
+            f"{entry_id!r}: {names}",
+            hint,
+        )
+    changed = []
+    for other in referrers:
+        kept = tuple(r for r in other.relations if r.target != entry_id)
+        if kept != other.relations:
+            ws.put(replace(other, relations=kept))
+            changed.append(other.id)
+    ws.drop(entry_id)
+    return changed
+
+
+def do_link(ws: Workspace, raw_src: str, raw_dst: str, rtype: str) -> Entry:
+    """Add a relation; AlreadyDone when it exists."""
+    src_id, dst = parse_id(raw_src), parse_target(raw_dst)
+    drafts.check_choice(rtype, RELATION_TYPES, "--type")
+    if src_id == dst:
+        raise UsageError("an entry cannot relate to itself", "")
+    entry = ws.require(src_id)
+    relation = Relation(rtype, dst)
+    ws.require_targets([relation])
+    if relation in entry.relations:
+        raise AlreadyDone(f"already {rtype} {dst}")
+    return ws.put(replace(entry, relations=(*entry.relations, relation), updated=_now(ws)))
+
+
+def do_unlink(ws: Workspace, raw_src: str, raw_dst: str, rtype: str | None) -> Entry:
+    """Remove declared relations from SRC to DST (of `rtype`, or of any type)."""
+    src, dst = parse_id(raw_src), parse_target(raw_dst)
+    if rtype is not None:
+        drafts.check_choice(rtype, RELATION_TYPES, "--type")
+    entry = ws.require(src)
+    kept = tuple(r for r in entry.relations if not (r.target == dst and rtype in (None, r.type)))
+    if kept == entry.relations:
+        inline = dst in rel.inline_links(entry.body)
+        raise NotFoundError(
+            f"{src!r} has no {rtype + ' ' if rtype else ''}relation to {dst!r}",
+            f"it links to it inline as [[{dst}]]; edit the body to remove it"
+            if inline
+            else f"see its relations with `ctx related {src}`",
+        )
+    return ws.put(replace(entry, relations=kept, updated=_now(ws)))
+
+
+def do_split(ws: Workspace, raw_id: str, headings: Sequence[str], into: Sequence[str]) -> list[str]:
+    """Cut `## ` sections out of an entry into entries of their own (`part_of` the original,
+    which keeps its intro and lists its parts). A declared relation moves to the parts whose
+    text links its target inline, and leaves the original when nothing there mentions it;
+    inbound relations keep pointing at the original. Returns the new ids."""
+    entry_id = parse_id(raw_id)
+    entry = ws.require(entry_id)
+    stay, parts = drafts.split_parts(entry, headings)
+    if not parts:
+        raise UsageError(
+            f"nothing to split: {entry_id!r} has no '## ' sections",
+            "add headings to the body first (`ctx edit`)",
+        )
+    if len(parts) == 1 and not headings and len(stay) <= 1:
+        raise UsageError(f"{entry_id!r} has a single section", "there is nothing to split")
+    if into and len(into) != len(parts):
+        raise UsageError(
+            f"--into names {len(into)} id(s) for {len(parts)} section(s)",
+            "give one --into per section, in order: " + ", ".join(p.title for p in parts),
+        )
+    folder = entry_id.rsplit("/", 1)[0]
+    ids = [parse_id(x) for x in into] or [f"{folder}/{sections.slug(p.title)}" for p in parts]
+    if len(set(ids)) != len(ids):
+        raise ConflictError("two sections would get the same id", "name them with --into")
+    for new_id in ids:
+        if ws.target_exists(new_id):
+            raise ConflictError(
+                f"{new_id!r} exists already", "name the new entries with --into ID (one each)"
+            )
+    parts = [replace(p, id=i) for p, i in zip(parts, ids, strict=True)]
+    kept_body = sections.join(stay)
+    moved: set[Relation] = set()
+    for part in parts:
+        text = part.text()
+        linked = set(rel.inline_links(text))
+        own = tuple(r for r in entry.relations if r.target in linked)
+        moved.update(own)
+        keywords = tuple(k for k in entry.keywords if k.lower() in f"{part.title}\n{text}".lower())
+        ws.put(
+            replace(
+                entry,
+                id=part.id,
+                title=part.title,
+                summary="",
+                body=drafts.with_title_heading(part.title, text),
+                keywords=keywords,
+                relations=(Relation("part_of", entry_id), *own),
+                created=_now(ws),
+                updated=_now(ws),
+                origin=None,
+            )
+        )
+    still_linked = set(rel.inline_links(kept_body))
+    relations = tuple(r for r in entry.relations if r not in moved or r.target in still_linked)
+    index = "\n".join(f"- [[{p.id}]] {p.title}" for p in parts)
+    body = kept_body.rstrip("\n") + ("\n\n" if kept_body.strip() else "") + "## Parts\n\n"
+    ws.put(replace(entry, body=body + index + "\n", relations=relations, updated=_now(ws)))
+    return ids
