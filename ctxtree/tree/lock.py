@@ -1,4 +1,4 @@
-"""An inter-process write lock, so two writers at once both succeed, one after the other."""
+"""Inter-process locks, so two writers at once both succeed, one after the other."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from ctxtree.errors import ConflictError, StoreError
 
 
 @contextmanager
-def write_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
+def write_lock(
+    path: Path, timeout: float = 30.0, name: str = "the store's write lock"
+) -> Iterator[None]:
     """Hold an exclusive flock on `path`; waits up to `timeout` seconds for another writer.
+    `name` says in errors what the lock guards.
 
     flock is released by the kernel when the process dies, so a crash never leaves the store
     locked.
@@ -23,8 +26,8 @@ def write_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise StoreError(
-            f"cannot open the store's write lock {path}: {exc.strerror}",
-            "check that the store and its .git directory exist and are writable",
+            f"cannot open {name} {path}: {exc.strerror}",
+            f"check that {path.parent} exists and is writable",
         ) from None
     try:
         deadline = time.monotonic() + timeout
@@ -36,7 +39,7 @@ def write_lock(path: Path, timeout: float = 30.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise ConflictError(
-                        f"another ctx process has held the store's write lock for {timeout:.0f} s",
+                        f"another ctx process has held {name} for {timeout:.0f} s",
                         "wait for it to finish, or find it with `fuser " + str(path) + "`",
                     ) from None
                 time.sleep(delay)
