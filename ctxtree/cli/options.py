@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,3 +32,28 @@ AsOfOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+# Ranges of the numeric options, (low, high) inclusive. Wide enough for any real use, narrow
+# enough that a slip (an extra digit, a sign) is a usage error naming the option and its range
+# rather than a slow run, a SQLite overflow or an "internal error".
+HITS = (1, 1000)  # search --limit
+TOKENS = (1, 1_000_000)  # context --budget: the largest model windows hold about 1M tokens
+COMMITS = (1, 100_000)  # log -n
+UNDO_COMMITS = (1, 1000)  # undo N
+DEPTH = (1, 3)  # tree --depth: domain, topic, subtopic
+IMPORTANCE = (0, 100)  # SPEC §2
+TURNS = (1, 10_000)  # import transcript --window
+
+
+def bounded_option(*names: str, bounds: tuple[int, int], help: str) -> Any:
+    """An integer option whose range the parser enforces (a usage error naming the option and
+    its range: see cli/errors.py) and --help shows (`1<=x<=1000`)."""
+    low, high = bounds
+    return typer.Option(*names, min=low, max=high, metavar="N", help=help, show_default=True)
+
+
+def bounded_argument(metavar: str, bounds: tuple[int, int], help: str) -> Any:
+    """`bounded_option` for a positional argument (click shows no range for those: we do)."""
+    low, high = bounds
+    return typer.Argument(metavar=metavar, min=low, max=high, help=f"{help}  [{low}<=x<={high}]")
