@@ -103,9 +103,13 @@ def _parser_error(exc: Any, argv: list[str]) -> typer.Exit:
         name = max(opts, key=len) if opts else str(param.human_readable_name).strip("[]")
         message = f"bad value for {name}: {str(exc.message).rstrip('.')}"
         hint = f"{name} takes a whole number from {low:,} to {high:,}; {hint}"
-    as_json = "--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv
-    report(UsageError(message, hint), as_json)
+    report(UsageError(message, hint), _wants_json(argv))
     return typer.Exit(int(ExitCode.USAGE))
+
+
+def _wants_json(argv: list[str]) -> bool:
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in options
 
 
 class Group(TyperGroup):
@@ -126,13 +130,20 @@ class Group(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 raise  # `ctx` alone prints the help
             raise _parser_error(exc, argv) from None
+        except CtxError as exc:  # raised by an option's callback
+            report(exc, _wants_json(argv))
+            raise typer.Exit(int(exc.exit_code)) from None
         ctx.meta["ctx.argv"] = argv
         return ctx
 
     def invoke(self, ctx: Any) -> Any:
+        argv = list(ctx.meta.get("ctx.argv", []))
         try:
             return super().invoke(ctx)
         except _parser_errors() as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":
                 raise
-            raise _parser_error(exc, list(ctx.meta.get("ctx.argv", []))) from None
+            raise _parser_error(exc, argv) from None
+        except CtxError as exc:  # a subcommand's option callback (bodies report their own)
+            report(exc, _wants_json(argv))
+            raise typer.Exit(int(exc.exit_code)) from None

@@ -17,7 +17,29 @@ TreeOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-ScopeOpt = Annotated[str, typer.Option(help="Only entries under this prefix.")]
+
+
+def _scope(value: str) -> str:
+    """--scope is an id prefix (a domain, topic, subtopic or entry; a trailing '/' allowed),
+    held to the rules of ids so `../..` or `/etc` is an error, not a filter matching nothing."""
+    from ctxtree.errors import InvalidEntryError, UsageError
+    from ctxtree.tree.paths import parse_id
+
+    text = value.strip().rstrip("/")
+    if not text:
+        return ""
+    try:
+        return parse_id(text, min_parts=1, max_parts=4)
+    except InvalidEntryError as exc:
+        raise UsageError(f"bad value for --scope: {exc.message}", exc.hint) from None
+
+
+ScopeOpt = Annotated[
+    str,
+    typer.Option(
+        help="Only entries under this prefix (a domain, topic or entry id).", callback=_scope
+    ),
+]
 ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on stderr.")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the diff this would commit; change nothing.")
