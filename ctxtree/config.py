@@ -34,6 +34,31 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# Ranges (inclusive) of the numeric settings, so `ctx config set` refuses a slip (a sign, an
+# extra digit, nan) before it reaches a lock wait, a size check or the lifecycle arithmetic.
+RANGES: dict[str, tuple[float, float]] = {
+    "schema_version": (CONFIG_SCHEMA_VERSION, CONFIG_SCHEMA_VERSION),
+    "limits.max_entry_bytes": (1, 100 * 1024 * 1024),
+    "limits.lock_timeout_seconds": (0, 3600),
+    "lifecycle.importance_default": (0, 100),
+    "lifecycle.hit_bonus": (0, 100),
+    "lifecycle.update_bonus": (0, 100),
+    "lifecycle.decay_per_day": (0, 1),
+    "lifecycle.recency_tau_days": (1, 36_500),
+    "lifecycle.promote_validated": (0, 100),
+    "lifecycle.promote_core": (0, 100),
+    "lifecycle.demote_validated": (0, 100),
+    "lifecycle.demote_draft": (0, 100),
+    "lifecycle.boost_cap": (0, 100),
+    "lifecycle.archive_below": (0, 100),
+    "lifecycle.archive_idle_days": (1, 36_500),
+    "budgets.context": (1, 1_000_000),  # as `ctx context --budget`
+    "budgets.session_start": (1, 1_000_000),
+    "lint.oversized_bytes": (1, 100 * 1024 * 1024),
+    "lint.duplicate_ratio": (0, 100),
+}
+
+
 def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in mapping.items():
@@ -88,15 +113,29 @@ def coerce(key: str, raw: str) -> Any:
                 raise ValueError
             return raw.lower() == "true"
         if isinstance(default, int):
-            return int(raw)
+            return int(_in_range(key, int(raw), raw))
         if isinstance(default, float):
-            return float(raw)
+            return _in_range(key, float(raw), raw)
     except ValueError:
         raise UsageError(
             f"config {key} takes a {type(default).__name__}, not {raw!r}",
             f"e.g. ctx config set {key} {default}",
         ) from None
     return raw
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if value == int(value) else f"{value:g}"
+
+
+def _in_range(key: str, value: float, raw: str) -> float:
+    low, high = RANGES[key]
+    if not low <= value <= high:  # also refuses nan
+        raise UsageError(
+            f"config {key} must be from {_number(low)} to {_number(high)}, not {raw}",
+            f"e.g. ctx config set {key} {get(DEFAULTS, key)}",
+        )
+    return value
 
 
 def with_value(values: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

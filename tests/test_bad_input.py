@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -203,3 +204,39 @@ def test_hand_edit_into_bad_yaml_does_not_break_other_commands(ctx: Ctx) -> None
     add(ctx, "a/b/new", "New")
     run = ctx("status")
     assert "invalid:  tree/a/b/bad.md:4: malformed YAML frontmatter" in run.stdout
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * DEEP + "]" * DEEP, '{"a":' * DEEP + "1" + "}" * DEEP,
+     '{"operations": [{"op": "ADD", "tags": ' + "[" * DEEP + "]" * DEEP + "}]}"],
+    ids=["arrays", "objects", "inside-an-operation"],
+)  # fmt: skip
+def test_a_deeply_nested_plan_is_invalid_not_a_crash(ctx: Ctx, text: str) -> None:
+    before = ctx.git("rev-parse", "HEAD")
+    run = ctx("apply", "-", input=text)
+    assert (run.code, run.stdout) == (5, "")
+    assert run.stderr == (
+        "ctx: error: the plan is nested too deeply to read (arrays and objects more than "
+        "about 1,000 levels inside each other)\n"
+        "  hint: a plan needs 5 levels; see the format with `ctx apply --schema`\n"
+    )
+    error = json.loads(ctx("apply", "-", "--json", input=text).stderr)["error"]
+    assert (error["code"], error["exit"]) == ("invalid", 5)
+    assert ctx.git("rev-parse", "HEAD") == before
+
+
+def test_a_deeply_nested_transcript_line_names_the_line(ctx: Ctx) -> None:
+    good = '{"id": "1", "session": 1, "time": "", "speaker": "Ann", "text": "hi"}'
+    deep = '{"id": "2", "session": 1, "time": "", "speaker": "Ann", "text": "x", "extra": '
+    (ctx.cwd / "chat.jsonl").write_text(f"{good}\n{deep}{'[' * DEEP}{']' * DEEP}}}\n")
+    run = ctx("import", "transcript", "chat.jsonl")
+    assert run.code == 5
+    assert run.stderr.splitlines()[0] == (
+        "ctx: error: chat.jsonl:2: nested too deeply to read (arrays and objects more than "
+        "about 1,000 levels inside each other)"
+    )
+    assert not (ctx.store / "tree" / "conversations").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import Ctx, add
+from conftest import NOW, Ctx, add
 
 SECRET = "The vault passphrase is correct-horse-battery-staple"
 
@@ -234,3 +234,42 @@ def test_forget_regenerates_folder_summaries_and_purge_cleans_their_history(ctx:
     history = ctx.git("log", "-p", "--all")
     assert "correct-horse" not in history and "Where the vault code lives" not in history
     assert ctx.git("status", "--porcelain") == ""
+
+
+def grep_cache(ctx: Ctx, *needles: bytes) -> list[str]:
+    """Files under cache/ holding any of `needles` (what `grep -r` would find)."""
+    cache = ctx.store / "cache"
+    return sorted(
+        str(path.relative_to(cache))
+        for path in cache.rglob("*")
+        if path.is_file() and any(n in path.read_bytes() for n in needles)
+    )
+
+
+def test_purge_scrubs_every_cache_file(ctx: Ctx) -> None:
+    add(ctx, "a/b/keep", "Keep", "--body", "Redis sits in front of Postgres.")
+    add(ctx, "a/b/secret", "Vault access", "--body", SECRET)
+    ctx.ok("edit", "a/b/keep", "--add-tag", "cache")
+    ctx.ok("show", "a/b/secret")  # the used signal: cache/used.log
+    ctx.ok("show", "a/b/keep")
+    ctx("search", "vault")  # usage counts and the query cache
+    ctx.ok("search", "redis")
+    # An as-of snapshot of a commit that held it (cache/asof/<sha>/, files and index).
+    ctx.env["CTX_NOW"] = "2026-11-21T10:00:00Z"
+    ctx.ok("edit", "a/b/keep", "--summary", "Caching")
+    ctx.ok("search", "vault", "--as-of", "2026-11-20")
+    (ctx.store / "cache" / "notes.log").write_text("injected a/b/secret\n")  # any other log
+    needles = (b"a/b/secret", b"correct-horse", b"Vault access")
+    assert {"used.log", "index.sqlite", "notes.log"} <= set(grep_cache(ctx, *needles))
+    assert any(p.startswith("asof/") for p in grep_cache(ctx, *needles))
+
+    ctx.ok("forget", "a/b/secret", "--purge", "--yes")
+    assert grep_cache(ctx, *needles) == []
+    # Each owner scrubbed its own file; only the unknown log had to go whole.
+    left = {p.name for p in (ctx.store / "cache").iterdir()}
+    assert {"index.sqlite", "used.log"} <= left and not {"notes.log", "asof"} & left
+    used = (ctx.store / "cache" / "used.log").read_text()
+    assert used == f"{NOW}\ta/b/keep\n"  # other entries' signals stay
+    assert "a/b/keep" in ctx.ok("search", "redis postgres")
+    assert ctx.ok("search", "redis", "--as-of", "2026-11-20").startswith(" 1. a/b/keep")
+    assert grep_cache(ctx, *needles) == []

@@ -140,9 +140,63 @@ def test_changing_one_field_writes_canonical_text(crlf: bool) -> None:
     assert entry.extra == (("custom_key", "keep me"), ("nested", nested), ("zzz", {"c": "d"}))
     changed = dataclasses.replace(entry, importance=90)
     out = frontmatter.serialize(changed)
-    # The frontmatter is rewritten canonically (LF); the body is kept byte for byte.
-    assert out == HAND_CHANGED.removesuffix("body\n") + ("body\r\n" if crlf else "body\n")
+    # The frontmatter is rewritten canonically, in the file's line-ending style; the body is
+    # kept byte for byte.
+    assert out == (HAND_CHANGED.replace("\n", "\r\n") if crlf else HAND_CHANGED)
     assert frontmatter.parse(out, "a/b/c") == changed
+
+
+@pytest.mark.parametrize(
+    ("body", "crlf", "expected"),
+    [
+        ("a\nb\n", True, "a\r\nb\r\n"),
+        ("a\r\nb\n", True, "a\r\nb\r\n"),
+        ("a\r\nb\r\n", True, "a\r\nb\r\n"),
+        ("a\r\nb\r\n", False, "a\nb\n"),
+        ("a\nb", False, "a\nb"),
+        ("", True, ""),
+    ],
+)
+def test_a_rewrite_keeps_the_files_line_endings(body: str, crlf: bool, expected: str) -> None:
+    text = HAND.replace("\n", "\r\n") if crlf else HAND
+    entry = dataclasses.replace(frontmatter.parse(text, "a/b/c"), body=body)
+    for changed in (entry, dataclasses.replace(entry, importance=90)):
+        out = frontmatter.serialize(changed)
+        assert out.endswith("---" + ("\r\n" if crlf else "\n") + expected)
+        head = out.removesuffix(expected)
+        assert head.count("\n") == head.count("\r\n" if crlf else "\n")
+        assert frontmatter.parse(out, "a/b/c").body == expected
+
+
+def test_a_bom_is_skipped_and_not_written() -> None:
+    entry = frontmatter.parse("\ufeff" + CANONICAL, "a/b/c")
+    assert entry == frontmatter.parse(CANONICAL, "a/b/c")
+    assert frontmatter.serialize(entry) == CANONICAL
+    assert frontmatter.serialize(dataclasses.replace(entry, importance=90)).startswith("---\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "first"),
+    [
+        ("---\ntitle: a\ntitle: b\n---\n", 3, "title", 2),
+        ("---\ntitle: a\nkind: fact\n\n# c\nkind: rule\n---\n", 6, "kind", 3),
+        ("---\ntitle: a\nx:\n  y: 1\n  y: 2\n---\n", 5, "y", 4),
+        ("---\ntitle: a\nrelations:\n  - {type: related, type: related, target: a/b}\n---\n",
+         4, "type", 4),
+        ("---\r\ntitle: a\r\nsummary: s\r\ntitle: b\r\n---\r\n", 4, "title", 2),
+        ("---\n1: a\n1: b\ntitle: t\n---\n", 3, "1", 2),
+    ],
+)  # fmt: skip
+def test_duplicate_keys_name_path_line_and_key(text: str, line: int, key: str, first: int) -> None:
+    with pytest.raises(InvalidEntryError) as info:
+        frontmatter.parse(text, "a/b/c")
+    assert info.value.message == f"{PATH}:{line}: duplicate key {key!r} (first on line {first})"
+    assert (info.value.path, info.value.line) == (PATH, line)
+
+
+def test_equal_keys_of_different_types_are_not_duplicates() -> None:
+    entry = frontmatter.parse("---\ntitle: t\nx: {1: a, '1': b}\n---\n", "a/b/c")
+    assert entry.extra == (("x", {1: "a", "1": "b"}),)
 
 
 def test_timestamps_stay_strings_and_are_written_unquoted() -> None:

@@ -259,3 +259,35 @@ def test_big_store_refresh_by_folder_stamps(kb: Ctx, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(index, "FULL_SCAN_SECONDS", 3600.0)
     assert kb.ok("reindex", "--no-tokens").startswith("indexed 4 entries")
     assert search(kb, "narwhal")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("command", ["search", "context"])
+@pytest.mark.parametrize(
+    ("scope", "problem"),
+    [
+        ("../..", "segment '..' is not a slug"),
+        ("/etc", "ids are relative paths inside the store"),
+        ("a/./b", "segment '.' is not a slug"),
+        ("Auth", "segment 'Auth' is not a slug"),
+        ("a/b/c/d/e", "has 5 segment(s), expected a domain, domain/topic or an entry id"),
+        ("a\\b", "ids are relative paths inside the store"),
+    ],
+)
+def test_a_bad_scope_is_a_usage_error(ctx: Ctx, command: str, scope: str, problem: str) -> None:
+    run = ctx(command, "anything", "--scope", scope)
+    assert (run.code, run.stdout) == (2, "")
+    lines = run.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0] == f"ctx: error: bad value for --scope: invalid id {scope!r}: {problem}"
+    assert lines[1].startswith("  hint: ")
+    error = json.loads(ctx(command, "anything", "--json", "--scope", scope).stderr)["error"]
+    assert (error["code"], error["exit"]) == ("usage", 2)
+    assert error["message"] == lines[0].removeprefix("ctx: error: ")
+
+
+def test_a_scope_may_be_a_domain_topic_or_entry(ctx: Ctx) -> None:
+    add(ctx, "auth/jwt/rotation", "Token rotation")
+    add(ctx, "db/pool/size", "Pool size for tokens")
+    for scope in ("auth", "auth/", "auth/jwt", "auth/jwt/rotation", "tree/auth/jwt"):
+        out = ctx.ok("search", "tokens rotation", "--scope", scope)
+        assert out.startswith(" 1. auth/jwt/rotation") and "db/pool" not in out, scope

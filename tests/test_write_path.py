@@ -78,7 +78,7 @@ def test_a_self_relation_is_the_same_usage_error_everywhere(ctx: Ctx, how: str) 
         (["--valid-until", "garbage"], "valid_until 'garbage' is not a date"),
         (
             ["--valid-from", "2026-12-10", "--valid-until", "2026-12-01"],
-            "ends (2026-12-01) before it starts (2026-12-10)",
+            "valid_until 2026-12-01 is before valid_from 2026-12-10",
         ),
     ],
 )

@@ -34,7 +34,10 @@ def build() -> typer.Typer:
     )
 
     # Plain (click) help: rich help costs 20-40 ms at start-up and hooks run us on every prompt.
+    from ctxtree.cli.errors import Group
+
     app = typer.Typer(
+        cls=Group,
         help=HELP,
         rich_markup_mode=None,
         pretty_exceptions_enable=False,

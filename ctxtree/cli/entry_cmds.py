@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import AsOfOpt, DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import (
+    DEPTH,
+    IMPORTANCE,
+    AsOfOpt,
+    DryRunOpt,
+    JsonOpt,
+    TreeOpt,
+    bounded_option,
+)
 from ctxtree.cli.output import emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
@@ -224,7 +232,7 @@ def register(app: typer.Typer) -> None:
     def tree_(
         prefix: Annotated[str, typer.Argument(help="Show only this domain or topic.")] = "",
         depth: Annotated[
-            int | None, typer.Option("--depth", "-d", min=1, help="Folder levels to show.")
+            int | None, bounded_option("--depth", "-d", bounds=DEPTH, help="Folder levels to show.")
         ] = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -253,7 +261,10 @@ def register(app: typer.Typer) -> None:
         kind: Annotated[str | None, typer.Option()] = None,
         trust: Annotated[str | None, typer.Option()] = None,
         maturity: Annotated[str | None, typer.Option(help="draft|validated|core")] = None,
-        importance: Annotated[int | None, typer.Option(help="0..100")] = None,
+        importance: Annotated[
+            int | None,
+            bounded_option("--importance", bounds=IMPORTANCE, help="How much it matters."),
+        ] = None,
         add_tag: Annotated[list[str] | None, typer.Option("--add-tag")] = None,
         rm_tag: Annotated[list[str] | None, typer.Option("--rm-tag")] = None,
         add_keyword: Annotated[list[str] | None, typer.Option("--add-keyword")] = None,

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
-from ctxtree.errors import CtxError, ExitCode
+from ctxtree.errors import CtxError, ExitCode, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,3 +76,74 @@ def handled(func: F) -> F:
             raise typer.Exit(int(ExitCode.ERROR)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _parser_errors() -> tuple[type[Exception], ...]:
+    """click's UsageError: recent typer releases vendor click, older ones depend on it."""
+    try:
+        from typer._click.exceptions import UsageError as ClickUsageError
+    except ImportError:  # an older typer
+        from click.exceptions import UsageError as ClickUsageError  # type: ignore[import-not-found,no-redef]
+    return (ClickUsageError,)
+
+
+def _parser_error(exc: Any, argv: list[str]) -> typer.Exit:
+    """Report a parser usage error in our format (one line and a hint; JSON with --json) and
+    return the exit to raise. A bounded option names itself and its range."""
+    ctx = getattr(exc, "ctx", None)
+    path = str(ctx.command_path).split(" ", 1) if ctx is not None else []
+    command = " ".join(["ctx", *path[1:]])  # whatever name the program was started under
+    hint = f"see `{command} -h`"
+    message = str(exc.format_message()).rstrip(".")
+    param = getattr(exc, "param", None)
+    low = getattr(getattr(param, "type", None), "min", None)
+    high = getattr(getattr(param, "type", None), "max", None)
+    if param is not None and isinstance(low, int) and isinstance(high, int):
+        opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+        name = max(opts, key=len) if opts else str(param.human_readable_name).strip("[]")
+        message = f"bad value for {name}: {str(exc.message).rstrip('.')}"
+        hint = f"{name} takes a whole number from {low:,} to {high:,}; {hint}"
+    report(UsageError(message, hint), _wants_json(argv))
+    return typer.Exit(int(ExitCode.USAGE))
+
+
+def _wants_json(argv: list[str]) -> bool:
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in options
+
+
+class Group(TyperGroup):
+    """The app's command group: parser usage errors (a bad or missing option, argument or
+    command) are reported like every other error, not in click's format (SPEC §5)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        argv = list(args)
+        try:
+            ctx = super().make_context(info_name, args, parent, **extra)
+        except _parser_errors() as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                raise  # `ctx` alone prints the help
+            raise _parser_error(exc, argv) from None
+        except CtxError as exc:  # raised by an option's callback
+            report(exc, _wants_json(argv))
+            raise typer.Exit(int(exc.exit_code)) from None
+        ctx.meta["ctx.argv"] = argv
+        return ctx
+
+    def invoke(self, ctx: Any) -> Any:
+        argv = list(ctx.meta.get("ctx.argv", []))
+        try:
+            return super().invoke(ctx)
+        except _parser_errors() as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                raise
+            raise _parser_error(exc, argv) from None
+        except CtxError as exc:  # a subcommand's option callback (bodies report their own)
+            report(exc, _wants_json(argv))
+            raise typer.Exit(int(exc.exit_code)) from None

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.options import (
+    COMMITS,
+    UNDO_COMMITS,
+    JsonOpt,
+    TreeOpt,
+    bounded_argument,
+    bounded_option,
+)
 from ctxtree.cli.output import emit_json, note, out, table, warn
 from ctxtree.errors import UsageError
 
@@ -23,7 +30,7 @@ def register(app: typer.Typer) -> None:
     @handled
     def log(
         entry_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
-        limit: Annotated[int, typer.Option("-n", help="How many commits.")] = 20,
+        limit: Annotated[int, bounded_option("-n", bounds=COMMITS, help="How many commits.")] = 20,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -68,7 +75,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def undo(
-        count: Annotated[int, typer.Argument(metavar="[N]", help="How many ctx commits.")] = 1,
+        count: Annotated[
+            int, bounded_argument("[N]", UNDO_COMMITS, help="How many ctx commits.")
+        ] = 1,
         dry_run: Annotated[
             bool,
             typer.Option("--dry-run", help="Print the commits and the revert's diff only."),

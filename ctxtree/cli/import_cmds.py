@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import TURNS, DryRunOpt, JsonOpt, TreeOpt, bounded_option
 from ctxtree.cli.output import emit_json, note, out
 
 app = typer.Typer(
@@ -55,7 +55,7 @@ def transcript(
     ),
     fmt: Annotated[str, typer.Option("--format", help="Input format: jsonl.")] = "jsonl",
     window: Annotated[
-        int, typer.Option("--window", min=1, help="Consecutive turns per entry.")
+        int, bounded_option("--window", bounds=TURNS, help="Consecutive turns per entry.")
     ] = 10,
     redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
     dry_run: DryRunOpt = False,

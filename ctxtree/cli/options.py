@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,7 +17,29 @@ TreeOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-ScopeOpt = Annotated[str, typer.Option(help="Only entries under this prefix.")]
+
+
+def _scope(value: str) -> str:
+    """--scope is an id prefix (a domain, topic, subtopic or entry; a trailing '/' allowed),
+    held to the rules of ids so `../..` or `/etc` is an error, not a filter matching nothing."""
+    from ctxtree.errors import InvalidEntryError, UsageError
+    from ctxtree.tree.paths import parse_id
+
+    text = value.strip().rstrip("/")
+    if not text:
+        return ""
+    try:
+        return parse_id(text, min_parts=1, max_parts=4)
+    except InvalidEntryError as exc:
+        raise UsageError(f"bad value for --scope: {exc.message}", exc.hint) from None
+
+
+ScopeOpt = Annotated[
+    str,
+    typer.Option(
+        help="Only entries under this prefix (a domain, topic or entry id).", callback=_scope
+    ),
+]
 ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on stderr.")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the diff this would commit; change nothing.")
@@ -32,3 +54,28 @@ AsOfOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+# Ranges of the numeric options, (low, high) inclusive. Wide enough for any real use, narrow
+# enough that a slip (an extra digit, a sign) is a usage error naming the option and its range
+# rather than a slow run, a SQLite overflow or an "internal error".
+HITS = (1, 1000)  # search --limit
+TOKENS = (1, 1_000_000)  # context --budget: the largest model windows hold about 1M tokens
+COMMITS = (1, 100_000)  # log -n
+UNDO_COMMITS = (1, 1000)  # undo N
+DEPTH = (1, 3)  # tree --depth: domain, topic, subtopic
+IMPORTANCE = (0, 100)  # SPEC §2
+TURNS = (1, 10_000)  # import transcript --window
+
+
+def bounded_option(*names: str, bounds: tuple[int, int], help: str) -> Any:
+    """An integer option whose range the parser enforces (a usage error naming the option and
+    its range: see cli/errors.py) and --help shows (`1<=x<=1000`)."""
+    low, high = bounds
+    return typer.Option(*names, min=low, max=high, metavar="N", help=help, show_default=True)
+
+
+def bounded_argument(metavar: str, bounds: tuple[int, int], help: str) -> Any:
+    """`bounded_option` for a positional argument (click shows no range for those: we do)."""
+    low, high = bounds
+    return typer.Argument(metavar=metavar, min=low, max=high, help=f"{help}  [{low}<=x<={high}]")

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import AsOfOpt, ExplainOpt, JsonOpt, ScopeOpt, TreeOpt
+from ctxtree.cli.options import (
+    HITS,
+    TOKENS,
+    AsOfOpt,
+    ExplainOpt,
+    JsonOpt,
+    ScopeOpt,
+    TreeOpt,
+    bounded_option,
+)
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.errors import ExitCode
 
@@ -26,7 +35,9 @@ def register(app: typer.Typer) -> None:
     @handled
     def search(
         query: Annotated[str, typer.Argument(help="What to look for (words, a title or an id).")],
-        limit: Annotated[int, typer.Option("--limit", "-n", help="Hits to show.")] = 10,
+        limit: Annotated[
+            int, bounded_option("--limit", "-n", bounds=HITS, help="Hits to show.")
+        ] = 10,
         scope: ScopeOpt = "",
         kind: Annotated[str, typer.Option(help="Only entries of this kind.")] = "",
         superseded: Annotated[
@@ -92,7 +103,9 @@ def register(app: typer.Typer) -> None:
     @handled
     def context(
         query: Annotated[str | None, typer.Argument(help="What the prompt is about.")] = None,
-        budget: Annotated[int, typer.Option("--budget", "-b", help="Token budget.")] = 1500,
+        budget: Annotated[
+            int, bounded_option("--budget", "-b", bounds=TOKENS, help="Token budget.")
+        ] = 1500,
         fmt: Annotated[
             str, typer.Option("--format", "-f", help="markdown | xml | json")
         ] = "markdown",

@@ -408,31 +408,20 @@ def oversized(sizes: Mapping[str, int], limit: int) -> list[Finding]:
 
 def bad_validity(entries: Iterable[Entry]) -> list[Finding]:
     """Bounds retrieval cannot read (it ignores them, so the entry never expires), and
-    windows that end before they start (the entry is never current)."""
+    windows that end before they start (the entry is never current): the rule writes
+    enforce, `validity.check_validity`."""
     from ctxtree.retrieval import validity
 
     out = []
     for entry in entries:
-        start = validity.bound(entry.valid_from, end_of_day=False)
-        end = validity.bound(entry.valid_until, end_of_day=True)
-        problems = [
-            f"{key} {value!r} is not a date or UTC timestamp"
-            for key, value, read in (
-                ("valid_from", entry.valid_from, start),
-                ("valid_until", entry.valid_until, end),
-            )
-            if value and read is None
-        ]
-        if start is not None and end is not None and end < start:
-            problems.append(
-                f"valid_until {entry.valid_until} is before valid_from {entry.valid_from}"
-            )
-        if problems:
+        try:
+            validity.check_validity(entry.valid_from, entry.valid_until)
+        except InvalidEntryError as exc:
             out.append(
                 _finding(
                     "bad-validity",
                     entry.id,
-                    "; ".join(problems),
+                    exc.message,
                     f"ctx edit {entry.id} --valid-until YYYY-MM-DD (or --valid-from)",
                     path=f"tree/{entry.id}.md",
                 )

@@ -1,29 +1,44 @@
 """The derived search index: SQLite (stdlib) with FTS5, in the store's cache/.
 
-Everything here can be rebuilt from the markdown files: a missing or corrupt database is
-deleted and rebuilt. Before every read the index refreshes itself by comparing file stamps
-(mtime, size) with what it holds, so hand edits are found without `ctx reindex`.
+Everything here can be rebuilt from the markdown files: a missing, truncated or corrupt
+database is deleted and rebuilt. Before every read the index refreshes itself by comparing file
+stamps (mtime, size) with what it holds, so hand edits are found without `ctx reindex`.
+
+Concurrency: any number of processes may open the index at once (ten hook processes on a
+fresh cache, say). Opening, refreshing and rebuilding hold `cache/index.lock` (a flock), so one
+process builds while the others wait for it and then find the work done, and a damaged file
+is only ever deleted by the process holding the lock. Each refresh compares the files with
+the index inside its write transaction, never with rows read before another build committed.
+Reads after opening take no lock (SQLite WAL: readers see the last committed state).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from ctxtree.curation.relations import outgoing
-from ctxtree.errors import InvalidEntryError
+from ctxtree.errors import ConflictError, InvalidEntryError, StoreError
 from ctxtree.retrieval import validity
 from ctxtree.retrieval.tokenize import fold, joined
 from ctxtree.tree import frontmatter
+from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
 from ctxtree.tree.store import Store
 
 SCHEMA = 6
 DB_NAME = "index.sqlite"
+LOCK_NAME = "index.lock"
+# A first build of a big store takes a while (10,000 entries: ~12 s here); waiters wait for it.
+BUILD_WAIT_SECONDS = 300.0
+BUSY_SECONDS = 30.0  # SQLite's own wait for a write transaction of another process
 
 # FTS5 column order; weights live in scoring.FIELD_WEIGHTS in the same order.
 FTS_COLUMNS = ("title", "summary", "keywords", "tags", "body", "path")
@@ -137,10 +152,88 @@ def _row_to_doc(row: Sequence[object]) -> Doc:
     )
 
 
+class IndexDamaged(StoreError):
+    """SQLite found the index file damaged while reading it."""
+
+
+class _Cursor(sqlite3.Cursor):
+    """Rows are read lazily, so damage can surface while iterating, not only in execute."""
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as exc:
+            _on_error(self.connection, exc)
+            raise
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as exc:
+            _on_error(self.connection, exc)
+            raise
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as exc:
+            _on_error(self.connection, exc)
+            raise
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose corruption errors become IndexDamaged (see `_on_error`)."""
+
+    path: Path
+    building = False  # True while this process holds the build lock for it
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        try:
+            return self.cursor(_Cursor).execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            _on_error(self, exc)
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> _Cursor:
+        try:
+            return self.cursor(_Cursor).executemany(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            _on_error(self, exc)
+            raise
+
+    def executescript(self, script: str, /) -> _Cursor:
+        try:
+            cursor = self.cursor(_Cursor)
+            cursor.executescript(script)
+            return cursor
+        except sqlite3.DatabaseError as exc:
+            _on_error(self, exc)
+            raise
+
+
+def _on_error(conn: sqlite3.Connection, exc: sqlite3.DatabaseError) -> None:
+    """Turn SQLite's "malformed"/"not a database" into IndexDamaged. Opening, refreshing and
+    rebuilding (the build lock held) catch it and rebuild at once; met later, in a query,
+    the file is deleted here so that the next command rebuilds it, and the error says so."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if not (name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB"):
+        return
+    if not isinstance(conn, _Connection):
+        return
+    if conn.building:
+        raise IndexDamaged(str(exc)) from None
+    with _build_lock(conn.path):
+        _discard(conn.path, exc)
+    raise IndexDamaged(
+        f"the search index {conn.path} was damaged ({exc}) and has been deleted",
+        "run the command again: the index is rebuilt from the markdown files, nothing is lost",
+    ) from None
+
+
 class Index:
     """An open index on one store. Use `Index.open(store)`; it refreshes on open."""
 
-    def __init__(self, store: Store, conn: sqlite3.Connection) -> None:
+    def __init__(self, store: Store, conn: _Connection) -> None:
         self.store = store
         self.conn = conn
         self._new_terms: set[str] = set()
@@ -155,36 +248,52 @@ class Index:
         """Open (creating or rebuilding as needed) and bring up to date with the files."""
         path = cls.path_for(store)
         path.parent.mkdir(parents=True, exist_ok=True)
+        with _build_lock(path):
+            try:
+                return cls._opened(store, path, progress, refresh)
+            except (sqlite3.DatabaseError, IndexDamaged) as exc:
+                _discard(path, exc)  # a damaged cache is only a cost: rebuilt from the files
+            try:
+                return cls._opened(store, path, progress, refresh)
+            except (sqlite3.Error, IndexDamaged) as exc:
+                _discard(path, exc)
+                raise StoreError(
+                    f"cannot use the search index {path}: {exc}",
+                    f"check that {path.parent} is writable; it holds only derived data",
+                ) from None
+
+    @classmethod
+    def _opened(cls, store: Store, path: Path, progress: Progress | None, refresh: bool) -> Index:
+        index = cls(store, cls._connect(path))
         try:
-            index = cls(store, cls._connect(path))
+            index.conn.building = True
             if refresh:
-                index.refresh(progress)
-            return index
-        except sqlite3.DatabaseError:
-            # A corrupt cache is only a cost: throw it away and rebuild from the files.
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            index = cls(store, cls._connect(path))
-            if refresh:
-                index.refresh(progress)
-            return index
+                index._refresh(progress)
+            index.conn.building = False
+        except BaseException:
+            index.close()
+            raise
+        return index
 
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=OFF")  # derived data: a crash costs a rebuild
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA):
+    def _connect(path: Path) -> _Connection:
+        damage = _damage(path)
+        if damage:
+            raise sqlite3.DatabaseError(damage)
+        conn = _connection(path)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA):
+                conn.close()
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                conn = _connection(path)
+            if version != SCHEMA:
+                conn.executescript(_DDL)
+                conn.execute(f"PRAGMA user_version={SCHEMA}")
+        except BaseException:
             conn.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=OFF")
-        if version != SCHEMA:
-            conn.executescript(_DDL)
-            conn.execute(f"PRAGMA user_version={SCHEMA}")
+            raise
         return conn
 
     def close(self) -> None:
@@ -206,6 +315,36 @@ class Index:
         older than FULL_SCAN_SECONDS x (entries / FULL_SCAN_LIMIT), which bounds how long an
         in-place edit of a big store can go unseen. `ctx reindex` rebuilds everything.
         """
+        with _build_lock(self.path_for(self.store)):
+            self.conn.building = True
+            try:
+                return self._refresh(progress)
+            finally:
+                self.conn.building = False
+
+    def _refresh(self, progress: Progress | None = None, clear: bool = False) -> RefreshStats:
+        """`refresh`, the build lock held. The files are compared with the index inside the
+        write transaction: rows read before it began may predate another process's build.
+        With `clear`, the index is emptied first, in the same transaction (a rebuild that
+        readers never see half done)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if clear:
+                for table in ("docs", "links", "fts", "qcache", "dirs"):
+                    self.conn.execute(f"DELETE FROM {table}")
+                # Derived counters describe the old contents: without them this is a full pass.
+                self.conn.execute(
+                    "DELETE FROM meta WHERE key IN "
+                    "('valid_docs', 'full_scan', 'superseded', 'windows')"
+                )
+            stats = self._refresh_begun(progress)
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return stats
+
+    def _refresh_begun(self, progress: Progress | None) -> RefreshStats:
         count = self.count()
         now = time.time()
         row = self.conn.execute("SELECT value FROM meta WHERE key='full_scan'").fetchone()
@@ -250,75 +389,72 @@ class Index:
             full = True
         stale = [p for p, v in on_disk.items() if known.get(p, (0, -1, -1))[1:] != v[2:]]
         gone = [p for p in known if p not in on_disk]
-        self.conn.execute("BEGIN IMMEDIATE")
         self._new_terms = set()
-        try:
-            added = updated = invalid = 0
-            for relpath in gone:
+        added = updated = invalid = 0
+        for relpath in gone:
+            self._delete(known[relpath][0])
+        total = len(stale)
+        for done, relpath in enumerate(sorted(stale), start=1):
+            entry_id, area, mtime, size = on_disk[relpath]
+            if relpath in known:
                 self._delete(known[relpath][0])
-            total = len(stale)
-            for done, relpath in enumerate(sorted(stale), start=1):
-                entry_id, area, mtime, size = on_disk[relpath]
-                if relpath in known:
-                    self._delete(known[relpath][0])
-                    updated += 1
-                else:
-                    added += 1
-                invalid += not self._insert(entry_id, area, relpath, mtime, size)
-                if progress is not None and (done % 200 == 0 or done == total):
-                    progress(done, total)
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO vocab(term) VALUES(?)", [(t,) for t in self._new_terms]
+                updated += 1
+            else:
+                added += 1
+            invalid += not self._insert(entry_id, area, relpath, mtime, size)
+            if progress is not None and (done % 200 == 0 or done == total):
+                progress(done, total)
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO vocab(term) VALUES(?)", [(t,) for t in self._new_terms]
+        )
+        self.conn.execute("DELETE FROM dirs")
+        self.conn.executemany(
+            "INSERT INTO dirs(path, mtime_ns) VALUES(?, ?)", list(dirs_now.items())
+        )
+        if full:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('full_scan', ?)", (str(now),)
             )
-            self.conn.execute("DELETE FROM dirs")
-            self.conn.executemany(
-                "INSERT INTO dirs(path, mtime_ns) VALUES(?, ?)", list(dirs_now.items())
+        if (
+            stale
+            or gone
+            or self.conn.execute("SELECT 1 FROM meta WHERE key='valid_docs'").fetchone() is None
+        ):
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES('generation', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = value + 1",
+                ("1",),
             )
-            if full:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('full_scan', ?)", (str(now),)
-                )
-            if (
-                stale
-                or gone
-                or self.conn.execute("SELECT 1 FROM meta WHERE key='valid_docs'").fetchone() is None
-            ):
-                self.conn.execute(
-                    "INSERT INTO meta(key, value) VALUES('generation', ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = value + 1",
-                    ("1",),
-                )
-                valid = self.conn.execute(
-                    "SELECT count(*) FROM docs WHERE error IS NULL"
-                ).fetchone()[0]
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('valid_docs', ?)", (str(valid),)
-                )
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('superseded', ?)",
-                    (json.dumps(sorted(self._superseded_now())),),
-                )
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES('windows', ?)",
-                    (json.dumps(self._windows_now()),),
-                )
-                self.conn.execute("DELETE FROM qcache")
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+            valid = self.conn.execute("SELECT count(*) FROM docs WHERE error IS NULL").fetchone()[0]
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('valid_docs', ?)", (str(valid),)
+            )
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('superseded', ?)",
+                (json.dumps(sorted(self._superseded_now())),),
+            )
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('windows', ?)",
+                (json.dumps(self._windows_now()),),
+            )
+            self.conn.execute("DELETE FROM qcache")
         return RefreshStats(added, updated, len(gone), invalid)
 
     def rebuild(self, progress: Progress | None = None) -> RefreshStats:
-        self.conn.execute("BEGIN IMMEDIATE")
-        for table in ("docs", "links", "fts", "qcache", "dirs"):
-            self.conn.execute(f"DELETE FROM {table}")
-        # Derived counters describe the old contents: without them refresh does a full pass.
-        self.conn.execute(
-            "DELETE FROM meta WHERE key IN ('valid_docs', 'full_scan', 'superseded', 'windows')"
-        )
-        self.conn.execute("COMMIT")
-        return self.refresh(progress)
+        """Index every file again, in one transaction; a damaged file is replaced."""
+        path = self.path_for(self.store)
+        with _build_lock(path):
+            try:
+                self.conn.building = True
+                return self._refresh(progress, clear=True)
+            except (sqlite3.DatabaseError, IndexDamaged) as exc:
+                self.close()
+                _discard(path, exc)
+                self.conn = self._connect(path)
+                self.conn.building = True
+                return self._refresh(progress)
+            finally:
+                self.conn.building = False
 
     def _delete(self, rowid: int) -> None:
         self.conn.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
@@ -730,6 +866,67 @@ class Index:
         if scrub:
             self.conn.execute("VACUUM")
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _connection(path: Path) -> _Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, factory=_Connection)
+    conn.path = path
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")  # derived data: a crash costs a rebuild
+    return conn
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    with write_lock(path.with_name(LOCK_NAME), BUILD_WAIT_SECONDS, "the search index's lock"):
+        yield
+
+
+def _busy(exc: Exception) -> bool:
+    return str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def _discard(path: Path, exc: Exception) -> None:
+    """Delete a damaged index (the build lock held); a busy one is an error, not damage."""
+    if _busy(exc):
+        raise ConflictError(
+            f"the search index {path} stayed busy for {BUSY_SECONDS:.0f} s",
+            "another ctx process is writing it; try again when it is done",
+        ) from None
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _damage(path: Path) -> str:
+    """Why `path` cannot be a whole SQLite database, from its header and size, or ''.
+
+    SQLite notices a truncated file only when a query reaches a missing page, which may be
+    long after opening; the header records the page size and (when its change counter says
+    the count is current) the number of pages, so a short file shows at once. While a write-
+    ahead log holds frames, a checkpoint may be growing the file: it is judged only without.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+            size = os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        return ""
+    if not header:
+        return ""  # a new, empty database
+    if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
+        return "file is not a database"
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return ""
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if header[24:28] == header[92:96] and size < pages * page_size:
+        return f"database file truncated: {size} of {pages * page_size} bytes"
+    return ""
 
 
 def _fts_fields(entry: Entry) -> tuple[str, str, str, str, str, str]:

@@ -4,7 +4,8 @@ Instants are UTC strings `YYYY-MM-DDTHH:MM:SSZ`, which compare correctly as text
 bound covers whole days: `valid_from: 2026-12-01` starts at 00:00:00Z that day and
 `valid_until: 2026-12-10` ends at 23:59:59Z that day (the fact still holds on the 10th). A
 timestamp bound is exact; one without an offset is read as UTC. An unreadable bound is ignored
-(`ctx lint` reports it), so a typo never hides an entry.
+(`ctx lint` reports it), so a typo never hides an entry already in the store; writes refuse one
+(`check_validity`, the one rule lint and the write path share).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from ctxtree.errors import InvalidEntryError
 
 CURRENT = "current"
 EXPIRED = "expired"
@@ -43,6 +46,33 @@ def bound(value: str | None, end_of_day: bool) -> str | None:
     except ValueError:
         return None
     return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def check_validity(valid_from: str | None, valid_until: str | None) -> None:
+    """Raise InvalidEntryError unless both bounds are readable (None or '' for no bound) and
+    the window is not empty (its end, by `bound`'s day rule, not before its start). One
+    message names every problem, each as `ctx lint` shows it."""
+    start = bound(valid_from, end_of_day=False)
+    end = bound(valid_until, end_of_day=True)
+    problems = [
+        f"{key} {value!r} is not a date or UTC timestamp"
+        for key, value, read in (
+            ("valid_from", valid_from, start),
+            ("valid_until", valid_until, end),
+        )
+        if value and read is None
+    ]
+    if start is not None and end is not None and end < start:
+        problems.append(
+            f"valid_until {valid_until} is before valid_from {valid_from}: the entry would "
+            "never be current"
+        )
+    if problems:
+        raise InvalidEntryError(
+            "; ".join(problems),
+            "write dates as YYYY-MM-DD or times as ISO 8601 (2026-12-01T09:00:00Z), "
+            "valid_from on or before valid_until",
+        )
 
 
 def state(valid_from: str | None, valid_until: str | None, when: str) -> str:

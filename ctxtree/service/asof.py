@@ -187,6 +187,11 @@ def _prune(base: Path, keep: int, current: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def drop_snapshots(store: Store) -> None:
+    """Delete every snapshot (a purge: they hold files and indexes of rewritten commits)."""
+    shutil.rmtree(store.root / SNAPSHOTS, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class EntryAt:
     """An entry's file as it stood at a date."""

@@ -142,6 +142,12 @@ def load_plan(text: str) -> plans.Plan:
             f"the plan is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
             "see the format with `ctx apply --schema`",
         ) from None
+    except RecursionError:  # json's decoder recurses once per level of [ and {
+        raise InvalidEntryError(
+            "the plan is nested too deeply to read (arrays and objects more than about "
+            "1,000 levels inside each other)",
+            "a plan needs 5 levels; see the format with `ctx apply --schema`",
+        ) from None
     parsed = plans.parse_plan(raw)
     if parsed.problems:
         raise InvalidEntryError(

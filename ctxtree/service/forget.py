@@ -161,6 +161,8 @@ def forget(
             ids = list(report.ids)
     if not dry_run:
         _forget_cached(session, ids, scrub=purge)
+        if purge:
+            _scrub_cache(session, ids, texts)
     return ForgetResult(
         entry_id,
         tx.commit_sha,
@@ -202,6 +204,17 @@ def _purge(
         except InvalidEntryError:
             readable.append(text)
     return purging.purge(repo, lineage, live, "\n".join(readable), keep, dry_run)
+
+
+def _scrub_cache(session: Session, ids: list[str], texts: list[str]) -> None:
+    """After a purge, nothing under cache/ may hold the entry: usage lines go, snapshots of
+    rewritten commits go, and any other file still holding its id or text is deleted."""
+    from ctxtree.service import asof, maintain
+
+    root = session.store.root
+    maintain.forget_used(root, set(ids))
+    asof.drop_snapshots(session.store)
+    purging.scrub_cache(root / "cache", ids, "\n".join(texts))
 
 
 def _forget_cached(session: Session, ids: list[str], scrub: bool) -> None:

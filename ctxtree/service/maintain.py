@@ -89,6 +89,30 @@ def _consume(root: Path, size: int, keep: set[str]) -> None:
         os.close(fd)
 
 
+def forget_used(root: Path, ids: set[str]) -> None:
+    """Drop the used lines of `ids` (a purge: no trace of them may stay in cache/)."""
+    path = root / USED_LOG
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with os.fdopen(os.dup(fd), "r+b") as handle:
+            data = handle.read()
+            kept = b"".join(
+                line
+                for line in data.splitlines(keepends=True)
+                if line.rstrip(b"\n").partition(b"\t")[2].decode("utf-8", "replace") not in ids
+            )
+            if kept != data:
+                handle.seek(0)
+                handle.write(kept)
+                handle.truncate()
+    finally:
+        os.close(fd)
+
+
 # ---- the pass ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Candidate:

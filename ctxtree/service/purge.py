@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ctxtree.tree.git import GitRepo
@@ -427,6 +428,27 @@ def purge(
     return PurgeReport(
         plan, tuple(repo.remotes()), leftovers, seconds, dry_run, tuple(ids), unsettled
     )
+
+
+def scrub_cache(root: Path, ids: Iterable[str], text: str) -> tuple[str, ...]:
+    """Delete every file under `root` (the store's cache/, derived and rebuildable) that still
+    holds one of `ids` or a distinctive line of `text`, after the owners of its known files
+    have removed their part (the index, used.log, as-of snapshots): a log or cache added later
+    can hold them too, and losing a cache file costs less than keeping what was purged.
+    Returns the deleted paths, relative to `root`."""
+    needles = [i.encode() for i in ids] + [line.encode() for line in distinctive_lines(text)]
+    deleted = []
+    for path in sorted(root.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if any(needle in data for needle in needles):
+            path.unlink(missing_ok=True)
+            deleted.append(str(path.relative_to(root)))
+    return tuple(deleted)
 
 
 def _leftovers(repo: GitRepo, lineage: Lineage, ids: list[str], text: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ctxtree.curation import relations as rel
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError, UsageError
+from ctxtree.retrieval.validity import check_validity
 from ctxtree.service.content import check_text, guard_secrets
 from ctxtree.service.drafts import check_choice
 from ctxtree.service.session import Session
@@ -228,26 +229,6 @@ def check_importance(value: Any) -> None:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or not 0 <= value <= 100:
         raise InvalidEntryError(f"importance {value!r} is not a number from 0 to 100", "")
-
-
-def check_validity(valid_from: str | None, valid_until: str | None) -> None:
-    """Refuse an unreadable bound, or a window that ends before it starts."""
-    from ctxtree.retrieval.validity import bound
-
-    start = bound(valid_from, end_of_day=False)
-    end = bound(valid_until, end_of_day=True)
-    for name, value, parsed in (("valid_from", valid_from, start), ("valid_until", valid_until,
-                                                                   end)):  # fmt: skip
-        if value and parsed is None:
-            raise InvalidEntryError(
-                f"{name} {value!r} is not a date",
-                "use YYYY-MM-DD or an ISO 8601 time (e.g. 2026-12-01T09:00:00Z)",
-            )
-    if start is not None and end is not None and start > end:
-        raise InvalidEntryError(
-            f"the validity window ends ({valid_until}) before it starts ({valid_from})",
-            "swap the dates, or drop one of them",
-        )
 
 
 _MASKABLE = ("title", "summary", "body", "author")

@@ -4,6 +4,17 @@ A file is `---`, a YAML mapping, `---`, then a markdown body kept verbatim. Time
 strings (the YAML timestamp resolver is switched off both ways), so nothing reflows on a
 round trip. An entry whose frontmatter values did not change is written back with its original
 frontmatter text, so hand formatting and comments survive.
+
+Files as other editors leave them:
+- A key given twice in one mapping (YAML keeps the last, silently) is an error naming the
+  file, the line and the key, in entries and in config.yaml (see `load_yaml`).
+- A UTF-8 byte order mark (Windows editors add one) is skipped when reading and never written:
+  the file is rewritten without it the next time ctx changes the entry.
+- Line endings: a file keeps its own style. One whose opening fence ends in CRLF is rewritten
+  all CRLF (frontmatter, fences and body, a new body included); any other all LF. A
+  frontmatter-only change never reflows the body: a body already in the file's style is
+  written back byte for byte (`serialize`); lifecycle passes edit values in place
+  (`with_scalars`), whatever the style.
 """
 
 from __future__ import annotations
@@ -47,6 +58,20 @@ _STRICT_RESOLVERS = (
 )
 
 
+BOM = "\ufeff"
+CRLF = "\r\n"
+
+
+class DuplicateKey(Exception):
+    """A mapping gives `key` twice: on `line`, first on `first` (1-based lines of the text)."""
+
+    def __init__(self, key: str, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {key!r} on line {line} (first on line {first})")
+        self.key = key
+        self.line = line
+        self.first = first
+
+
 @cache
 def _loader() -> type:
     import re as _re
@@ -56,7 +81,19 @@ def _loader() -> type:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):  # type: ignore[misc,valid-type]
-        pass
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[Any, int] = {}
+                for key_node, _value in node.value:
+                    key = self.construct_object(key_node, deep=True)
+                    line = key_node.start_mark.line + 1
+                    try:
+                        if key in seen:
+                            raise DuplicateKey(str(key), line, seen[key])
+                        seen[key] = line
+                    except TypeError:
+                        continue  # an unhashable key: the base class reports it
+            return super().construct_mapping(node, deep)
 
     Loader.yaml_implicit_resolvers = {}
     for tag, pattern, first in _STRICT_RESOLVERS:
@@ -82,10 +119,23 @@ def _dumper() -> type:
     return Dumper
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, path: str = "", first_line: int = 1) -> Any:
+    """The YAML value of `text` (a leading BOM skipped). A key given twice in a mapping raises
+    InvalidEntryError naming `path`, the file line (`text` starts on `first_line`) and the
+    key; other syntax errors are yaml's own."""
     import yaml
 
-    return yaml.load(text, Loader=_loader())
+    try:
+        return yaml.load(text.removeprefix(BOM), Loader=_loader())
+    except DuplicateKey as exc:
+        line = exc.line + first_line - 1
+        first = exc.first + first_line - 1
+        raise InvalidEntryError(
+            f"{path or 'YAML'}:{line}: duplicate key {exc.key!r} (first on line {first})",
+            f"keep one {exc.key!r} line; YAML would silently use the last",
+            path=path,
+            line=line,
+        ) from None
 
 
 def dump_yaml(value: Any, *, flow: bool | None = True) -> str:
@@ -244,9 +294,12 @@ KNOWN_KEYS = (
 def parse(text: str, entry_id: str, path: str = "") -> Entry:
     """Parse an entry file strictly. Raises InvalidEntryError naming path and line."""
     path = path or f"tree/{entry_id}.md"
+    text = text.removeprefix(BOM)  # see the module docstring: never written back
     frontmatter, body = split(text, path)
     try:
-        data = load_yaml(frontmatter)
+        data = load_yaml(frontmatter, path, first_line=2)
+    except InvalidEntryError:
+        raise
     except Exception as exc:  # yaml.YAMLError; yaml is imported lazily
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 1
@@ -377,13 +430,25 @@ def render_frontmatter(entry: Entry) -> str:
 
 
 def serialize(entry: Entry) -> str:
-    """The full file text of an entry."""
+    """The full file text of an entry, in its file's line-ending style (module docstring)."""
+    crlf = entry.origin is not None and entry.origin.text.startswith(FENCE + CRLF)
     head = _original_head(entry)
     if head is None:
-        return f"{FENCE}\n{render_frontmatter(entry)}{FENCE}\n{entry.body}"
-    if entry.body and not head.endswith("\n"):
-        head += "\n"  # the file ended at its closing fence and now has a body
-    return head + entry.body
+        head = f"{FENCE}\n{render_frontmatter(entry)}{FENCE}\n"
+        if crlf:
+            head = head.replace("\n", CRLF)
+    elif entry.body and not head.endswith("\n"):
+        head += CRLF if crlf else "\n"  # the file ended at its closing fence, now has a body
+    return head + _line_endings(entry.body, crlf)
+
+
+def _line_endings(body: str, crlf: bool) -> str:
+    """`body` with every line ending CRLF (`crlf`) or LF; unchanged when it already is."""
+    if crlf:
+        if body.count("\n") == body.count(CRLF):
+            return body
+        return body.replace(CRLF, "\n").replace("\n", CRLF)
+    return body.replace(CRLF, "\n") if CRLF in body else body
 
 
 def with_scalars(text: str, values: dict[str, str]) -> tuple[str, dict[str, str]] | None:

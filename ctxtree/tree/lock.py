@@ -1,4 +1,4 @@
-"""An inter-process write lock, so two writers at once both succeed, one after the other."""
+"""Inter-process locks, so two writers at once both succeed, one after the other."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from pathlib import Path
 
 from ctxtree.errors import ConflictError, StoreError
 
+STORE_LOCK = "the store's write lock"
 
-def _open(path: Path) -> int:
+
+def _open(path: Path, name: str) -> int:
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise StoreError(
-            f"cannot open the store's write lock {path}: {exc.strerror}",
-            "check that the store and its .git directory exist and are writable",
+            f"cannot open {name} {path}: {exc.strerror}",
+            f"check that {path.parent} exists and is writable",
         ) from None
 
 
@@ -37,19 +39,19 @@ def _acquire(fd: int, timeout: float) -> bool:
 
 
 @contextmanager
-def write_lock(path: Path, timeout: float = 30.0) -> Iterator[int]:
-    """Hold an exclusive flock on `path`, waiting up to `timeout` seconds for another writer;
-    yields the locked descriptor.
+def write_lock(path: Path, timeout: float = 30.0, name: str = STORE_LOCK) -> Iterator[int]:
+    """Hold an exclusive flock on `path`, waiting up to `timeout` seconds for another holder;
+    yields the locked descriptor. `name` says in errors what the lock guards.
 
     flock is released by the kernel when every process holding the descriptor has exited, so
     a crash never leaves the store locked. Git processes that change the store are handed the
     descriptor (tree/git.py), so a killed ctx's git keeps the lock until it is done.
     """
-    fd = _open(path)
+    fd = _open(path, name)
     try:
         if not _acquire(fd, timeout):
             raise ConflictError(
-                f"another ctx process has held the store's write lock for {timeout:.0f} s",
+                f"another ctx process has held {name} for {timeout:.0f} s",
                 "wait for it to finish, or find it with `fuser " + str(path) + "`",
             )
         yield fd
@@ -60,7 +62,7 @@ def write_lock(path: Path, timeout: float = 30.0) -> Iterator[int]:
 @contextmanager
 def try_write_lock(path: Path, timeout: float = 0.0) -> Iterator[int | None]:
     """Like write_lock, but yields None instead of raising when the lock stays busy."""
-    fd = _open(path)
+    fd = _open(path, STORE_LOCK)
     try:
         yield fd if _acquire(fd, timeout) else None
     finally:

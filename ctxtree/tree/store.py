@@ -396,7 +396,7 @@ class Store:
         except (OSError, ValueError):
             pass
         try:
-            loaded = frontmatter.load_yaml(self.read_config_text())
+            loaded = frontmatter.load_yaml(self.read_config_text(), STORE_MARKER)
         except InvalidEntryError:
             raise
         except Exception as exc:

@@ -173,6 +173,13 @@ def _parse_line(raw: str, name: str, lineno: int) -> Turn:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise _bad(name, lineno, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:  # json's decoder recurses once per level of [ and {
+        raise _bad(
+            name,
+            lineno,
+            "nested too deeply to read (arrays and objects more than about 1,000 levels "
+            "inside each other)",
+        ) from None
     if not isinstance(data, dict):
         raise _bad(name, lineno, f"expected a JSON object, got {type(data).__name__}")
     missing = [key for key in FIELDS if key not in data]
