@@ -80,6 +80,30 @@ def test_import_transcript(home: Path, tmp_path: Path) -> None:
     assert states <= {"before", "after"}
 
 
+def test_undo_of_a_500_entry_commit(home: Path, tmp_path: Path) -> None:
+    env = env_for(home)
+    pristine = new_store(tmp_path / "pristine", env)
+    plan = tmp_path / "plan.json"
+    plan.write_text(add_plan(500), encoding="utf-8")
+    ctx(pristine, env, "apply", str(plan))
+    states = kill_everywhere(tmp_path, pristine, ["undo"], env)
+    assert states <= {"before", "after"}
+
+
+def test_a_killed_history_rewrite_is_finished(home: Path, tmp_path: Path) -> None:
+    """forget --purge journals its rewrite: after a crash, the index follows HEAD."""
+    env = env_for(home)
+    store = new_store(tmp_path / "s", env)
+    base = json.loads(ctx(store, env, "log", "-n", "1", "--json"))[0]["sha"]
+    git(store, "rm", "-q", "--cached", ".gitignore")  # what a rewrite killed mid-way leaves
+    assert git(store, "status", "--porcelain").stdout != ""
+    intent = {"version": 1, "op": "forget --purge", "base": base, "pid": dead_pid(),
+              "started": "2026-11-20T10:00:00Z", "before": {}}  # fmt: skip
+    (store / ".git" / "ctx-journal.json").write_text(json.dumps(intent), encoding="utf-8")
+    ctx(store, env, "status")
+    assert git(store, "status", "--porcelain").stdout == ""
+
+
 def test_a_rolled_back_write_is_not_served_by_search(home: Path, tmp_path: Path) -> None:
     """The index saw a killed write's files; once the next command undoes the write, search
     must not serve them (the index notices the files are gone)."""

@@ -228,3 +228,21 @@ def test_status_reports_a_recovery_and_doctor_lists_it(ctx: Ctx) -> None:
     report = json.loads(ctx.ok("doctor", "--json"))
     assert report["recovered"][-1]["op"] == "edit"
     assert report["recovered"][-1]["outcome"] == "undone"
+
+
+# ---- ctx commit holds hand edits to the same rules -----------------------------------------
+def test_commit_refuses_binary_and_oversized_files_and_skips_temp_files(ctx: Ctx) -> None:
+    add(ctx, "a/b/x", "X")
+    ctx.ok("config", "set", "limits.max_entry_bytes", "2000")
+    big = ctx.file("a/b/x").read_text() + "word " * 1000
+    ctx.file("a/b/x").write_text(big)
+    run = ctx("commit")
+    assert run.code == 5 and "over the 2,000-byte limit" in run.stderr
+    ctx.file("a/b/x").write_bytes(b"---\ntitle: X\n---\n# X\n\x00\x01binary\n")
+    run = ctx("commit")
+    assert run.code == 5 and "binary data (NUL byte" in run.stderr
+    ctx.git("checkout", "--", "tree/a/b/x.md")
+    (ctx.store / "tree/a/b/.x.md.ab12cd34.tmp").write_text("half-written")
+    ctx.file("a/b/x").write_text(ctx.file("a/b/x").read_text() + "A real edit.\n")
+    assert "committed 1 file(s)" in ctx.ok("commit")
+    assert ".tmp" not in ctx.git("ls-files")

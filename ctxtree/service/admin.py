@@ -10,12 +10,12 @@ from typing import Any
 
 from ctxtree import config as cfg
 from ctxtree.errors import CtxError, StoreError
-from ctxtree.service.content import guard_secrets
+from ctxtree.service.content import check_text, decode_input, guard_secrets
 from ctxtree.service.entries import WriteResult, dry_diff
 from ctxtree.service.session import Session, default_actor
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import STORE_DIRNAME, STORE_MARKER, id_from_relpath, xdg_data_home
-from ctxtree.tree.store import Store, init_files
+from ctxtree.tree.store import Store, init_files, is_temp_file
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,18 @@ def commit_hand_edits(
 
     store = session.store
     repo = GitRepo(store.root)
-    changed = [p for _s, p in repo.dirty_paths() if not p.startswith("cache/")]
+    # A killed writer's temp files are debris for `ctx doctor`, never content.
+    changed = [
+        p for _s, p in repo.dirty_paths() if not p.startswith("cache/") and not is_temp_file(p)
+    ]
+    limit = int(session.config()["limits"]["max_entry_bytes"])
     cleaned: dict[str, str] = {}
     for relpath in changed:
-        if not os.path.isfile(store.path(relpath)) or not relpath.endswith((".md", ".yaml")):
-            continue
-        text = store.read_text(relpath)
+        data = store.read_bytes(relpath)  # refuses a symbolic link
+        if data is None:
+            continue  # deleted
+        text = decode_input(data, relpath)
+        check_text(text, relpath, limit)
         entry_id = id_from_relpath(relpath)
         if entry_id:
             frontmatter.parse(text, entry_id, relpath)

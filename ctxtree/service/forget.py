@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
 from ctxtree.service import purge as purging
 from ctxtree.service.session import Session
-from ctxtree.tree import frontmatter
+from ctxtree.tree import frontmatter, journal
 from ctxtree.tree.git import GitRepo
 from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
@@ -146,12 +147,19 @@ def forget(
             report = _purge(session, repo, entry_id, texts, frozenset(), dry_run=True)
     ids = [entry_id]
     if purge and not dry_run:
-        with write_lock(store.root / ".git" / "ctx.lock", session.lock_timeout()):
-            repo = GitRepo(store.root)
+        with write_lock(store.root / ".git" / "ctx.lock", session.lock_timeout()) as lock_fd:
+            repo = GitRepo(store.root, lock_fd=lock_fd)
             _require_rewritable(repo)
+            intent = journal.new_intent(journal.PURGE, repo.current_head(), {})
+            journal.begin(store.root, intent)
             try:
                 report = _purge(session, repo, entry_id, texts, frozenset({tx.commit_sha or ""}))
-            except CtxError as exc:
+                journal.end(store.root)
+            except BaseException as exc:
+                with contextlib.suppress(Exception):  # else the next command repairs it
+                    journal.recover(store.root, repo, intent, log=False)
+                if not isinstance(exc, CtxError):
+                    raise
                 if tx.commit_sha:
                     exc.hint = (
                         f"{entry_id} is forgotten ({tx.commit_sha[:10]}) but the history was not "

@@ -247,6 +247,10 @@ class GitRepo:
         with _pathspec(paths) as spec:
             self._raw("reset", "-q", *spec, ok=(0, 1))
 
+    def reset_index(self) -> None:
+        """Point the whole index at HEAD (files untouched)."""
+        self._raw("reset", "-q")
+
     def checkout_paths(self, paths: Sequence[str]) -> None:
         """Write HEAD's version of `paths` (each present in HEAD) to index and files."""
         if not paths:

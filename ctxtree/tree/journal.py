@@ -19,6 +19,9 @@ Then stray temp files are swept, a stale `index.lock` no live git process owns i
 record is deleted and the recovery is logged (`.git/ctx-recovered.jsonl`, read by
 `ctx status` and `ctx doctor`). Either way the working files and git hold exactly the state
 before or after the write, with nothing left uncommitted.
+
+`forget --purge` journals its history rewrite too (op PURGE, no files): after a crash the index
+is pointed at HEAD, and a rewrite whose refs had moved gets its old objects deleted.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 from ctxtree.errors import StoreError
 
 JOURNAL = ".git/ctx-journal.json"
+PURGE = "forget --purge"  # a history rewrite: no file changes, the refs and the index do
 JOURNAL_TMP = ".git/ctx-journal.json.tmp"  # one writer at a time (the lock): a fixed name
 RECOVERED_LOG = ".git/ctx-recovered.jsonl"
 LOG_KEEP = 50
@@ -224,6 +228,12 @@ def recover(
     paths = sorted(intent.before)
     head = repo.current_head()
     landed = head is not None and head != intent.base
+    if intent.op == PURGE:
+        # fast-import moved the refs (landed) or did not; either way the index follows HEAD,
+        # and a landed rewrite still owes the removal of the old objects.
+        repo.reset_index()
+        if landed:
+            repo.drop_old_history()
     if landed:
         repo.reset_paths(paths)
         present = repo.paths_in_head(paths)

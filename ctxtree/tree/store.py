@@ -67,6 +67,11 @@ def fsync_dir(path: Path) -> None:
 _TEMP_RE = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
+def is_temp_file(relpath: str) -> bool:
+    """Whether `relpath` names one of atomic_write's temp files."""
+    return bool(_TEMP_RE.fullmatch(relpath.rsplit("/", 1)[-1]))
+
+
 def symlink_on_path(root: Path, relpath: str) -> str | None:
     """The first component of `relpath` (below `root`) that is a symbolic link, as a
     relpath; None when there is none (missing components end the walk)."""
