@@ -4,10 +4,11 @@
     python bench/crash.py --trials 100 --seed 3
 
 For each write (`apply` of 500 operations, `maintain --apply` archiving 400 entries,
-`import transcript` of 3,000 turns, `undo` of a 500-entry commit): one complete run gives the state after; then each trial
-copies the pristine store, starts the write, SIGKILLs it after a random delay within the
-complete run's duration, runs `ctx status`, and checks the store is exactly the state before or
-after, with `git status --porcelain` empty, `git fsck` clean, no journal and no temp file.
+`import transcript` of 3,000 turns, `undo` of a 500-entry commit): one complete run gives the
+state after; then each trial copies the pristine store, starts the write, SIGKILLs it after a
+random delay within the complete run's duration, runs `ctx status`, and checks the store is
+exactly the state before or after, with `git status --porcelain` empty, `git fsck` clean, no
+journal and no temp file.
 Prints, per write: trials, how many ended before / after, how many the next command had to
 repair, and failures (each failure is printed). Exit 1 if any trial failed.
 """
