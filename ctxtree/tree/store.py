@@ -72,26 +72,32 @@ def is_temp_file(relpath: str) -> bool:
     return bool(_TEMP_RE.fullmatch(relpath.rsplit("/", 1)[-1]))
 
 
-def symlink_on_path(root: Path, relpath: str) -> str | None:
+def symlink_on_path(root: Path, relpath: str, safe: set[str] | None = None) -> str | None:
     """The first component of `relpath` (below `root`) that is a symbolic link, as a
-    relpath; None when there is none (missing components end the walk)."""
-    current = root
+    relpath; None when there is none (missing components end the walk). Folders already in
+    `safe` (relpaths seen to be real folders) are not looked at again; new ones are added."""
+    base = str(root)
     parts = relpath.split("/")
-    for depth, part in enumerate(parts, start=1):
-        current = current / part
+    for depth in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        if safe is not None and prefix in safe:
+            continue
         try:
-            mode = os.lstat(current).st_mode
+            mode = os.lstat(f"{base}/{prefix}").st_mode
         except (FileNotFoundError, NotADirectoryError):
             return None
         if stat.S_ISLNK(mode):
-            return "/".join(parts[:depth])
+            return prefix
+        if safe is not None and stat.S_ISDIR(mode):
+            safe.add(prefix)
     return None
 
 
-def refuse_symlink(root: Path, relpath: str) -> None:
+def refuse_symlink(root: Path, relpath: str, safe: set[str] | None = None) -> None:
     """Raise InvalidEntryError when a symbolic link lies on `relpath`: the store never
-    follows links (SPEC §8), so a link cannot make ctx read or write outside it."""
-    link = symlink_on_path(root, relpath)
+    follows links (SPEC §8), so a link cannot make ctx read or write outside it. `safe`
+    caches the folders already checked (see symlink_on_path)."""
+    link = symlink_on_path(root, relpath, safe)
     if link is not None:
         raise InvalidEntryError(
             f"{link} is a symbolic link; ctx never follows links inside the store",
@@ -100,9 +106,9 @@ def refuse_symlink(root: Path, relpath: str) -> None:
         )
 
 
-def read_bytes_or_none(root: Path, relpath: str) -> bytes | None:
+def read_bytes_or_none(root: Path, relpath: str, safe: set[str] | None = None) -> bytes | None:
     """A file's bytes, None when absent; never through a symbolic link."""
-    refuse_symlink(root, relpath)
+    refuse_symlink(root, relpath, safe)
     try:
         fd = os.open(root / relpath, os.O_RDONLY | os.O_NOFOLLOW)
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError
 from ctxtree.tree import journal
-from ctxtree.tree.store import atomic_write, refuse_symlink, remove_file
+from ctxtree.tree.store import atomic_write, read_bytes_or_none, refuse_symlink, remove_file
 
 if TYPE_CHECKING:
     from ctxtree.tree.store import Store
@@ -121,13 +121,15 @@ class Transaction:
         included) the journal's own recovery puts every file back."""
         from ctxtree.tree.git import commit_message
 
-        if not self.staged and (not self.writes or (not self.force and not self.changed())):
+        if not self.staged and not self.writes:
             return
         root = self.store.root
         paths = sorted({*self.writes, *self.staged})
-        for relpath in paths:
-            refuse_symlink(root, relpath)
-        before = {relpath: self.store.read_bytes(relpath) for relpath in paths}
+        safe: set[str] = set()  # folders seen to be real: each is checked once
+        before = {relpath: read_bytes_or_none(root, relpath, safe) for relpath in paths}
+        unchanged = all(before[p] == data for p, data in self.writes.items())
+        if not self.staged and not self.force and unchanged:
+            return
         self.intent = journal.new_intent(self.op, self.repo.current_head(), before)
         journal.begin(root, self.intent)
         try:
