@@ -228,3 +228,41 @@ def test_redact_is_idempotent_and_its_markers_are_not_findings() -> None:
 def test_excerpts_never_hold_much_of_a_short_secret() -> None:
     assert [f.excerpt for f in secrets.scan("password: Tundra42!x")] == ["Tu…"]
     assert [f.excerpt for f in secrets.scan("DB_PASS=x9!kq2")] == ["x…"]
+
+
+TOKEN_SHAPED = {
+    "github": (GHP, "github-token"),
+    "openai": (OPENAI, "openai-key"),
+    "aws": (AWS, "aws-access-key-id"),
+    "slack": (SLACK, "slack-token"),
+    "inside-a-name": (f"bot-{GHP}", "github-token"),
+    "zero-width": (GHP[:6] + ZW + GHP[6:], "github-token"),
+    "random-32": ("q8Zr2LmP0vXs9TnB4kYwQ1aZ2sX3dC4f", "high-entropy-token"),
+    "random-lowercase": ("k3j9x0q2m8v1z7c4b6n5a0s9d8f7g6h5", "high-entropy-token"),
+    "jwt": (JWT, "jwt"),
+}
+NOT_TOKEN_SHAPED = [
+    "auth/jwt/refresh-rotation",
+    "human:alice",
+    "claude-code",
+    "2026-11-20-standup",
+    "sha-3f2a1c9",
+    "agent:codex-cli",
+    "payments/stripe/webhook-signature",
+    "my-very-long-descriptive-slug-name-for-2026",
+    "3f2a1c9e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",  # a git sha
+    "123e4567-e89b-12d3-a456-426614174000",  # a uuid (Claude Code turn ids)
+    "msg_01XFDUDYJgAACzvnptvVoYEL",  # a message id, under 32 characters
+    "AbstractSingletonProxyFactoryBean2",
+    "",
+]
+
+
+@pytest.mark.parametrize(("value", "kind"), TOKEN_SHAPED.values(), ids=TOKEN_SHAPED.keys())
+def test_token_shaped_values(value: str, kind: str) -> None:
+    assert secrets.looks_like_secret_token(value) == kind
+
+
+@pytest.mark.parametrize("value", NOT_TOKEN_SHAPED)
+def test_ordinary_names_are_not_token_shaped(value: str) -> None:
+    assert secrets.looks_like_secret_token(value) is None

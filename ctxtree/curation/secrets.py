@@ -1,7 +1,7 @@
 """Credential detection run on every write path (SPEC §8): nothing secret enters memory.
 
-`scan` lists credentials and `redact` masks them. Rules run in this order; the first to claim a
-span names it:
+`scan` lists credentials, `redact` masks them, `looks_like_secret_token` judges one short value
+(an id segment, an author). Rules run in this order; the first to claim a span names it:
 
 1. private keys: PEM blocks, BEGIN to END (or to the end of the key body when END is missing),
    and key bodies without their header, recognised by what they decode to (a DER private key,
@@ -789,3 +789,24 @@ def redact(text: str) -> str:
         out.append(text[last:])
         text = "".join(out)
     return text
+
+
+def looks_like_secret_token(value: str) -> str | None:
+    """The kind of token `value` is or holds, for short values that must never be one (an id
+    segment, an author, a relation target, a turn id); None for ordinary names.
+
+    `ghp_...`, `sk-...`, `AKIA...`, `xoxb-...` and the other formats `scan` knows, a private key
+    header, or a piece of 32+ characters that looks random (letters and digits switching class
+    like random text does, entropy >= 3.5). UUIDs and hex digests are ids here, not tokens."""
+    text = value.translate({ord(c): None for c in _ZERO_WIDTH}) if _has_zw(value) else value
+    s = _Scan(text)
+    _tokens(s)
+    if s.spans:
+        return min(s.spans)[2]
+    if "PRIVATE KEY" in text and _rx(_PEM_BEGIN).search(text):
+        return "private-key"
+    for piece in _rx(r"[\s/:@,;|]+").split(text):
+        hexadecimal = _rx("[0-9a-fA-F-]+").fullmatch(piece)  # a digest or a UUID
+        if len(piece) >= 32 and not hexadecimal and _random_parts(piece, 24):
+            return "high-entropy-token"
+    return None
