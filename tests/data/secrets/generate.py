@@ -751,6 +751,33 @@ def positives(c: Corpus) -> None:
         p(category, "TOKEN={}\n", (kind, make()))
         p(category, "Use {} for the nightly job.", (kind, make()))
 
+    def bus_key() -> str:
+        return c.mixed(B64, 43) + "="
+
+    p(
+        "azure-shared-key",
+        "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;"
+        "SharedAccessKey={}\n",
+        ("azure-shared-key", bus_key()),
+    )
+    p(
+        "azure-shared-key",
+        "events hub: SharedAccessKey={};EntityPath=orders",
+        ("azure-shared-key", bus_key()),
+    )
+    keys = der_keys(c)
+    p(
+        "private-key-headerless-pgp",
+        "gpg export without its armor:\n{}\n",
+        ("private-key", wrap(keys["PGP"])),
+    )
+    keys = der_keys(c)
+    p(
+        "private-key-headerless-pgp",
+        "secret: |\n  {}\n",
+        ("private-key", wrap(keys["PGP"]).replace("\n", "\n  ")),
+    )
+
 
 # ---- negatives -----------------------------------------------------------------------------
 def negatives(c: Corpus) -> None:
