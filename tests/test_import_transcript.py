@@ -273,11 +273,11 @@ def test_secret_is_refused_or_redacted(ctx: Ctx) -> None:
     assert "**Bob** [D1:2]: my key is [REDACTED:aws-access-key-id] ok\n" in text
 
 
-def test_a_token_shaped_turn_id_is_refused_without_echoing_it(ctx: Ctx) -> None:
-    token = "ghp_" + "x1" * 18
+@pytest.mark.parametrize("token", ["ghp_" + "x1" * 18, "Zx8Qp2Lm9Rt4Vb7Nc1Kd6Hf3Jg5Ws0YeUa"])
+def test_a_token_shaped_turn_id_is_refused_without_echoing_it(ctx: Ctx, token: str) -> None:
     name = write(ctx, [turn(token, "Ann", "hello")])
     run = ctx("import", "transcript", name)
-    assert run.code == 5 and "in the id of the turn on line 1 of chat.jsonl" in run.stderr
+    assert run.code == 5 and "the id of the turn on line 1 of chat.jsonl" in run.stderr
     assert token not in run.stderr
 
 

@@ -11,6 +11,8 @@ import pytest
 from conftest import Ctx, add
 from crashkit import dead_pid
 
+RANDOM = "Zx8Qp2Lm9Rt4Vb7Nc1Kd6Hf3Jg5Ws0YeUa"  # a bare random token: no known prefix
+
 
 def apply(ctx: Ctx, *ops: dict[str, object]) -> tuple[int, dict[str, object]]:
     plan = json.dumps({"reason": "test", "operations": list(ops)})
@@ -116,11 +118,22 @@ def test_a_write_does_not_fail_on_a_problem_the_entry_already_had(ctx: Ctx) -> N
         (["add", "a/b/x", "--title", "X", "--author", "ghp_" + "a1" * 18], "the author"),
         (["add", "a/b/ghp_" + "a1" * 18, "--title", "X"], "the id"),
         (["add", "a/b/x", "--title", "X", "--source", "url:https://u:hunter2pw@h/x"], "sources"),
+        (["add", "a/b/x", "--title", "X", "--author", RANDOM], "the author"),
+        (["add", "a/b/xoxb-1234-5678-abcdef", "--title", "X"], "the id"),
+        (["config", "set", "actor", RANDOM], "the actor"),
     ],
 )
 def test_every_field_is_scanned_for_secrets(ctx: Ctx, args: list[str], where: str) -> None:
     run = ctx(*args)
     assert run.code == 5 and "refusing to store a secret" in run.stderr and where in run.stderr
+    assert RANDOM not in run.stderr and "a1a1a1" not in run.stderr  # never echoed whole
+    assert ctx.git("rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_a_token_shaped_actor_from_the_environment_is_refused(ctx: Ctx) -> None:
+    ctx.env["CTX_ACTOR"] = RANDOM
+    run = ctx("add", "a/b/x", "--title", "X")
+    assert run.code == 5 and "the author (--author or CTX_ACTOR) looks like a" in run.stderr
     assert ctx.git("rev-list", "--count", "HEAD").strip() == "1"
 
 

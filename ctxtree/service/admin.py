@@ -10,7 +10,7 @@ from typing import Any
 
 from ctxtree import config as cfg
 from ctxtree.errors import CtxError, StoreError
-from ctxtree.service.content import check_text, decode_input, guard_secrets
+from ctxtree.service.content import check_text, decode_input, guard_secrets, refuse_token
 from ctxtree.service.entries import WriteResult, dry_diff
 from ctxtree.service.session import Session, default_actor
 from ctxtree.tree import frontmatter
@@ -163,6 +163,8 @@ def config_set(session: Session, key: str, raw_value: str, dry_run: bool = False
     """Set one key in config.yaml (committed, so a credential is refused like anywhere else)."""
     value = cfg.coerce(key, raw_value)
     guard_secrets({key: raw_value}, redact=False)
+    if key == "actor":
+        refuse_token(raw_value, "the actor")
     store = session.store
     with session.transaction("config", dry_run=dry_run) as tx:
         loaded = frontmatter.load_yaml(store.read_config_text()) or {}

@@ -48,3 +48,16 @@ def guard_secrets(fields: dict[str, str], redact: bool) -> dict[str, str]:
             )
         out[name] = secrets.redact(text) if found else text
     return out
+
+
+def refuse_token(value: str, what: str) -> None:
+    """Refuse a short value that is itself a credential (an id, a target, an author), without
+    echoing it: scan() finds tokens in text, this finds bare token-shaped values too."""
+    from ctxtree.curation.secrets import looks_like_secret_token
+
+    kind = looks_like_secret_token(value)
+    if kind is not None:
+        raise InvalidEntryError(
+            f"refusing to store a secret: {what} looks like a {kind}",
+            "name things after their subject; never put a credential in an id or a name",
+        )

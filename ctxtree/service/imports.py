@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from ctxtree.curation.importers import transcript
 from ctxtree.errors import ConflictError, UsageError
-from ctxtree.service.content import check_text, guard_secrets
+from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import entry_relpath
@@ -59,6 +59,7 @@ def _guarded(
     for turn in turns:
         # Named by its line, not its id: the id is checked too, and an error must not echo it.
         where = f"the turn on line {turn.line} of {name}"
+        refuse_token(turn.id, f"the id of {where}")
         fields = {
             f"the id of {where}": turn.id,
             f"the text of {where}": turn.text,

@@ -26,10 +26,16 @@ class Session:
 
     @cached_property
     def actor(self) -> str:
-        """--author/CTX_ACTOR, else config `actor`, else human:$USER (read only by writers)."""
+        """--author/CTX_ACTOR, else config `actor`, else human:$USER (read only by writers).
+        It lands in every commit's trailers: a credential there is refused."""
+        from ctxtree.service.content import refuse_token
+
         if self.actor_override:
+            refuse_token(self.actor_override, "the author (--author or CTX_ACTOR)")
             return self.actor_override
         configured = self.config().get("actor")
+        if configured:
+            refuse_token(str(configured), "the configured actor")
         return str(configured) if configured else default_actor(os.environ)
 
     @property

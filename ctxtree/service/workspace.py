@@ -22,7 +22,7 @@ from typing import Any
 from ctxtree.curation import relations as rel
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError, UsageError
 from ctxtree.retrieval.validity import check_validity
-from ctxtree.service.content import check_text, guard_secrets
+from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.drafts import check_choice
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
@@ -231,50 +231,50 @@ def check_importance(value: Any) -> None:
         raise InvalidEntryError(f"importance {value!r} is not a number from 0 to 100", "")
 
 
-_MASKABLE = ("title", "summary", "body", "author")
+_MASKABLE = ("title", "summary", "body")
 _LISTS = ("tags", "keywords", "anchors")
 
 
 def _without_secrets(entry: Entry, current: Entry | None, redact: bool) -> Entry:
-    """Refuse (or with `redact` mask) credentials in the text fields the write changes. Ids,
-    relation targets and unknown frontmatter values are refused even with `redact`: masking
-    would corrupt an id or a value ctx does not understand."""
-    fixed = {
-        "the id": entry.id,
-        "the relation targets": "\n".join(r.target for r in entry.relations),
-        "the frontmatter": "\n".join(f"{k}: {v}" for k, v in entry.extra),
-    }
-    old_fixed = {
-        "the id": current.id if current else None,
-        "the relation targets": "\n".join(r.target for r in current.relations) if current else None,
-        "the frontmatter": "\n".join(f"{k}: {v}" for k, v in current.extra) if current else None,
-    }
-    guard_secrets({k: v for k, v in fixed.items() if v != old_fixed[k]}, redact=False)
-    fields: dict[str, str] = {}
-    for name in _MASKABLE:
-        if current is None or getattr(entry, name) != getattr(current, name):
-            fields[f"the {name}"] = getattr(entry, name)
-    for name in _LISTS:
-        if current is None or getattr(entry, name) != getattr(current, name):
-            fields[f"the {name}"] = "\n".join(getattr(entry, name))
-    if current is None or entry.sources != current.sources:
-        fields["the sources"] = "\n".join(s.ref for s in entry.sources)
-    clean = guard_secrets(fields, redact)
-    if clean == fields:
-        return entry
+    """Refuse (or with `redact` mask) credentials in the fields the write changes. The id,
+    relation targets, the author and unknown frontmatter values are refused even with
+    `redact`: masking would corrupt a name or a value ctx does not understand. List items
+    are judged one by one, so a mask never merges two of them."""
+
+    def changed(name: str) -> bool:
+        return current is None or getattr(current, name) != getattr(entry, name)
+
+    if changed("id"):
+        refuse_token(entry.id, "the id")
+    if changed("author"):
+        refuse_token(entry.author, "the author")
+    if changed("relations"):
+        old = set(current.relations) if current else set()
+        for relation in entry.relations:
+            if relation not in old:
+                refuse_token(relation.target, "a relation target")
+    fixed = {"the author": entry.author if changed("author") else ""}
+    if changed("extra"):
+        fixed["the frontmatter"] = "\n".join(f"{k}: {v}" for k, v in entry.extra)
+    guard_secrets(fixed, redact=False)
     changes: dict[str, Any] = {}
-    for name in _MASKABLE:
-        if f"the {name}" in clean:
-            changes[name] = clean[f"the {name}"]
+    fields = {f"the {name}": getattr(entry, name) for name in _MASKABLE if changed(name)}
+    clean = guard_secrets(fields, redact)
+    changes.update({k[len("the ") :]: v for k, v in clean.items() if fields[k] != v})
     for name in _LISTS:
-        if f"the {name}" in clean and getattr(entry, name):
-            changes[name] = tuple(clean[f"the {name}"].split("\n"))
-    if "the sources" in clean and entry.sources:
-        refs = clean["the sources"].split("\n")
-        changes["sources"] = tuple(
-            replace(s, ref=ref) for s, ref in zip(entry.sources, refs, strict=False)
+        if changed(name):
+            items = tuple(guard_secrets({f"the {name}": i}, redact)[f"the {name}"]
+                          for i in getattr(entry, name))  # fmt: skip
+            if items != getattr(entry, name):
+                changes[name] = items
+    if changed("sources"):
+        sources = tuple(
+            replace(s, ref=guard_secrets({"the sources": s.ref}, redact)["the sources"])
+            for s in entry.sources
         )
-    return replace(entry, **changes)
+        if sources != entry.sources:
+            changes["sources"] = sources
+    return replace(entry, **changes) if changes else entry
 
 
 # ---- one operation, one commit ----------------------------------------------------------------
