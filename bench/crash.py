@@ -64,6 +64,9 @@ def main() -> int:
         chat.write_text(transcript(3000), encoding="utf-8")
         writes.append(("import transcript (3000 turns)", pristine, ["import", "transcript",
                        str(chat)], env))  # fmt: skip
+        pristine = new_store(base / "undo", env)
+        ctx(pristine, env, "apply", str(plan))
+        writes.append(("undo (a 500-entry commit)", pristine, ["undo"], env))
         print(
             f"{'write':34} {'trials':>6} {'before':>6} {'after':>6} {'repaired':>8} {'failed':>6}"
         )
