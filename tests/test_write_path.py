@@ -130,6 +130,21 @@ def test_every_field_is_scanned_for_secrets(ctx: Ctx, args: list[str], where: st
     assert ctx.git("rev-list", "--count", "HEAD").strip() == "1"
 
 
+def test_redact_masks_a_whole_private_key_block(ctx: Ctx) -> None:
+    lines = [
+        base64.b64encode(bytes((i * 37 + j * 11) % 256 for j in range(48))).decode()
+        for i in range(10)
+    ]
+    key = "-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END RSA PRIVATE KEY-----"
+    body = f"Deploy key:\n{key}\nKeep it safe."
+    ctx.ok("add", "ops/keys/deploy", "--title", "Deploy key", "--body", "-", "--redact",
+           input=body)  # fmt: skip
+    text = ctx.file("ops/keys/deploy").read_text()
+    assert "[REDACTED:private-key]" in text and "Keep it safe." in text
+    assert not any(line in text for line in lines) and "END RSA" not in text
+    assert lines[3] not in ctx.git("log", "-p")
+
+
 def test_a_token_shaped_actor_from_the_environment_is_refused(ctx: Ctx) -> None:
     ctx.env["CTX_ACTOR"] = RANDOM
     run = ctx("add", "a/b/x", "--title", "X")
