@@ -135,6 +135,8 @@ def test_stale_index_lock_left_by_a_killed_git_is_removed(ctx: Ctx) -> None:
     add(ctx, "a/b/c", "C", "--body", "Original.")
     lock = ctx.store / ".git" / "index.lock"
     lock.write_text("")  # what a `git commit` killed mid-way leaves: no process owns it
+    status = ctx("status")
+    assert "problem:  .git/index.lock exists: git writes fail until it is gone" in status.stdout
     run = ctx("edit", "a/b/c", "--body", "Changed.")
     assert run.code == 0, run.stderr
     assert "stale git lock" in run.stderr and ".git/index.lock" in run.stderr
