@@ -15,7 +15,7 @@ from ctxtree.service.entries import WriteResult, dry_diff
 from ctxtree.service.session import Session, default_actor
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import STORE_DIRNAME, STORE_MARKER, id_from_relpath, xdg_data_home
-from ctxtree.tree.store import Store, init_files, is_temp_file
+from ctxtree.tree.store import Store, init_files, is_temp_file, journal_pending
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,9 @@ def recent_recoveries(root: Path, days: float = 7.0) -> list[dict[str, Any]]:
 
 def store_problems(root: Path) -> list[str]:
     """What needs `ctx doctor`, from a few stats: nothing here walks the tree."""
-    from ctxtree.tree import journal
 
     problems = []
-    if journal.pending(root):
+    if journal_pending(root):
         problems.append("a write is in progress or was interrupted (its journal is present)")
     if (root / ".git" / "ctx-journal.bad").exists():
         problems.append("an interrupted write's journal was unreadable: see `ctx doctor`")

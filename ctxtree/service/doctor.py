@@ -23,7 +23,7 @@ from typing import Any
 
 from ctxtree.service.session import Session
 from ctxtree.tree import journal
-from ctxtree.tree.store import temp_files
+from ctxtree.tree.store import JOURNAL, journal_pending, temp_files
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -98,7 +98,7 @@ def doctor(session: Session, repair: bool = True, fsck: bool = False) -> DoctorR
 def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
     found = []
     bad = root / ".git" / "ctx-journal.bad"
-    if journal.pending(root):
+    if journal_pending(root):
         try:
             intent = journal.load(root)
             what = (
@@ -114,7 +114,7 @@ def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
             Finding(
                 "interrupted-write",
                 "error",
-                journal.JOURNAL,
+                JOURNAL,
                 what,
                 done.describe() if done else "finish or undo it from its journal",
                 repaired=done is not None and done.outcome != "unreadable",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
 from ctxtree.service import purge as purging
@@ -15,7 +15,9 @@ from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import id_from_relpath, parse_id
 from ctxtree.tree.store import indexable_id
-from ctxtree.tree.transaction import Transaction
+
+if TYPE_CHECKING:
+    from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)

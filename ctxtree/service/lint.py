@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ctxtree.curation import lint as checks
 from ctxtree.curation.lint import Corpus, Finding, Settings
@@ -18,7 +19,9 @@ from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import parse_prefix
 from ctxtree.tree.store import Store
-from ctxtree.tree.transaction import Transaction
+
+if TYPE_CHECKING:
+    from ctxtree.tree.transaction import Transaction
 
 CANDIDATES = 5  # index hits per entry compared as possible near-duplicates
 RARE_TERMS = 2  # title terms per candidate query: a near-duplicate may differ in one

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -68,46 +68,37 @@ def _read_used(root: Path) -> UsedLog:
 def _consume(root: Path, size: int, keep: set[str]) -> None:
     """Drop the first `size` bytes of the log (folded by a committed pass), except the lines of
     `keep` (entries the pass skipped). Lines appended meanwhile stay."""
-    path = root / USED_LOG
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        with os.fdopen(os.dup(fd), "r+b") as handle:
-            data = handle.read()
-            kept = b"".join(
-                line
-                for line in data[:size].splitlines(keepends=True)
-                if line.rstrip(b"\n").partition(b"\t")[2].decode("utf-8", "replace") in keep
-            )
-            handle.seek(0)
-            handle.write(kept + data[size:])
-            handle.truncate()
-    finally:
-        os.close(fd)
+    _rewrite_log(root, lambda data: _lines(data[:size], lambda i: i in keep) + data[size:])
 
 
 def forget_used(root: Path, ids: set[str]) -> None:
     """Drop the used lines of `ids` (a purge: no trace of them may stay in cache/)."""
-    path = root / USED_LOG
+    _rewrite_log(root, lambda data: _lines(data, lambda i: i not in ids))
+
+
+def _lines(data: bytes, wanted: Callable[[str], bool]) -> bytes:
+    """The `time\tid` lines of `data` whose id is `wanted`."""
+    return b"".join(
+        line
+        for line in data.splitlines(keepends=True)
+        if wanted(line.rstrip(b"\n").partition(b"\t")[2].decode("utf-8", "replace"))
+    )
+
+
+def _rewrite_log(root: Path, change: Callable[[bytes], bytes]) -> None:
+    """Replace the used log's bytes by `change(bytes)`, under its lock (appends wait)."""
     try:
-        fd = os.open(path, os.O_RDWR)
+        fd = os.open(root / USED_LOG, os.O_RDWR)
     except FileNotFoundError:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         with os.fdopen(os.dup(fd), "r+b") as handle:
             data = handle.read()
-            kept = b"".join(
-                line
-                for line in data.splitlines(keepends=True)
-                if line.rstrip(b"\n").partition(b"\t")[2].decode("utf-8", "replace") not in ids
-            )
-            if kept != data:
+            new = change(data)
+            if new != data:
                 handle.seek(0)
-                handle.write(kept)
+                handle.write(new)
                 handle.truncate()
     finally:
         os.close(fd)

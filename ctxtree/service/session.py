@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import UsageError
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
-from ctxtree.tree.transaction import Transaction
+
+if TYPE_CHECKING:
+    from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtree.curation import relations as rel
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError, UsageError
@@ -28,7 +28,9 @@ from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import KINDS, MATURITIES, RELATION_TYPES, TRUST_LEVELS, Entry, Relation
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
-from ctxtree.tree.transaction import Transaction
+
+if TYPE_CHECKING:
+    from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)

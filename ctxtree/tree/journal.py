@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from ctxtree.errors import StoreError
+from ctxtree.tree.store import JOURNAL, JOURNAL_TMP
 
-JOURNAL = ".git/ctx-journal.json"
 PURGE = "forget --purge"  # a history rewrite: no file changes, the refs and the index do
-JOURNAL_TMP = ".git/ctx-journal.json.tmp"  # one writer at a time (the lock): a fixed name
 RECOVERED_LOG = ".git/ctx-recovered.jsonl"
 LOG_KEEP = 50
 
@@ -127,11 +126,6 @@ def _now() -> str:
 
 def new_intent(op: str, base: str | None, before: Mapping[str, bytes | None]) -> Intent:
     return Intent(op=op, base=base, pid=os.getpid(), started=_now(), before=dict(before))
-
-
-def pending(root: Path) -> bool:
-    """Whether an interrupted (or running) write left its record (or half of one): two stats."""
-    return os.path.exists(root / JOURNAL) or os.path.exists(root / JOURNAL_TMP)
 
 
 def writer_alive(root: Path) -> bool:

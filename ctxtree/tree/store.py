@@ -25,6 +25,15 @@ if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
 
 GITIGNORE = "cache/\n"
+# The write journal (tree/journal.py). Named here so every command's check that no write was
+# interrupted costs two stats, not the import of the journal module.
+JOURNAL = ".git/ctx-journal.json"
+JOURNAL_TMP = ".git/ctx-journal.json.tmp"  # one writer at a time (the lock): a fixed name
+
+
+def journal_pending(root: Path) -> bool:
+    """Whether an interrupted (or running) write left its record (or half of one)."""
+    return os.path.exists(root / JOURNAL) or os.path.exists(root / JOURNAL_TMP)
 
 
 def indexable_id(relpath: str) -> str | None:
@@ -121,6 +130,18 @@ def read_bytes_or_none(root: Path, relpath: str, safe: set[str] | None = None) -
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             return None
         return handle.read()
+
+
+def decode_text(data: bytes, relpath: str) -> str:
+    """A store file's bytes as text; InvalidEntryError naming the file when not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidEntryError(
+            f"{relpath}: not UTF-8 text (byte {exc.start})",
+            "re-save the file as UTF-8",
+            path=relpath,
+        ) from None
 
 
 def remove_file(root: Path, relpath: str) -> None:
@@ -222,14 +243,7 @@ class Store:
         data = self.read_bytes(relpath)
         if data is None:
             raise NotFoundError(f"no file {relpath}", "")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidEntryError(
-                f"{relpath}: not UTF-8 text (byte {exc.start})",
-                "re-save the file as UTF-8",
-                path=relpath,
-            ) from None
+        return decode_text(data, relpath)
 
     def read_entry(self, entry_id: str) -> Entry:
         relpath = entry_relpath(entry_id)
@@ -476,7 +490,7 @@ class Store:
         files a killed git left (each a stat when there is nothing to do)."""
         from ctxtree.tree import journal
 
-        if journal.pending(self.root):
+        if journal_pending(self.root):
             done = journal.recover(self.root, repo)
             if done is not None:
                 _announce(done.describe())
@@ -490,10 +504,10 @@ class Store:
         returns False at once (a reader does not wait for a live write). When the writer is
         dead, its git processes may still hold the lock for a moment (they inherit it): wait
         up to `wait` seconds for them, then repair. Returns whether the store is settled."""
+        if not journal_pending(self.root):
+            return True
         from ctxtree.tree import journal
 
-        if not journal.pending(self.root):
-            return True
         if journal.writer_alive(self.root):
             return False
         from ctxtree.tree.git import GitRepo

@@ -14,9 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import InvalidEntryError
 from ctxtree.tree import journal
-from ctxtree.tree.store import atomic_write, read_bytes_or_none, refuse_symlink, remove_file
+from ctxtree.tree.store import (
+    atomic_write,
+    decode_text,
+    read_bytes_or_none,
+    refuse_symlink,
+    remove_file,
+)
 
 if TYPE_CHECKING:
     from ctxtree.tree.store import Store
@@ -43,16 +48,7 @@ class Transaction:
     def read(self, relpath: str) -> str | None:
         """A file as this transaction would leave it (pending writes first), None if absent."""
         data = self.writes[relpath] if relpath in self.writes else self.store.read_bytes(relpath)
-        if data is None:
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InvalidEntryError(
-                f"{relpath}: not UTF-8 text (byte {exc.start})",
-                "re-save the file as UTF-8",
-                path=relpath,
-            ) from None
+        return None if data is None else decode_text(data, relpath)
 
     def preview(self) -> str:
         """The unified diff (git style, a/ and b/ paths) of every pending write."""
