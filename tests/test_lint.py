@@ -84,7 +84,7 @@ SEEDED = [
     ("broken-link", "a/b/linker"),
     ("retired-dependency", "a/b/user"),
     ("contradiction", "a/c/left"),
-    ("near-duplicate", "a/d/dup-one"),
+    ("near-duplicate", "a/d/dup-two"),
     ("stale-summary", "gone/away/_index.md"),
     ("orphan", "x/y/lonely"),
 ]
@@ -154,10 +154,12 @@ def test_seeded_problems_are_each_reported(ctx: Ctx) -> None:
         "missing-provenance warning a/b/agent: trust agent but no sources (fix: --fix adds the "
         "store commit that introduced it, or ctx edit a/b/agent --add-source TYPE:REF)"
     )
-    assert by_code["near-duplicate"] == (
-        "near-duplicate warning a/d/dup-one: near-identical to a/d/dup-two (100% similar) "
-        "(fix: ctx merge a/d/dup-one a/d/dup-two)"
-    )
+    # The original (added first) is kept; the newer copy is merged into it.
+    assert by_code["near-duplicate"] in {
+        f"near-duplicate warning a/d/dup-two: near-identical to a/d/dup-one (100% similar{why}) "
+        "(fix: ctx merge a/d/dup-two a/d/dup-one)"
+        for why in ("", "; a/d/dup-one is older")
+    }
     assert by_code["oversized"] == (
         "oversized warning a/b/big: 2,270 bytes, over the 1,500-byte lint limit "
         "(fix: ctx split a/b/big)"
@@ -363,7 +365,30 @@ def test_near_duplicates(a: tuple[str, str], b: tuple[str, str], duplicate: bool
     found = lint.near_duplicates({"a/b/x": x, "a/b/y": y}, [("a/b/y", "a/b/x")] * 2, 90)
     assert len(found) == int(duplicate)
     if duplicate:
-        assert (found[0].entry, found[0].target) == ("a/b/x", "a/b/y")
+        assert (found[0].entry, found[0].target) == ("a/b/y", "a/b/x")  # same age: id order
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "kept", "why"),
+    [
+        (("2026-01-01T00:00:00Z", 50), ("2026-02-01T00:00:00Z", 50), "a/b/x", "; a/b/x is older"),
+        (("2026-03-01T00:00:00Z", 50), ("2026-02-01T00:00:00Z", 90), "a/b/y", "; a/b/y is older"),
+        (("2026-02-01T00:00:00Z", 40), ("2026-02-01T00:00:00Z", 90), "a/b/y",
+         "; a/b/y is more important"),
+        (("", 50), ("2026-02-01T00:00:00Z", 50), "a/b/y", "; a/b/y is older"),
+        (("", 50), ("", 50), "a/b/x", ""),
+    ],
+)  # fmt: skip
+def test_near_duplicates_keep_the_original(
+    x: tuple[str, int], y: tuple[str, int], kept: str, why: str
+) -> None:
+    """lint advises merging the newer copy into the original, never the other way round."""
+    a = Entry(id="a/b/x", title="Refresh tokens rotate", created=x[0], importance=x[1])
+    b = Entry(id="a/b/y", title="Refresh tokens rotate", created=y[0], importance=y[1])
+    (found,) = lint.near_duplicates({"a/b/x": a, "a/b/y": b}, [("a/b/x", "a/b/y")], 90)
+    fold = "a/b/y" if kept == "a/b/x" else "a/b/x"
+    assert (found.entry, found.target, found.fix) == (fold, kept, f"ctx merge {fold} {kept}")
+    assert found.message == f"near-identical to {kept} (100% similar{why})"
 
 
 def test_oversized_and_stale_summaries() -> None:

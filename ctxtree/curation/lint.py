@@ -477,17 +477,38 @@ def near_duplicates(
         seen.add((a, b))
         score = similarity(entries[a], entries[b])
         if score >= threshold:
+            keep, fold = _keeper(entries[a], entries[b])
             out.append(
                 _finding(
                     "near-duplicate",
-                    a,
-                    f"near-identical to {b} ({score:.0f}% similar)",
-                    f"ctx merge {a} {b}",
-                    path=f"tree/{a}.md",
-                    target=b,
+                    fold.id,
+                    f"near-identical to {keep.id} ({score:.0f}% similar{_why_keep(keep, fold)})",
+                    f"ctx merge {fold.id} {keep.id}",
+                    path=f"tree/{fold.id}.md",
+                    target=keep.id,
                 )
             )
     return out
+
+
+def _keeper(a: Entry, b: Entry) -> tuple[Entry, Entry]:
+    """(the entry to keep, the one to merge into it) of a near-duplicate pair. The original
+    survives: the earlier `created` (its id is the one other entries, commits and people already
+    point at), then the higher importance, then the smaller id, so the advice is stable."""
+
+    def rank(e: Entry) -> tuple[int, str, float, str]:
+        # Entries without `created` (hand-written files) sort after dated ones.
+        return (0 if e.created else 1, e.created, -e.importance, e.id)
+
+    return (a, b) if rank(a) <= rank(b) else (b, a)
+
+
+def _why_keep(keep: Entry, fold: Entry) -> str:
+    if keep.created and keep.created != fold.created:
+        return f"; {keep.id} is older"
+    if keep.importance != fold.importance:
+        return f"; {keep.id} is more important"
+    return ""
 
 
 # ---- repairs -----------------------------------------------------------------------------
