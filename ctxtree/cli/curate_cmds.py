@@ -11,6 +11,7 @@ from ctxtree.cli.entry_cmds import IdArg, report_write
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.curate import ApplyResult
@@ -201,7 +202,7 @@ def register(app: typer.Typer) -> None:
         if result.failures:
             failed = len(result.failures)
             error = CtxError(
-                f"plan not applied: {failed} of {len(result.operations)} operation(s) "
+                f"plan not applied: {failed} of {plural(len(result.operations), 'operation')} "
                 "failed; nothing was written",
                 "fix them and apply the whole plan again",
             )
@@ -210,8 +211,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             return
         if dry_run:
-            note(f"dry run: {len(result.operations)} operation(s) valid; no commit")
+            note(f"dry run: {plural(len(result.operations), 'operation')} valid; no commit")
         elif result.commit:
-            note(f"applied {len(result.operations)} operation(s) ({result.commit[:10]})")
+            note(f"applied {plural(len(result.operations), 'operation')} ({result.commit[:10]})")
         else:
             note("nothing changed; no commit")

@@ -18,7 +18,7 @@ from ctxtree.cli.options import (
     TreeOpt,
     bounded_option,
 )
-from ctxtree.cli.output import emit_json, note, out, table, warn
+from ctxtree.cli.output import confirm, emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
 if TYPE_CHECKING:
@@ -56,9 +56,9 @@ def report_write(result: WriteResult, as_json: bool, done: str) -> None:
     if result.commit is None:
         note(f"{result.message or 'nothing changed'}; no commit")
         return
-    out(f"{done} ({result.commit[:10]})")
+    confirm(f"{done} ({result.commit[:10]})")
     if result.changed:
-        out(f"  relations rewritten in: {', '.join(result.changed)}")
+        confirm(f"  relations rewritten in: {', '.join(result.changed)}")
 
 
 def register(app: typer.Typer) -> None:

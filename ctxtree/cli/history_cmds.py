@@ -16,8 +16,9 @@ from ctxtree.cli.options import (
     bounded_argument,
     bounded_option,
 )
-from ctxtree.cli.output import emit_json, note, out, table, warn
+from ctxtree.cli.output import confirm, emit_json, note, out, table, warn
 from ctxtree.errors import UsageError
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.purge import PurgeReport
@@ -202,21 +203,23 @@ def register(app: typer.Typer) -> None:
                 for line in table([(sha[:10], subject) for sha, subject in plan.touched]):
                     out(f"would rewrite: {line}")
                 note(
-                    f"dry run: the purge would rewrite {plan.rewritten} of {plan.commits} "
-                    f"commit(s) ({len(plan.dropped)} left empty would be removed); nothing changed"
+                    f"dry run: the purge would rewrite {plan.rewritten} of "
+                    f"{plural(plan.commits, 'commit')} ({len(plan.dropped)} left empty would be "
+                    "removed); nothing changed"
                 )
             else:
                 note("dry run: nothing changed")
         else:
             if result.commit:
-                out(f"forgot {result.id} ({result.commit[:10]})")
+                confirm(f"forgot {result.id} ({result.commit[:10]})")
             if result.changed:
-                out(f"  links to it removed in: {', '.join(result.changed)}")
+                confirm(f"  links to it removed in: {', '.join(result.changed)}")
             if report is not None:
                 plan = report.plan
                 out(
-                    f"purged {result.id} from the history: {plan.rewritten} of {plan.commits} "
-                    f"commit(s) rewritten, {len(plan.dropped)} removed ({report.seconds:.1f} s)"
+                    f"purged {result.id} from the history: {plan.rewritten} of "
+                    f"{plural(plan.commits, 'commit')} rewritten, {len(plan.dropped)} removed "
+                    f"({report.seconds:.1f} s)"
                 )
         if report is not None:
             _purge_warnings(report)

@@ -10,7 +10,8 @@ import typer
 
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import TURNS, DryRunOpt, JsonOpt, TreeOpt, bounded_option
-from ctxtree.cli.output import emit_json, note, out
+from ctxtree.cli.output import confirm, emit_json, note
+from ctxtree.wording import plural
 
 app = typer.Typer(
     help="Import knowledge from other formats. Example: ctx import transcript chat.jsonl",
@@ -80,7 +81,10 @@ def transcript(
             emit_json(result.to_json())
         else:
             sys.stdout.write(result.diff)
-            note(f"dry run: would import {result.turns} turns as {len(result.ids)} entries")
+            note(
+                f"dry run: would import {plural(result.turns, 'turn')} as "
+                f"{plural(len(result.ids), 'entry')}"
+            )
         return
     # A bulk import is the moment to index and count tokens: the first query after it then
     # never loads the tokenizer (~300 ms). Best effort: the import itself has landed.
@@ -95,12 +99,10 @@ def transcript(
         emit_json(result.to_json())
         return
     if result.redacted:
-        note(f"masked secrets in {result.redacted} turn(s)")
+        note(f"masked secrets in {plural(result.redacted, 'turn')}")
     commit = f" ({result.commit[:10]})" if result.commit else ""
-    entries = len(result.ids)
-    topics = len(result.topics)
-    out(
-        f"imported {result.turns} turn{'s' * (result.turns != 1)} from {result.source}: "
-        f"{entries} entr{'ies' if entries != 1 else 'y'} in {topics} topic{'s' * (topics != 1)} "
+    confirm(
+        f"imported {plural(result.turns, 'turn')} from {result.source}: "
+        f"{plural(len(result.ids), 'entry')} in {plural(len(result.topics), 'topic')} "
         f"under {result.domain}/{commit}"
     )

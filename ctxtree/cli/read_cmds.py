@@ -18,8 +18,9 @@ from ctxtree.cli.options import (
     TreeOpt,
     bounded_option,
 )
-from ctxtree.cli.output import emit_json, note, out
+from ctxtree.cli.output import confirm, emit_json, note, out
 from ctxtree.errors import ExitCode
+from ctxtree.wording import plural
 
 NOT_CONFIDENT = int(ExitCode.NOT_FOUND)
 
@@ -89,7 +90,8 @@ def register(app: typer.Typer) -> None:
                 else "confident" if result.confident else "low confidence"
             )  # fmt: skip
             note(
-                f"{len(result.hits)} hit(s) in {result.elapsed_ms:.1f} ms, tier {result.tier}, "
+                f"{plural(len(result.hits), 'hit')} in {result.elapsed_ms:.1f} ms, "
+                f"tier {result.tier}, "
                 f"confidence {result.confidence:.2f} ({verdict})"
             )
             if result.not_in_memory:
@@ -150,7 +152,7 @@ def register(app: typer.Typer) -> None:
                 lines = [result.origin.explain(), *lines]
             _explain(
                 lines,
-                f"packed {len(result.ids)} entries in {result.tokens}/{budget} tokens"
+                f"packed {plural(len(result.ids), 'entry')} in {result.tokens}/{budget} tokens"
                 + ("; loaded the tokenizer for uncounted text" if result.encoding_loaded else ""),
             )
         if not result.ids and not json_out:
@@ -199,6 +201,6 @@ def register(app: typer.Typer) -> None:
             )
         else:
             invalid = f" ({stats.invalid} invalid)" if stats.invalid else ""
-            out(f"indexed {stats.added} entries{invalid} in {built:.1f} s")
+            confirm(f"indexed {plural(stats.added, 'entry')}{invalid} in {built:.1f} s")
             if tokens:
-                note(f"counted tokens of {counted} new lines in {total - built:.1f} s")
+                note(f"counted tokens of {plural(counted, 'new line')} in {total - built:.1f} s")

@@ -11,7 +11,8 @@ import typer
 from ctxtree.cli.entry_cmds import report_write
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
-from ctxtree.cli.output import emit_json, note, out, table
+from ctxtree.cli.output import confirm, emit_json, note, out, table
+from ctxtree.wording import plural
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
         elif result.created:
-            out(f"initialised a ctx store at {result.root}")
+            confirm(f"initialised a ctx store at {result.root}")
         else:
             note(f"a ctx store already exists at {result.root}; nothing changed")
 
@@ -131,9 +132,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json({"files": changed} | result.to_json())
         elif result.diff is not None:
-            report_write(result, False, f"commit {len(changed)} file(s)")
+            report_write(result, False, f"commit {plural(len(changed), 'file')}")
         elif result.commit:
-            out(f"committed {len(changed)} file(s) ({result.commit[:10]})")
+            confirm(f"committed {plural(len(changed), 'file')} ({result.commit[:10]})")
         else:
             note("nothing to commit")
 
