@@ -55,6 +55,8 @@ def register(app: typer.Typer) -> None:
         ]
         for line in table(rows):
             out(line)
+        if not commits:  # an entry file no commit has touched yet
+            note(f"no commit has touched {entry_id or 'the store'} yet; `ctx commit` records it")
 
     @app.command()
     @handled

@@ -9,17 +9,27 @@ from ctxtree.errors import ConflictError, NotFoundError, UsageError
 from ctxtree.service.session import Session
 from ctxtree.tree.git import Commit, GitRepo, commit_message
 from ctxtree.tree.paths import entry_relpath, parse_id
+from ctxtree.tree.suggestions import missing_entry
 
 
 def log(session: Session, raw_id: str | None, limit: int) -> list[Commit]:
+    """The newest `limit` commits (touching entry `raw_id`: its file in the tree or the
+    archive, also after it was removed). An id no commit ever touched and no file holds is
+    not in memory: NotFoundError with a "did you mean", never an empty answer that looks like
+    an entry without history."""
     if limit < 1:
         raise UsageError("-n must be at least 1", "")
     repo = GitRepo(session.store.root)
-    paths: list[str] = []
-    if raw_id:
-        entry_id = parse_id(raw_id)
-        paths = [entry_relpath(entry_id), f"archive/{entry_id}.md"]
-    return repo.log(paths, limit)
+    if not raw_id:
+        return repo.log([], limit)
+    entry_id = parse_id(raw_id)
+    paths = [entry_relpath(entry_id), f"archive/{entry_id}.md"]
+    commits = repo.log(paths, limit)
+    store = session.store
+    if not commits and not any(store.is_file(p) for p in paths):
+        message = f"{entry_id!r} is not in memory: no entry has that id, now or in the history"
+        raise missing_entry(store, entry_id, message)
+    return commits
 
 
 @dataclass(frozen=True)
