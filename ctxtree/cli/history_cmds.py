@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
     @handled
     def undo(
         count: Annotated[
-            int, bounded_argument("[N]", UNDO_COMMITS, help="How many ctx commits.")
+            int, bounded_argument("[N]", UNDO_COMMITS, help="How many ctx commits to take back.")
         ] = 1,
         dry_run: Annotated[
             bool,
@@ -88,9 +88,16 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Revert the last N ctx commits as one new commit (refuses to clobber later edits).
+        """Take back the last N changes as one new commit (refuses to clobber later edits).
 
-        Example: ctx undo 2 --dry-run
+        Undo commits and changes already undone are skipped, so each `ctx undo` walks one
+        change further back: run it twice to take back the last two changes. There is no
+        redo; a change undone by mistake is in `ctx log`, to add again.
+
+        \b
+        Examples:
+          ctx undo              take back the last change
+          ctx undo 2 --dry-run  show what taking back the last two would change
         """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
@@ -99,14 +106,16 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
             return
-        verb = "would undo" if result.diff is not None else "undone"
-        for line in table([(c.sha[:10], c.subject) for c in result.undone]):
-            note(f"{verb}: {line}")
+        rows = table([(c.sha[:10], c.subject) for c in result.undone])
         if result.diff is not None:
+            for line in rows:
+                note(f"would undo: {line}")
             sys.stdout.write(result.diff)
-            note(f"dry run: would undo {len(result.undone)} commit(s); nothing changed")
+            note(f"dry run: would undo {plural(len(result.undone), 'commit')}; nothing changed")
             return
-        out(f"undid {len(result.undone)} commit(s) ({(result.commit or '')[:10]})")
+        confirm(f"undid {plural(len(result.undone), 'commit')} ({(result.commit or '')[:10]}):")
+        for line in rows:
+            confirm(f"  {line}")
 
     @app.command()
     @handled
