@@ -69,8 +69,7 @@ def test_repeated_undo_walks_back_through_history(ctx: Ctx) -> None:
     run = ctx("undo")
     assert run.code == 3
     assert run.stderr == (
-        "ctx: error: nothing to undo: every ctx commit is undone already\n"
-        "  hint: see `ctx log`\n"
+        "ctx: error: nothing to undo: every ctx commit is undone already\n  hint: see `ctx log`\n"
     )
     add(ctx, "a/b/f", "F")  # a new change after the undos is the next one to undo
     assert "add: a/b/f" in ctx.ok("undo")
@@ -84,8 +83,7 @@ def test_undo_counts_a_multi_commit_undo_of_the_old_format(ctx: Ctx) -> None:
     newest = ctx.git("rev-parse", "HEAD")[:10]
     ctx.git("rm", "-q", "tree/a/b/e.md", "tree/a/b/d.md")
     message = (
-        f"undo: 2 commit(s)\n\nCtx-Op: undo\nCtx-Actor: human:tester\n"
-        f"Ctx-Source: commit:{newest}\n"
+        f"undo: 2 commit(s)\n\nCtx-Op: undo\nCtx-Actor: human:tester\nCtx-Source: commit:{newest}\n"
     )
     ctx.git("commit", "-q", "-m", message)
     data = json.loads(ctx.ok("undo", "--dry-run", "--json"))
