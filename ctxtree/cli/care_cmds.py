@@ -79,7 +79,11 @@ def register(app: typer.Typer) -> None:
         info      orphan              no relation or link in or out
         info      retired-dependency  depends_on a superseded/expired/archived entry
 
-        Example: ctx lint auth --fix --dry-run
+        \b
+        Examples:
+          ctx lint                      every finding in the store
+          ctx lint auth --fix --dry-run  what --fix would repair under auth/
+          ctx lint --strict --json      for CI: warnings fail too
         """
         from ctxtree.service import lint as service
         from ctxtree.service.session import open_session
@@ -114,7 +118,10 @@ def register(app: typer.Typer) -> None:
         It repairs what is safe (under the write lock) and says what to do about the rest.
         Exit 0 when no error remains, 6 when one does.
 
-        Example: ctx doctor --dry-run
+        \b
+        Examples:
+          ctx doctor --dry-run  explain what is wrong, repair nothing
+          ctx doctor --fsck     repair, and check the git objects too
         """
         from ctxtree.errors import StoreError
         from ctxtree.service import doctor as service

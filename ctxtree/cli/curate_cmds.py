@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def merge(
-        src: Annotated[str, typer.Argument(metavar="SRC")],
-        dst: Annotated[str, typer.Argument(metavar="DST")],
+        src: Annotated[str, typer.Argument(metavar="SRC", help="Entry folded in, then deleted.")],
+        dst: Annotated[str, typer.Argument(metavar="DST", help="Entry that keeps everything.")],
         reason: ReasonOpt = "",
         redact: RedactOpt = False,
         dry_run: DryRunOpt = False,
@@ -54,7 +54,10 @@ def register(app: typer.Typer) -> None:
         keywords, relations and sources unioned; every relation and [[link]] to SRC now points
         at DST; importance and maturity the higher, trust the lower.
 
-        Example: ctx merge auth/jwt/refresh-notes auth/jwt/refresh-rotation -r "duplicates"
+        \b
+        Examples:
+          ctx merge auth/jwt/refresh-notes auth/jwt/refresh-rotation -r "duplicates"
+          ctx merge a/b/old a/b/new --dry-run
         """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
@@ -65,8 +68,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def supersede(
-        old: Annotated[str, typer.Argument(metavar="OLD")],
-        new: Annotated[str, typer.Argument(metavar="NEW")],
+        old: Annotated[str, typer.Argument(metavar="OLD", help="Entry no longer current.")],
+        new: Annotated[str, typer.Argument(metavar="NEW", help="Entry that replaces it.")],
         reason: ReasonOpt = "",
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
@@ -75,7 +78,9 @@ def register(app: typer.Typer) -> None:
         """Record that NEW replaces OLD (NEW gets `supersedes: OLD`). OLD leaves default
         results but stays for history: `ctx search --superseded`, `--as-of DATE`.
 
-        Example: ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
+        \b
+        Examples:
+          ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
         """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
@@ -93,7 +98,12 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Move an entry to archive/: out of default results, still found with --archived,
-        relations to it stay valid. `ctx restore ID` brings it back."""
+        relations to it stay valid. `ctx restore ID` brings it back.
+
+        \b
+        Examples:
+          ctx archive infra/ci/old-runner -r "replaced by the new runners"
+        """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
@@ -109,7 +119,13 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Bring an archived entry back into the tree."""
+        """Bring an archived entry back into the tree.
+
+        \b
+        Examples:
+          ctx search runner --archived   find it
+          ctx restore infra/ci/old-runner -r "back in use"
+        """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
@@ -140,7 +156,10 @@ def register(app: typer.Typer) -> None:
         the original keeps its intro and lists its parts. A relation moves to the parts
         whose text links its target; inbound relations keep pointing at the original.
 
-        Example: ctx split ops/deploy/runbook --section Rollback --into ops/deploy/rollback
+        \b
+        Examples:
+          ctx split ops/deploy/runbook
+          ctx split ops/deploy/runbook --section Rollback --into ops/deploy/rollback
         """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
@@ -178,7 +197,11 @@ def register(app: typer.Typer) -> None:
         sources is high impact and blocked unless --allow-loss. `ctx apply --schema` prints the
         format as JSON Schema.
 
-        Example: ctx apply plan.json --dry-run
+        \b
+        Examples:
+          ctx apply plan.json --dry-run
+          cat plan.json | ctx apply - --json
+          ctx apply --schema
         """
         from ctxtree.cli.import_cmds import read_input
         from ctxtree.errors import CtxError, ExitCode, UsageError

@@ -30,12 +30,24 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def log(
-        entry_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+        entry_id: Annotated[
+            str | None,
+            typer.Argument(
+                metavar="[ID]", help="Only this entry's history (current, archived or removed)."
+            ),
+        ] = None,
         limit: Annotated[int, bounded_option("-n", bounds=COMMITS, help="How many commits.")] = 20,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """The store's history (of one entry with ID): op, actor, time, subject."""
+        """The store's history (of one entry with ID, also after it was removed or
+        archived): sha, time, op, actor, subject. An ID no entry ever had exits 3.
+
+        \b
+        Examples:
+          ctx log -n 5
+          ctx log auth/jwt/refresh-rotation --json
+        """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
@@ -61,11 +73,20 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def diff(
-        rev: Annotated[str | None, typer.Argument(metavar="[REV]")] = None,
+        rev: Annotated[
+            str | None,
+            typer.Argument(metavar="[REV]", help="A revision: a sha from `ctx log`, HEAD~1, ..."),
+        ] = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Changes since REV (default: uncommitted changes). Example: ctx diff HEAD~1"""
+        """Changes since REV; without REV, the uncommitted changes (hand edits).
+
+        \b
+        Examples:
+          ctx diff            what `ctx commit` would record
+          ctx diff HEAD~1     the last change
+        """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
@@ -128,7 +149,10 @@ def register(app: typer.Typer) -> None:
         summary, each tag, keyword, relation, source), section and fact (body line), with the
         commit, actor, time and op that introduced it; follows `ctx mv` and archive moves.
 
-        Example: ctx blame auth/jwt/refresh-rotation --json
+        \b
+        Examples:
+          ctx blame auth/jwt/refresh-rotation
+          ctx blame auth/jwt/refresh-rotation --json
         """
         from ctxtree.service import blame as blaming
         from ctxtree.service.session import open_session
@@ -183,7 +207,10 @@ def register(app: typer.Typer) -> None:
         entries is not purged (a warning names the files where its lines still appear);
         clones, remotes and backups keep the old history until they are rewritten too.
 
-        Example: ctx forget people/alice/phone --purge --dry-run
+        \b
+        Examples:
+          ctx forget auth/jwt/old-notes
+          ctx forget people/alice/phone --purge --dry-run
         """
         from ctxtree.service import forget as forgetting
         from ctxtree.service.session import open_session

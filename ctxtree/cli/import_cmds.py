@@ -14,7 +14,8 @@ from ctxtree.cli.output import confirm, emit_json, note
 from ctxtree.wording import plural
 
 app = typer.Typer(
-    help="Import knowledge from other formats. Example: ctx import transcript chat.jsonl",
+    help="Import knowledge from other formats.\n\n\b\nExamples:\n"
+    "  ctx import transcript chat.jsonl",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -66,7 +67,12 @@ def transcript(
     """Import a chat transcript: one topic per session, one entry per window of turns.
 
     Each line of FILE is a JSON object with id, session, time, speaker, text and optionally
-    conversation. Example: ctx import transcript chat.jsonl --domain conversations
+    conversation.
+
+    \b
+    Examples:
+      ctx import transcript chat.jsonl --domain conversations
+      cat chat.jsonl | ctx import transcript - --dry-run
     """
     from ctxtree.service.imports import import_transcript
     from ctxtree.service.session import open_session

@@ -104,7 +104,10 @@ def register(app: typer.Typer) -> None:
         Without --dry-run the report goes to stdout; with it, the diff goes to stdout and the
         report to stderr, and nothing changes.
 
-        Example: ctx maintain --dry-run --apply
+        \b
+        Examples:
+          ctx maintain --dry-run --apply
+          ctx maintain
         """
         from ctxtree.service import maintain as service
         from ctxtree.service.session import open_session

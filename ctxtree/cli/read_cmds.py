@@ -53,9 +53,12 @@ def register(app: typer.Typer) -> None:
         """Ranked hits for a query, without any LLM (tiers 0-2).
 
         Exit code 0 for a confident hit, 3 when nothing relevant was found (not in memory or
-        low confidence). Example: ctx search "refresh token reuse" --limit 5
+        low confidence).
 
-        What did we believe before a change? ctx search "session length" --as-of 2026-11-01
+        \b
+        Examples:
+          ctx search "refresh token reuse" --limit 5
+          ctx search "session length" --as-of 2026-11-01   what we believed then
         """
         from ctxtree.retrieval.enclosure import Enclosure, one_line
         from ctxtree.service import retrieval
@@ -125,7 +128,11 @@ def register(app: typer.Typer) -> None:
         Summaries come before bodies, each piece keeps its entry id and provenance, nothing
         is cut mid-sentence and the output never exceeds the budget (cl100k_base tokens).
         Exit code 3 when nothing relevant was found.
-        Example: ctx context "jwt refresh" --budget 1500 | llm "how do we rotate tokens?"
+
+        \b
+        Examples:
+          ctx context "jwt refresh" --budget 1500 | llm "how do we rotate tokens?"
+          ctx context --core --budget 1000
         """
         from ctxtree.errors import UsageError
         from ctxtree.service import retrieval
@@ -172,7 +179,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rebuild the search index in cache/ from the markdown files (never needed for
         correctness: reads refresh it incrementally), then count tokens so `ctx context`
-        never has to load the tokenizer."""
+        never has to load the tokenizer.
+
+        \b
+        Examples:
+          ctx reindex
+          ctx reindex --no-tokens --json
+        """
         import time
 
         from ctxtree.cli import render
