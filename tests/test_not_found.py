@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import Ctx, add
 
-from ctxtree.tree.suggestions import closest
+from ctxtree.wording import closest
 
 IDS = ["auth/jwt/refresh-rotation", "auth/jwt/signing-keys", "ops/ci/cache", "auth/jwt/keys"]
 
@@ -113,3 +113,25 @@ def test_an_empty_store_or_folder_lists_nothing_and_succeeds(ctx: Ctx) -> None:
     ctx.ok("rm", "a/b/c")
     (ctx.store / "tree" / "a" / "b").mkdir(parents=True, exist_ok=True)
     assert ctx.ok("ls", "a/b") == ""
+
+
+def test_a_mistyped_config_key_gets_a_did_you_mean(ctx: Ctx) -> None:
+    run = ctx("config", "get", "limits.max_entry_byts")
+    assert run.code == 2  # the keys are a fixed set, like options: a usage error
+    assert run.stderr == (
+        "ctx: error: unknown config key 'limits.max_entry_byts'\n"
+        "  hint: did you mean limits.max_entry_bytes?\n"
+    )
+    assert "known keys: actor, " in ctx("config", "get", "zzz").stderr
+
+
+def test_empty_answers_say_so_on_stderr_and_succeed(store: Ctx) -> None:
+    run = store("diff")
+    assert (run.code, run.stdout, run.stderr) == (0, "", "no uncommitted changes\n")
+    assert store("diff", "HEAD").stderr == "no changes since HEAD\n"
+    add(store, "ops/ci/runners", "Runners")
+    run = store("related", "ops/ci/runners")
+    assert (run.code, run.stdout) == (0, "")
+    assert run.stderr == "ops/ci/runners has no relations and nothing links to it\n"
+    assert store.ok("related", "ops/ci/runners", "--json") == "[]\n"
+    assert store("-q", "related", "ops/ci/runners").stderr == ""

@@ -503,3 +503,5 @@ def register(app: typer.Typer) -> None:
         ]
         for line in table(rows, gap=1):
             out(line)
+        if not links:
+            note(f"{entry_id} has no relations and nothing links to it")

@@ -95,6 +95,8 @@ def register(app: typer.Typer) -> None:
             emit_json(result.to_json())
         elif result.text:
             sys.stdout.write(result.text + "\n")
+        else:  # say so, on stderr: an empty stdout alone reads like a failure
+            note(f"no changes since {rev}" if rev else "no uncommitted changes")
 
     @app.command()
     @handled
