@@ -207,7 +207,7 @@ def _subject(report: MaintainReport, archived: int) -> str:
     if archived:
         parts.append(f"{archived} archived")
     if report.indexes:
-        parts.append(f"{len(report.indexes)} summaries")
+        parts.append(plural(len(report.indexes), "summary", "summaries"))
     return "lifecycle pass: " + ", ".join(parts)
 
 
