@@ -90,9 +90,10 @@ def merged(file_values: dict[str, Any]) -> dict[str, Any]:
 
 def check_key(key: str) -> None:
     if key not in KNOWN_KEYS:
-        raise UsageError(
-            f"unknown config key {key!r}", "known keys: " + ", ".join(sorted(KNOWN_KEYS))
-        )
+        from ctxtree.wording import did_you_mean
+
+        known = "known keys: " + ", ".join(sorted(KNOWN_KEYS))
+        raise UsageError(f"unknown config key {key!r}", did_you_mean(key, KNOWN_KEYS, known))
 
 
 def get(values: dict[str, Any], key: str) -> Any:

@@ -97,7 +97,7 @@ def test_one_failure_writes_nothing_and_every_status_is_honest(store: Ctx) -> No
     assert "auth/jwt/missing" in report["operations"][1]["message"]
     assert "already exists" in report["operations"][2]["message"]
     assert "refusing to store a secret" in report["operations"][4]["message"]
-    assert "plan not applied: 3 of 6 operation(s) failed" in stderr
+    assert "plan not applied: 3 of 6 operations failed" in stderr
     assert commits(store) == before
     assert not store.file("auth/jwt/new").exists()
 

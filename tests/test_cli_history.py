@@ -40,32 +40,63 @@ def test_diff_shows_uncommitted_and_revision_changes(ctx: Ctx) -> None:
     assert run.code == 3 and "unknown revision 'nope'" in run.stderr
 
 
-def test_undo_reverts_as_a_new_commit_and_can_be_undone(ctx: Ctx) -> None:
+def test_undo_reverts_as_a_new_commit_and_says_what_it_undid(ctx: Ctx) -> None:
     add(ctx, "a/b/c", "C")
     add(ctx, "a/b/d", "D")
+    sha = ctx.git("rev-parse", "HEAD")[:10]
     out = ctx.ok("undo")
-    assert out.startswith("undid 1 commit(s) (")
+    head = ctx.git("rev-parse", "HEAD")[:10]
+    assert out == f"undid 1 commit ({head}):\n  {sha}  add: a/b/d\n"
     assert not ctx.file("a/b/d").exists()
     assert ctx.file("a/b/c").exists()
     body = ctx.git("log", "-1", "--format=%B")
-    assert body.startswith("undo: 1 commit(s)\n\nReverts ")
-    assert "Ctx-Op: undo" in body
-    ctx.ok("undo")  # undoing the undo brings it back
-    assert ctx.file("a/b/d").exists()
-    run = ctx("undo", "2")  # an undo and its undo cancel out: nothing to do
-    assert run.code == 3 and "cancel each other out" in run.stderr
-    data = json.loads(ctx.ok("undo", "3", "--json"))
-    assert [c["op"] for c in data["undone"]] == ["undo", "undo", "add"]
-    assert not ctx.file("a/b/d").exists()
+    assert body.startswith(f"undo: add: a/b/d\n\nReverts {sha} add: a/b/d\n")
+    assert "Ctx-Op: undo" in body and f"Ctx-Source: commit:{sha}" in body
+
+
+def test_repeated_undo_walks_back_through_history(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "C")
+    ctx.ok("edit", "a/b/c", "--summary", "first")
+    add(ctx, "a/b/d", "D")
+    add(ctx, "a/b/e", "E")
+    assert "add: a/b/e" in ctx.ok("undo")
+    assert "add: a/b/d" in ctx.ok("undo")  # not a redo of a/b/e: the change before it
+    assert not ctx.file("a/b/d").exists() and not ctx.file("a/b/e").exists()
+    # N counts changes not undone yet, skipping the two undo commits
+    data = json.loads(ctx.ok("undo", "2", "--json"))
+    assert [c["subject"] for c in data["undone"]] == ["edit: a/b/c", "add: a/b/c"]
+    assert not ctx.file("a/b/c").exists()
+    run = ctx("undo")
+    assert run.code == 3
+    assert run.stderr == (
+        "ctx: error: nothing to undo: every ctx commit is undone already\n  hint: see `ctx log`\n"
+    )
+    add(ctx, "a/b/f", "F")  # a new change after the undos is the next one to undo
+    assert "add: a/b/f" in ctx.ok("undo")
+
+
+def test_undo_counts_a_multi_commit_undo_of_the_old_format(ctx: Ctx) -> None:
+    # Undo commits made before Ctx-Source named every reverted commit named only the newest
+    add(ctx, "a/b/c", "C")
+    add(ctx, "a/b/d", "D")
+    add(ctx, "a/b/e", "E")
+    newest = ctx.git("rev-parse", "HEAD")[:10]
+    ctx.git("rm", "-q", "tree/a/b/e.md", "tree/a/b/d.md")
+    message = (
+        f"undo: 2 commit(s)\n\nCtx-Op: undo\nCtx-Actor: human:tester\nCtx-Source: commit:{newest}\n"
+    )
+    ctx.git("commit", "-q", "-m", message)
+    data = json.loads(ctx.ok("undo", "--dry-run", "--json"))
+    assert [c["subject"] for c in data["undone"]] == ["add: a/b/c"]
 
 
 def test_undo_on_an_empty_history(ctx: Ctx) -> None:
     run = ctx("undo")
     assert run.code == 3
-    assert run.stderr.startswith("ctx: error: nothing to undo")
+    assert run.stderr == "ctx: error: nothing to undo: no ctx commits yet\n"
     add(ctx, "a/b/c", "C")
     run = ctx("undo", "5")
-    assert run.code == 3 and "only 1 ctx commit(s) to undo, not 5" in run.stderr
+    assert run.code == 3 and "only 1 ctx commit left to undo, not 5" in run.stderr
     assert ctx("undo", "0").code == 2
 
 
@@ -110,7 +141,7 @@ def test_undo_dry_run_shows_the_revert_and_changes_nothing(ctx: Ctx) -> None:
     assert "deleted file mode 100644" in run.stdout and "-title: D" in run.stdout
     assert run.stderr.splitlines()[0].startswith("would undo: ")
     assert "add: a/b/d" in run.stderr.splitlines()[0]
-    assert run.stderr.splitlines()[-1] == "dry run: would undo 2 commit(s); nothing changed"
+    assert run.stderr.splitlines()[-1] == "dry run: would undo 2 commits; nothing changed"
     data = json.loads(ctx.ok("undo", "--dry-run", "--json"))
     assert data["dry_run"] is True and data["commit"] is None
     assert [c["subject"] for c in data["undone"]] == ["add: a/b/d"]

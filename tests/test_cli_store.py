@@ -107,7 +107,7 @@ def test_commit_records_hand_edits_after_validating_them(ctx: Ctx) -> None:
     new = ctx.store / "tree" / "a" / "b" / "d.md"
     new.write_text("---\ntitle: D\n---\n# D\n")
     out = ctx.ok("commit", "-m", "notes from review")
-    assert out.startswith("committed 2 file(s) (")
+    assert out.startswith("committed 2 files (")
     assert ctx.git("status", "--porcelain") == ""
     assert ctx.git("log", "-1", "--format=%s") == "commit: notes from review\n"
     path.write_text("---\ntitle: [\n---\n")
@@ -157,6 +157,6 @@ def test_commit_of_many_hand_written_files(ctx: Ctx) -> None:
     for i in range(250):  # past the point where paths go to git through a file
         (folder / f"n{i:03}.md").write_text(f"---\ntitle: Note {i}\n---\n# Note {i}\n")
     out = ctx.ok("commit", "-m", "bulk notes")
-    assert out.startswith("committed 250 file(s) (")
+    assert out.startswith("committed 250 files (")
     assert ctx.git("status", "--porcelain") == ""
     assert len(ctx.git("show", "--name-only", "--format=", "HEAD").split()) == 250

@@ -214,7 +214,7 @@ def test_split_one_section_into_a_chosen_id(runbook: Ctx) -> None:
     ("args", "code", "message"),
     [
         (["--section", "Nope"], 3, "has no '## nope' section"),
-        (["--into", "ops/deploy/a"], 2, "--into names 1 id(s) for 2 section(s)"),
+        (["--into", "ops/deploy/a"], 2, "--into names 1 id for 2 sections"),
         (["--section", "rollback", "--into", "ops/team/oncall"], 4, "exists already"),
     ],
 )

@@ -86,7 +86,7 @@ def test_forget_dry_run_changes_nothing(ctx: Ctx) -> None:
     run = ctx("forget", "a/b/c", "--purge", "--dry-run")
     assert run.code == 0
     assert "would rewrite: " in run.stdout and "add: a/b/d" in run.stdout
-    assert "dry run: the purge would rewrite 2 of 3 commit(s) (1 left empty" in run.stderr
+    assert "dry run: the purge would rewrite 2 of 3 commits (1 left empty" in run.stderr
     assert ctx.git("rev-parse", "HEAD") == head
     assert ctx.file("a/b/c").exists()
     assert ctx.git("status", "--porcelain") == ""

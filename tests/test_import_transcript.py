@@ -267,7 +267,7 @@ def test_secret_is_refused_or_redacted(ctx: Ctx) -> None:
     assert commits(ctx) == before
     run = ctx("import", "transcript", name, "--redact")
     assert run.code == 0
-    assert run.stderr == "masked secrets in 1 turn(s)\n"
+    assert run.stderr == "masked secrets in 1 turn\n"
     text = ctx.file("conversations/s01/turns-001-002").read_text()
     assert KEY not in text and KEY.lower() not in text
     assert "**Bob** [D1:2]: my key is [REDACTED:aws-access-key-id] ok\n" in text

@@ -140,7 +140,7 @@ def test_a_damaged_index_is_rebuilt_not_fatal(ctx: Ctx) -> None:
         db.write_bytes(damaged)
         run = ctx("search", "token rotation", "-n", "20")
         assert run.code == 0, (name, run.stderr)
-        assert run.stderr.startswith("20 hit(s)") and "error" not in run.stderr, name
+        assert run.stderr.startswith("20 hits") and "error" not in run.stderr, name
         assert run.stdout == expected, name
         assert ctx.ok("ls", "race").count("\n") == 60, name
 

@@ -269,7 +269,7 @@ def test_big_store_refresh_by_folder_stamps(kb: Ctx, monkeypatch: pytest.MonkeyP
         ("/etc", "ids are relative paths inside the store"),
         ("a/./b", "segment '.' is not a slug"),
         ("Auth", "segment 'Auth' is not a slug"),
-        ("a/b/c/d/e", "has 5 segment(s), expected a domain, domain/topic or an entry id"),
+        ("a/b/c/d/e", "has 5 segments, expected a domain, domain/topic or an entry id"),
         ("a\\b", "ids are relative paths inside the store"),
     ],
 )

@@ -272,5 +272,5 @@ def test_commit_refuses_binary_and_oversized_files_and_skips_temp_files(ctx: Ctx
     ctx.git("checkout", "--", "tree/a/b/x.md")
     (ctx.store / "tree/a/b/.x.md.ab12cd34.tmp").write_text("half-written")
     ctx.file("a/b/x").write_text(ctx.file("a/b/x").read_text() + "A real edit.\n")
-    assert "committed 1 file(s)" in ctx.ok("commit")
+    assert "committed 1 file" in ctx.ok("commit")
     assert ".tmp" not in ctx.git("ls-files")

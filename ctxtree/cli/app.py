@@ -5,14 +5,26 @@ from __future__ import annotations
 import typer
 
 from ctxtree import __version__
+from ctxtree.cli import global_options
+from ctxtree.cli.global_options import QuietOpt
+from ctxtree.cli.options import JsonOpt, TreeOpt
 
 HELP = """ctxtree: a git-versioned context tree, long-term memory for coding agents and people.
 
 Entries are markdown files with YAML frontmatter under .ctx/tree/<domain>/<topic>/; every
 change is one git commit. Start with `ctx init`, or try `ctx demo`.
 
+The global options --tree, --json and -q go before the subcommand or after it:
+`ctx --tree PATH status` is `ctx status --tree PATH`. Give each one once.
+
 Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict, 5 invalid entry, 6 store/git,
 130 interrupted.
+
+\b
+Examples:
+  ctx init && ctx add auth/jwt/rotation -t "Refresh tokens rotate"
+  ctx --tree ~/notes/.ctx search "refresh token"
+  ctx --json status
 """
 
 
@@ -48,11 +60,16 @@ def build() -> typer.Typer:
 
     @app.callback()
     def root(
+        context: typer.Context,
         version: bool = typer.Option(
             False, "--version", callback=_version, is_eager=True, help="Print the version."
         ),
+        tree: TreeOpt = None,
+        json_out: JsonOpt = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """ctxtree command line."""
+        global_options.record(context, {"tree": tree, "json_out": json_out, "quiet": quiet})
 
     store_cmds.register(app)
     entry_cmds.register(app)
@@ -63,16 +80,23 @@ def build() -> typer.Typer:
     from ctxtree.cli import care_cmds
 
     care_cmds.register(app)
-    app.add_typer(import_cmds.app, name="import")
+    app.add_typer(import_cmds.app, name="import", cls=Group)
     return app
 
 
 def _subcommand(argv: list[str]) -> str | None:
-    for arg in argv:
-        if not arg.startswith("-"):
-            return arg
+    """The subcommand's name: the first argument that is neither an option nor the value of
+    a global option given before it (`ctx --tree PATH status`)."""
+    from ctxtree.cli.global_options import VALUE_OPTIONS
+
+    args = iter(argv)
+    for arg in args:
         if arg in ("-h", "--help", "--version"):
             return None
+        if arg in VALUE_OPTIONS:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
     return None
 
 

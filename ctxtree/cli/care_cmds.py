@@ -11,13 +11,10 @@ from ctxtree.cli.errors import handled
 from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.errors import InvalidEntryError
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.lint import LintReport
-
-
-def _plural(n: int, word: str, many: str = "") -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def _render(report: LintReport, fix: bool, as_json: bool) -> None:
@@ -34,13 +31,13 @@ def _render(report: LintReport, fix: bool, as_json: bool) -> None:
     for finding in report.fixed:
         note(f"{'would fix' if dry else 'fixed'}: {finding.line()}")
     if dry:
-        note(f"dry run: would fix {_plural(len(report.fixed), 'finding')}; no commit")
+        note(f"dry run: would fix {plural(len(report.fixed), 'finding')}; no commit")
     elif fix:
         done = f" ({report.commit[:10]})" if report.commit else "; no commit"
-        note(f"fixed {_plural(len(report.fixed), 'finding')}{done}")
-    counts = [_plural(report.count(s), s) for s in ("error", "warning")]
+        note(f"fixed {plural(len(report.fixed), 'finding')}{done}")
+    counts = [plural(report.count(s), s) for s in ("error", "warning")]
     remain = "would remain" if dry else "remain" if fix else "found"
-    checked = _plural(report.checked, "entry", "entries")
+    checked = plural(report.checked, "entry", "entries")
     note(f"{', '.join(counts)}, {report.count('info')} info {remain} in {checked}")
 
 
@@ -82,7 +79,11 @@ def register(app: typer.Typer) -> None:
         info      orphan              no relation or link in or out
         info      retired-dependency  depends_on a superseded/expired/archived entry
 
-        Example: ctx lint auth --fix --dry-run
+        \b
+        Examples:
+          ctx lint                      every finding in the store
+          ctx lint auth --fix --dry-run  what --fix would repair under auth/
+          ctx lint --strict --json      for CI: warnings fail too
         """
         from ctxtree.service import lint as service
         from ctxtree.service.session import open_session
@@ -93,7 +94,7 @@ def register(app: typer.Typer) -> None:
         if failing:
             kinds = "errors or warnings" if strict else "errors"
             raise InvalidEntryError(
-                f"lint: {_plural(failing, 'finding')} that fail{'s' if failing == 1 else ''} "
+                f"lint: {plural(failing, 'finding')} that fail{'s' if failing == 1 else ''} "
                 f"({kinds})",
                 "fix them by hand; `ctx lint --fix` repairs the mechanical ones",
             )
@@ -117,7 +118,10 @@ def register(app: typer.Typer) -> None:
         It repairs what is safe (under the write lock) and says what to do about the rest.
         Exit 0 when no error remains, 6 when one does.
 
-        Example: ctx doctor --dry-run
+        \b
+        Examples:
+          ctx doctor --dry-run  explain what is wrong, repair nothing
+          ctx doctor --fsck     repair, and check the git objects too
         """
         from ctxtree.errors import StoreError
         from ctxtree.service import doctor as service
@@ -135,13 +139,13 @@ def register(app: typer.Typer) -> None:
             if not report.findings:
                 note("the store is healthy: nothing to repair")
             elif left:
-                note(f"{_plural(left, 'problem')} remain{'s' if left == 1 else ''}")
+                note(f"{plural(left, 'problem')} remain{'s' if left == 1 else ''}")
             else:
                 note("repaired everything that needed it")
         if not report.healthy:
             left = len(report.remaining)
             raise StoreError(
-                f"doctor: {_plural(left, 'problem')} remain{'s' if left == 1 else ''}",
+                f"doctor: {plural(left, 'problem')} remain{'s' if left == 1 else ''}",
                 "run `ctx doctor` without --dry-run to repair"
                 if dry_run
                 else "follow the fix given on each line",

@@ -11,6 +11,7 @@ from ctxtree.cli.entry_cmds import IdArg, report_write
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.curate import ApplyResult
@@ -41,8 +42,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def merge(
-        src: Annotated[str, typer.Argument(metavar="SRC")],
-        dst: Annotated[str, typer.Argument(metavar="DST")],
+        src: Annotated[str, typer.Argument(metavar="SRC", help="Entry folded in, then deleted.")],
+        dst: Annotated[str, typer.Argument(metavar="DST", help="Entry that keeps everything.")],
         reason: ReasonOpt = "",
         redact: RedactOpt = False,
         dry_run: DryRunOpt = False,
@@ -53,7 +54,10 @@ def register(app: typer.Typer) -> None:
         keywords, relations and sources unioned; every relation and [[link]] to SRC now points
         at DST; importance and maturity the higher, trust the lower.
 
-        Example: ctx merge auth/jwt/refresh-notes auth/jwt/refresh-rotation -r "duplicates"
+        \b
+        Examples:
+          ctx merge auth/jwt/refresh-notes auth/jwt/refresh-rotation -r "duplicates"
+          ctx merge a/b/old a/b/new --dry-run
         """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
@@ -64,8 +68,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def supersede(
-        old: Annotated[str, typer.Argument(metavar="OLD")],
-        new: Annotated[str, typer.Argument(metavar="NEW")],
+        old: Annotated[str, typer.Argument(metavar="OLD", help="Entry no longer current.")],
+        new: Annotated[str, typer.Argument(metavar="NEW", help="Entry that replaces it.")],
         reason: ReasonOpt = "",
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
@@ -74,7 +78,9 @@ def register(app: typer.Typer) -> None:
         """Record that NEW replaces OLD (NEW gets `supersedes: OLD`). OLD leaves default
         results but stays for history: `ctx search --superseded`, `--as-of DATE`.
 
-        Example: ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
+        \b
+        Examples:
+          ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
         """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
@@ -92,7 +98,12 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Move an entry to archive/: out of default results, still found with --archived,
-        relations to it stay valid. `ctx restore ID` brings it back."""
+        relations to it stay valid. `ctx restore ID` brings it back.
+
+        \b
+        Examples:
+          ctx archive infra/ci/old-runner -r "replaced by the new runners"
+        """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
@@ -108,7 +119,13 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Bring an archived entry back into the tree."""
+        """Bring an archived entry back into the tree.
+
+        \b
+        Examples:
+          ctx search runner --archived   find it
+          ctx restore infra/ci/old-runner -r "back in use"
+        """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
@@ -139,7 +156,10 @@ def register(app: typer.Typer) -> None:
         the original keeps its intro and lists its parts. A relation moves to the parts
         whose text links its target; inbound relations keep pointing at the original.
 
-        Example: ctx split ops/deploy/runbook --section Rollback --into ops/deploy/rollback
+        \b
+        Examples:
+          ctx split ops/deploy/runbook
+          ctx split ops/deploy/runbook --section Rollback --into ops/deploy/rollback
         """
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
@@ -177,7 +197,11 @@ def register(app: typer.Typer) -> None:
         sources is high impact and blocked unless --allow-loss. `ctx apply --schema` prints the
         format as JSON Schema.
 
-        Example: ctx apply plan.json --dry-run
+        \b
+        Examples:
+          ctx apply plan.json --dry-run
+          cat plan.json | ctx apply - --json
+          ctx apply --schema
         """
         from ctxtree.cli.import_cmds import read_input
         from ctxtree.errors import CtxError, ExitCode, UsageError
@@ -201,7 +225,7 @@ def register(app: typer.Typer) -> None:
         if result.failures:
             failed = len(result.failures)
             error = CtxError(
-                f"plan not applied: {failed} of {len(result.operations)} operation(s) "
+                f"plan not applied: {failed} of {plural(len(result.operations), 'operation')} "
                 "failed; nothing was written",
                 "fix them and apply the whole plan again",
             )
@@ -210,8 +234,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             return
         if dry_run:
-            note(f"dry run: {len(result.operations)} operation(s) valid; no commit")
+            note(f"dry run: {plural(len(result.operations), 'operation')} valid; no commit")
         elif result.commit:
-            note(f"applied {len(result.operations)} operation(s) ({result.commit[:10]})")
+            note(f"applied {plural(len(result.operations), 'operation')} ({result.commit[:10]})")
         else:
             note("nothing changed; no commit")

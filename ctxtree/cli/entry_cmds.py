@@ -18,7 +18,7 @@ from ctxtree.cli.options import (
     TreeOpt,
     bounded_option,
 )
-from ctxtree.cli.output import emit_json, note, out, table, warn
+from ctxtree.cli.output import confirm, emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
 if TYPE_CHECKING:
@@ -56,9 +56,9 @@ def report_write(result: WriteResult, as_json: bool, done: str) -> None:
     if result.commit is None:
         note(f"{result.message or 'nothing changed'}; no commit")
         return
-    out(f"{done} ({result.commit[:10]})")
+    confirm(f"{done} ({result.commit[:10]})")
     if result.changed:
-        out(f"  relations rewritten in: {', '.join(result.changed)}")
+        confirm(f"  relations rewritten in: {', '.join(result.changed)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -95,8 +95,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Add a new entry (refuses to overwrite one).
 
-        Example: ctx add auth/jwt/refresh-rotation -t "Refresh tokens rotate" --kind decision
-        --relate depends_on:auth/jwt/signing-keys --source commit:3f2a1c9 --body -
+        \b
+        Examples:
+          ctx add auth/jwt/refresh-rotation -t "Refresh tokens rotate" --kind decision
+          git log -1 --format=%B | ctx add ops/ci/cache -t "CI cache" --body -
+          ctx add a/b/c -t T --relate depends_on:a/b/d --source commit:3f2a1c9
         """
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
@@ -131,9 +134,13 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Show one entry, with its status when search leaves it out (superseded, expired,
-        archived). Example: ctx show auth/jwt/refresh-rotation
+        archived).
 
-        As it read on a date: ctx show auth/jwt/refresh-rotation --as-of 2026-11-01
+        \b
+        Examples:
+          ctx show auth/jwt/refresh-rotation
+          ctx show auth/jwt/refresh-rotation --raw                as stored
+          ctx show auth/jwt/refresh-rotation --as-of 2026-11-01   as it read then
         """
         from ctxtree.cli.lifecycle_cmds import record_used
         from ctxtree.retrieval.enclosure import Enclosure, escape_line, inline, one_line
@@ -214,7 +221,13 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """List entries (id and title). Example: ctx ls auth/jwt"""
+        """List entries (id and title); a prefix under which nothing exists is an error.
+
+        \b
+        Examples:
+          ctx ls
+          ctx ls auth/jwt --json
+        """
         from ctxtree.service import reads
         from ctxtree.service.session import open_session
 
@@ -237,7 +250,14 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Browse the hierarchy. Example: ctx tree auth --depth 2"""
+        """Browse the hierarchy: folders with their entry counts, entries with their titles
+        (cut to a terminal's width, whole when piped).
+
+        \b
+        Examples:
+          ctx tree
+          ctx tree auth --depth 2
+        """
         from ctxtree.cli import render
         from ctxtree.service import reads
         from ctxtree.service.session import open_session
@@ -255,22 +275,38 @@ def register(app: typer.Typer) -> None:
     @handled
     def edit(
         entry_id: IdArg,
-        title: Annotated[str | None, typer.Option("--title", "-t")] = None,
+        title: Annotated[str | None, typer.Option("--title", "-t", help="New title.")] = None,
         body: Annotated[str | None, typer.Option("--body", "-b", help="New body, or -.")] = None,
-        summary: Annotated[str | None, typer.Option("--summary", "-s")] = None,
-        kind: Annotated[str | None, typer.Option()] = None,
-        trust: Annotated[str | None, typer.Option()] = None,
+        summary: Annotated[
+            str | None, typer.Option("--summary", "-s", help="New one-sentence summary.")
+        ] = None,
+        kind: Annotated[
+            str | None,
+            typer.Option(help="fact|decision|convention|procedure|bug|rule|episode|note"),
+        ] = None,
+        trust: Annotated[str | None, typer.Option(help="user|agent|external")] = None,
         maturity: Annotated[str | None, typer.Option(help="draft|validated|core")] = None,
         importance: Annotated[
             int | None,
             bounded_option("--importance", bounds=IMPORTANCE, help="How much it matters."),
         ] = None,
-        add_tag: Annotated[list[str] | None, typer.Option("--add-tag")] = None,
-        rm_tag: Annotated[list[str] | None, typer.Option("--rm-tag")] = None,
-        add_keyword: Annotated[list[str] | None, typer.Option("--add-keyword")] = None,
-        rm_keyword: Annotated[list[str] | None, typer.Option("--rm-keyword")] = None,
+        add_tag: Annotated[
+            list[str] | None, typer.Option("--add-tag", help="Add a tag (repeatable).")
+        ] = None,
+        rm_tag: Annotated[
+            list[str] | None, typer.Option("--rm-tag", help="Remove a tag (repeatable).")
+        ] = None,
+        add_keyword: Annotated[
+            list[str] | None, typer.Option("--add-keyword", help="Add a keyword (repeatable).")
+        ] = None,
+        rm_keyword: Annotated[
+            list[str] | None, typer.Option("--rm-keyword", help="Remove a keyword (repeatable).")
+        ] = None,
         add_source: Annotated[
-            list[str] | None, typer.Option("--add-source", metavar="TYPE:REF")
+            list[str] | None,
+            typer.Option(
+                "--add-source", metavar="TYPE:REF", help="Add provenance, e.g. commit:3f2a1c9."
+            ),
         ] = None,
         valid_from: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
         valid_until: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
@@ -281,7 +317,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Change an entry's fields; with no field flags on a terminal, open it in $EDITOR.
 
-        Example: ctx edit auth/jwt/refresh-rotation --add-tag security --summary "..."
+        \b
+        Examples:
+          ctx edit auth/jwt/refresh-rotation --add-tag security --summary "Rotates on use"
+          ctx edit auth/jwt/refresh-rotation     open it in $EDITOR
         """
         from ctxtree.service import entries, reads
         from ctxtree.service.session import open_session
@@ -329,15 +368,17 @@ def register(app: typer.Typer) -> None:
     @app.command("mv")
     @handled
     def mv(
-        old: Annotated[str, typer.Argument(metavar="OLD")],
-        new: Annotated[str, typer.Argument(metavar="NEW")],
+        old: Annotated[str, typer.Argument(metavar="OLD", help="The entry's id now.")],
+        new: Annotated[str, typer.Argument(metavar="NEW", help="Its new id.")],
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Rename an entry; every relation and [[link]] to it is rewritten in the same commit.
 
-        Example: ctx mv auth/jwt/refresh auth/tokens/refresh-rotation
+        \b
+        Examples:
+          ctx mv auth/jwt/refresh auth/tokens/refresh-rotation
         """
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
@@ -356,7 +397,13 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Delete an entry (it stays in git history; `ctx undo` brings it back)."""
+        """Delete an entry (it stays in git history; `ctx undo` brings it back).
+
+        \b
+        Examples:
+          ctx rm auth/jwt/old-notes
+          ctx rm auth/jwt/old-notes --force --dry-run   also drop relations to it
+        """
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
@@ -366,8 +413,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def link(
-        src: Annotated[str, typer.Argument(metavar="SRC")],
-        dst: Annotated[str, typer.Argument(metavar="DST")],
+        src: Annotated[str, typer.Argument(metavar="SRC", help="Entry the relation starts from.")],
+        dst: Annotated[
+            str, typer.Argument(metavar="DST", help="Entry (or domain/topic folder) it points at.")
+        ],
         rtype: Annotated[
             str,
             typer.Option(
@@ -379,7 +428,12 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Add a typed relation SRC -> DST. Example: ctx link a/b/c a/b/d --type depends_on"""
+        """Add a typed relation SRC -> DST.
+
+        \b
+        Examples:
+          ctx link auth/jwt/refresh-rotation auth/jwt/signing-keys --type depends_on
+        """
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
@@ -389,8 +443,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def unlink(
-        src: Annotated[str, typer.Argument(metavar="SRC")],
-        dst: Annotated[str, typer.Argument(metavar="DST")],
+        src: Annotated[str, typer.Argument(metavar="SRC", help="Entry the relation starts from.")],
+        dst: Annotated[
+            str, typer.Argument(metavar="DST", help="Entry (or domain/topic folder) it points at.")
+        ],
         rtype: Annotated[
             str | None, typer.Option("--type", help="Only this relation type.")
         ] = None,
@@ -398,7 +454,12 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Remove relations SRC -> DST (of one type with --type)."""
+        """Remove relations SRC -> DST (of one type with --type).
+
+        \b
+        Examples:
+          ctx unlink auth/jwt/refresh-rotation auth/jwt/signing-keys
+        """
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
@@ -412,7 +473,12 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Show an entry's relations: outgoing (→) and backlinks (←)."""
+        """Show an entry's relations: outgoing (→) and backlinks (←).
+
+        \b
+        Examples:
+          ctx related auth/jwt/refresh-rotation
+        """
         from ctxtree.service import reads
         from ctxtree.service.session import open_session
 
@@ -437,3 +503,5 @@ def register(app: typer.Typer) -> None:
         ]
         for line in table(rows, gap=1):
             out(line)
+        if not links:
+            note(f"{entry_id} has no relations and nothing links to it")

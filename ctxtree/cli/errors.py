@@ -40,9 +40,17 @@ def handled(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        as_json = bool(kwargs.get("json_out"))
+        from ctxtree.cli import global_options, output
+
+        as_json = bool(kwargs.get("json_out")) or global_options.given("json_out")
         try:
-            return func(*args, **kwargs)
+            code = func.__code__
+            params = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+            kwargs = global_options.resolve(lambda name: name in params or name == "quiet", kwargs)
+            as_json = bool(kwargs.get("json_out"))
+            quiet = bool(kwargs.get("quiet")) if "quiet" in params else kwargs.pop("quiet", False)
+            with output.quiet(bool(quiet)):
+                return func(*args, **kwargs)
         except CtxError as exc:
             report(exc, as_json)
             raise typer.Exit(int(exc.exit_code)) from None
@@ -108,6 +116,7 @@ def _parser_error(exc: Any, argv: list[str]) -> typer.Exit:
 
 
 def _wants_json(argv: list[str]) -> bool:
+    """--json anywhere before a `--` (the root's argv holds the whole command line)."""
     options = argv[: argv.index("--")] if "--" in argv else argv
     return "--json" in options
 
@@ -123,7 +132,9 @@ class Group(TyperGroup):
         parent: Any = None,
         **extra: Any,
     ) -> Any:
-        argv = list(args)
+        # The root's argv is the whole command line: a nested group (`ctx --json import
+        # transcript --bad`) judges --json by it, not by the arguments left for it.
+        argv = list(parent.meta.get("ctx.argv", args) if parent is not None else args)
         try:
             ctx = super().make_context(info_name, args, parent, **extra)
         except _parser_errors() as exc:
@@ -133,8 +144,18 @@ class Group(TyperGroup):
         except CtxError as exc:  # raised by an option's callback
             report(exc, _wants_json(argv))
             raise typer.Exit(int(exc.exit_code)) from None
-        ctx.meta["ctx.argv"] = argv
+        ctx.meta.setdefault("ctx.argv", argv)
         return ctx
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A command, with `-q` added when it does not declare one (see global_options)."""
+        from ctxtree.cli.global_options import quiet_option
+
+        command = super().get_command(ctx, cmd_name)
+        params: list[Any] = getattr(command, "params", [])
+        if not isinstance(command, TyperGroup) and not any(p.name == "quiet" for p in params):
+            params.append(quiet_option())
+        return command
 
     def invoke(self, ctx: Any) -> Any:
         argv = list(ctx.meta.get("ctx.argv", []))

@@ -16,8 +16,9 @@ from ctxtree.cli.options import (
     bounded_argument,
     bounded_option,
 )
-from ctxtree.cli.output import emit_json, note, out, table, warn
+from ctxtree.cli.output import confirm, emit_json, note, out, table, warn
 from ctxtree.errors import UsageError
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.purge import PurgeReport
@@ -29,12 +30,24 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def log(
-        entry_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
+        entry_id: Annotated[
+            str | None,
+            typer.Argument(
+                metavar="[ID]", help="Only this entry's history (current, archived or removed)."
+            ),
+        ] = None,
         limit: Annotated[int, bounded_option("-n", bounds=COMMITS, help="How many commits.")] = 20,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """The store's history (of one entry with ID): op, actor, time, subject."""
+        """The store's history (of one entry with ID, also after it was removed or
+        archived): sha, time, op, actor, subject. An ID no entry ever had exits 3.
+
+        \b
+        Examples:
+          ctx log -n 5
+          ctx log auth/jwt/refresh-rotation --json
+        """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
@@ -54,15 +67,26 @@ def register(app: typer.Typer) -> None:
         ]
         for line in table(rows):
             out(line)
+        if not commits:  # an entry file no commit has touched yet
+            note(f"no commit has touched {entry_id or 'the store'} yet; `ctx commit` records it")
 
     @app.command()
     @handled
     def diff(
-        rev: Annotated[str | None, typer.Argument(metavar="[REV]")] = None,
+        rev: Annotated[
+            str | None,
+            typer.Argument(metavar="[REV]", help="A revision: a sha from `ctx log`, HEAD~1, ..."),
+        ] = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Changes since REV (default: uncommitted changes). Example: ctx diff HEAD~1"""
+        """Changes since REV; without REV, the uncommitted changes (hand edits).
+
+        \b
+        Examples:
+          ctx diff            what `ctx commit` would record
+          ctx diff HEAD~1     the last change
+        """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
@@ -71,12 +95,14 @@ def register(app: typer.Typer) -> None:
             emit_json(result.to_json())
         elif result.text:
             sys.stdout.write(result.text + "\n")
+        else:  # say so, on stderr: an empty stdout alone reads like a failure
+            note(f"no changes since {rev}" if rev else "no uncommitted changes")
 
     @app.command()
     @handled
     def undo(
         count: Annotated[
-            int, bounded_argument("[N]", UNDO_COMMITS, help="How many ctx commits.")
+            int, bounded_argument("[N]", UNDO_COMMITS, help="How many ctx commits to take back.")
         ] = 1,
         dry_run: Annotated[
             bool,
@@ -85,9 +111,16 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Revert the last N ctx commits as one new commit (refuses to clobber later edits).
+        """Take back the last N changes as one new commit (refuses to clobber later edits).
 
-        Example: ctx undo 2 --dry-run
+        Undo commits and changes already undone are skipped, so each `ctx undo` walks one
+        change further back: run it twice to take back the last two changes. There is no
+        redo; a change undone by mistake is in `ctx log`, to add again.
+
+        \b
+        Examples:
+          ctx undo              take back the last change
+          ctx undo 2 --dry-run  show what taking back the last two would change
         """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
@@ -96,14 +129,16 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
             return
-        verb = "would undo" if result.diff is not None else "undone"
-        for line in table([(c.sha[:10], c.subject) for c in result.undone]):
-            note(f"{verb}: {line}")
+        rows = table([(c.sha[:10], c.subject) for c in result.undone])
         if result.diff is not None:
+            for line in rows:
+                note(f"would undo: {line}")
             sys.stdout.write(result.diff)
-            note(f"dry run: would undo {len(result.undone)} commit(s); nothing changed")
+            note(f"dry run: would undo {plural(len(result.undone), 'commit')}; nothing changed")
             return
-        out(f"undid {len(result.undone)} commit(s) ({(result.commit or '')[:10]})")
+        confirm(f"undid {plural(len(result.undone), 'commit')} ({(result.commit or '')[:10]}):")
+        for line in rows:
+            confirm(f"  {line}")
 
     @app.command()
     @handled
@@ -116,7 +151,10 @@ def register(app: typer.Typer) -> None:
         summary, each tag, keyword, relation, source), section and fact (body line), with the
         commit, actor, time and op that introduced it; follows `ctx mv` and archive moves.
 
-        Example: ctx blame auth/jwt/refresh-rotation --json
+        \b
+        Examples:
+          ctx blame auth/jwt/refresh-rotation
+          ctx blame auth/jwt/refresh-rotation --json
         """
         from ctxtree.service import blame as blaming
         from ctxtree.service.session import open_session
@@ -171,7 +209,10 @@ def register(app: typer.Typer) -> None:
         entries is not purged (a warning names the files where its lines still appear);
         clones, remotes and backups keep the old history until they are rewritten too.
 
-        Example: ctx forget people/alice/phone --purge --dry-run
+        \b
+        Examples:
+          ctx forget auth/jwt/old-notes
+          ctx forget people/alice/phone --purge --dry-run
         """
         from ctxtree.service import forget as forgetting
         from ctxtree.service.session import open_session
@@ -202,21 +243,23 @@ def register(app: typer.Typer) -> None:
                 for line in table([(sha[:10], subject) for sha, subject in plan.touched]):
                     out(f"would rewrite: {line}")
                 note(
-                    f"dry run: the purge would rewrite {plan.rewritten} of {plan.commits} "
-                    f"commit(s) ({len(plan.dropped)} left empty would be removed); nothing changed"
+                    f"dry run: the purge would rewrite {plan.rewritten} of "
+                    f"{plural(plan.commits, 'commit')} ({len(plan.dropped)} left empty would be "
+                    "removed); nothing changed"
                 )
             else:
                 note("dry run: nothing changed")
         else:
             if result.commit:
-                out(f"forgot {result.id} ({result.commit[:10]})")
+                confirm(f"forgot {result.id} ({result.commit[:10]})")
             if result.changed:
-                out(f"  links to it removed in: {', '.join(result.changed)}")
+                confirm(f"  links to it removed in: {', '.join(result.changed)}")
             if report is not None:
                 plan = report.plan
                 out(
-                    f"purged {result.id} from the history: {plan.rewritten} of {plan.commits} "
-                    f"commit(s) rewritten, {len(plan.dropped)} removed ({report.seconds:.1f} s)"
+                    f"purged {result.id} from the history: {plan.rewritten} of "
+                    f"{plural(plan.commits, 'commit')} rewritten, {len(plan.dropped)} removed "
+                    f"({report.seconds:.1f} s)"
                 )
         if report is not None:
             _purge_warnings(report)

@@ -10,10 +10,12 @@ import typer
 
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import TURNS, DryRunOpt, JsonOpt, TreeOpt, bounded_option
-from ctxtree.cli.output import emit_json, note, out
+from ctxtree.cli.output import confirm, emit_json, note
+from ctxtree.wording import plural
 
 app = typer.Typer(
-    help="Import knowledge from other formats. Example: ctx import transcript chat.jsonl",
+    help="Import knowledge from other formats.\n\n\b\nExamples:\n"
+    "  ctx import transcript chat.jsonl",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -65,7 +67,12 @@ def transcript(
     """Import a chat transcript: one topic per session, one entry per window of turns.
 
     Each line of FILE is a JSON object with id, session, time, speaker, text and optionally
-    conversation. Example: ctx import transcript chat.jsonl --domain conversations
+    conversation.
+
+    \b
+    Examples:
+      ctx import transcript chat.jsonl --domain conversations
+      cat chat.jsonl | ctx import transcript - --dry-run
     """
     from ctxtree.service.imports import import_transcript
     from ctxtree.service.session import open_session
@@ -80,7 +87,10 @@ def transcript(
             emit_json(result.to_json())
         else:
             sys.stdout.write(result.diff)
-            note(f"dry run: would import {result.turns} turns as {len(result.ids)} entries")
+            note(
+                f"dry run: would import {plural(result.turns, 'turn')} as "
+                f"{plural(len(result.ids), 'entry')}"
+            )
         return
     # A bulk import is the moment to index and count tokens: the first query after it then
     # never loads the tokenizer (~300 ms). Best effort: the import itself has landed.
@@ -95,12 +105,10 @@ def transcript(
         emit_json(result.to_json())
         return
     if result.redacted:
-        note(f"masked secrets in {result.redacted} turn(s)")
+        note(f"masked secrets in {plural(result.redacted, 'turn')}")
     commit = f" ({result.commit[:10]})" if result.commit else ""
-    entries = len(result.ids)
-    topics = len(result.topics)
-    out(
-        f"imported {result.turns} turn{'s' * (result.turns != 1)} from {result.source}: "
-        f"{entries} entr{'ies' if entries != 1 else 'y'} in {topics} topic{'s' * (topics != 1)} "
+    confirm(
+        f"imported {plural(result.turns, 'turn')} from {result.source}: "
+        f"{plural(len(result.ids), 'entry')} in {plural(len(result.topics), 'topic')} "
         f"under {result.domain}/{commit}"
     )

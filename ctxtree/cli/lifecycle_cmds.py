@@ -13,6 +13,7 @@ import typer
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.maintain import MaintainReport
@@ -46,15 +47,11 @@ def record_used(session: Session, raw_id: str) -> None:
         pass
 
 
-def _plural(n: int, word: str, many: str = "") -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
-
-
 def report_lines(report: MaintainReport) -> list[str]:
     """The human report: what changed and why, candidates, summaries, skipped entries."""
     since = f"since {report.since[:10]}" if report.since else "first pass"
     lines = [
-        f"checked {_plural(report.checked, 'entry', 'entries')} ({since}; "
+        f"checked {plural(report.checked, 'entry', 'entries')} ({since}; "
         f"decay through {report.decayed_to})"
     ]
     promoted, demoted = len(report.steps("promoted")), len(report.steps("demoted"))
@@ -107,7 +104,10 @@ def register(app: typer.Typer) -> None:
         Without --dry-run the report goes to stdout; with it, the diff goes to stdout and the
         report to stderr, and nothing changes.
 
-        Example: ctx maintain --dry-run --apply
+        \b
+        Examples:
+          ctx maintain --dry-run --apply
+          ctx maintain
         """
         from ctxtree.service import maintain as service
         from ctxtree.service.session import open_session

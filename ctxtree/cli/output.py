@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+# `-q`: set by cli/errors.handled for the length of one command, read by note() and confirm().
+_QUIET: ContextVar[bool] = ContextVar("ctx_quiet", default=False)
+
+
+@contextmanager
+def quiet(on: bool) -> Iterator[None]:
+    """Within the block, notes and confirmations are not printed (errors and data are)."""
+    token = _QUIET.set(on)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
 
 
 def emit_json(data: Any) -> None:
@@ -17,7 +32,15 @@ def out(text: str = "") -> None:
 
 
 def note(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """A diagnostic on stderr (counts, timings, hints); `-q` silences it."""
+    if not _QUIET.get():
+        sys.stderr.write(text + "\n")
+
+
+def confirm(text: str) -> None:
+    """A write's confirmation on stdout ("added a/b/c (3f2a1c9e01)"); `-q` silences it."""
+    if not _QUIET.get():
+        sys.stdout.write(text + "\n")
 
 
 def warn(text: str) -> None:

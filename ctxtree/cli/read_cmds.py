@@ -18,8 +18,9 @@ from ctxtree.cli.options import (
     TreeOpt,
     bounded_option,
 )
-from ctxtree.cli.output import emit_json, note, out
+from ctxtree.cli.output import confirm, emit_json, note, out
 from ctxtree.errors import ExitCode
+from ctxtree.wording import plural
 
 NOT_CONFIDENT = int(ExitCode.NOT_FOUND)
 
@@ -52,9 +53,12 @@ def register(app: typer.Typer) -> None:
         """Ranked hits for a query, without any LLM (tiers 0-2).
 
         Exit code 0 for a confident hit, 3 when nothing relevant was found (not in memory or
-        low confidence). Example: ctx search "refresh token reuse" --limit 5
+        low confidence).
 
-        What did we believe before a change? ctx search "session length" --as-of 2026-11-01
+        \b
+        Examples:
+          ctx search "refresh token reuse" --limit 5
+          ctx search "session length" --as-of 2026-11-01   what we believed then
         """
         from ctxtree.retrieval.enclosure import Enclosure, one_line
         from ctxtree.service import retrieval
@@ -89,7 +93,8 @@ def register(app: typer.Typer) -> None:
                 else "confident" if result.confident else "low confidence"
             )  # fmt: skip
             note(
-                f"{len(result.hits)} hit(s) in {result.elapsed_ms:.1f} ms, tier {result.tier}, "
+                f"{plural(len(result.hits), 'hit')} in {result.elapsed_ms:.1f} ms, "
+                f"tier {result.tier}, "
                 f"confidence {result.confidence:.2f} ({verdict})"
             )
             if result.not_in_memory:
@@ -123,7 +128,11 @@ def register(app: typer.Typer) -> None:
         Summaries come before bodies, each piece keeps its entry id and provenance, nothing
         is cut mid-sentence and the output never exceeds the budget (cl100k_base tokens).
         Exit code 3 when nothing relevant was found.
-        Example: ctx context "jwt refresh" --budget 1500 | llm "how do we rotate tokens?"
+
+        \b
+        Examples:
+          ctx context "jwt refresh" --budget 1500 | llm "how do we rotate tokens?"
+          ctx context --core --budget 1000
         """
         from ctxtree.errors import UsageError
         from ctxtree.service import retrieval
@@ -150,7 +159,7 @@ def register(app: typer.Typer) -> None:
                 lines = [result.origin.explain(), *lines]
             _explain(
                 lines,
-                f"packed {len(result.ids)} entries in {result.tokens}/{budget} tokens"
+                f"packed {plural(len(result.ids), 'entry')} in {result.tokens}/{budget} tokens"
                 + ("; loaded the tokenizer for uncounted text" if result.encoding_loaded else ""),
             )
         if not result.ids and not json_out:
@@ -170,7 +179,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rebuild the search index in cache/ from the markdown files (never needed for
         correctness: reads refresh it incrementally), then count tokens so `ctx context`
-        never has to load the tokenizer."""
+        never has to load the tokenizer.
+
+        \b
+        Examples:
+          ctx reindex
+          ctx reindex --no-tokens --json
+        """
         import time
 
         from ctxtree.cli import render
@@ -199,6 +214,6 @@ def register(app: typer.Typer) -> None:
             )
         else:
             invalid = f" ({stats.invalid} invalid)" if stats.invalid else ""
-            out(f"indexed {stats.added} entries{invalid} in {built:.1f} s")
+            confirm(f"indexed {plural(stats.added, 'entry')}{invalid} in {built:.1f} s")
             if tokens:
-                note(f"counted tokens of {counted} new lines in {total - built:.1f} s")
+                note(f"counted tokens of {plural(counted, 'new line')} in {total - built:.1f} s")

@@ -22,8 +22,10 @@ def generate() -> str:
     from ctxtree.cli.app import build
 
     group = typer.main.get_command(build())
-    parts = []
-    root_ctx = group.make_context("ctx", ["--help"], resilient_parsing=True)
+    root_ctx = group.make_context(
+        "ctx", [], resilient_parsing=True, terminal_width=WIDTH, max_content_width=WIDTH
+    )
+    parts = [f"### `ctx`\n\n```text\n{group.get_help(root_ctx).rstrip()}\n```\n"]
     for name in group.list_commands(root_ctx):  # type: ignore[attr-defined]
         command = group.get_command(root_ctx, name)  # type: ignore[attr-defined]
         ctx = command.make_context(

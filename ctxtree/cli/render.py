@@ -1,4 +1,5 @@
-"""Rich rendering (the only module that imports rich, always lazily)."""
+"""Rendering: the tree drawing, and rich progress bars (the only module that imports rich,
+always lazily)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ctxtree.tree.model import EntryRef
+from ctxtree.wording import plural, shorten
 
 
 def nest(refs: list[EntryRef], prefix: str, depth: int | None) -> dict[str, Any]:
@@ -30,25 +32,45 @@ def nest(refs: list[EntryRef], prefix: str, depth: int | None) -> dict[str, Any]
     return root
 
 
-def print_tree(nested: dict[str, Any], label: str) -> None:
-    from rich.console import Console
-    from rich.tree import Tree
+def tree_lines(nested: dict[str, Any], label: str, width: int | None = None) -> list[str]:
+    """`nest`'s folders and entries drawn as a tree, one line each: `name/ (count)` for a
+    folder, `leaf — title` for an entry. With `width`, a title that would pass it is cut
+    with an ellipsis (a terminal); without, titles are whole (a pipe or a file)."""
 
     def count(node: dict[str, Any]) -> int:
         total: int = len(node.get("_entries", [])) + int(node.get("_count", 0))
         return total + sum(count(v) for k, v in node.items() if not k.startswith("_"))
 
-    def fill(branch: Tree, node: dict[str, Any]) -> None:
-        for name in sorted(k for k in node if not k.startswith("_")):
-            child = node[name]
-            fill(branch.add(f"[bold]{name}/[/bold] [dim]({count(child)})[/dim]"), child)
-        for item in node.get("_entries", []):
-            leaf = item["id"].rsplit("/", 1)[-1]
-            branch.add(f"{leaf} [dim]— {item['title']}[/dim]")
+    lines = [f"{label} ({plural(count(nested), 'entry')})"]
 
-    tree = Tree(f"[bold]{label}[/bold] [dim]({count(nested)} entries)[/dim]")
-    fill(tree, nested)
-    Console(file=sys.stdout, highlight=False, soft_wrap=True).print(tree)
+    def fill(node: dict[str, Any], indent: str) -> None:
+        folders = sorted(k for k in node if not k.startswith("_"))
+        items: list[tuple[str, Any]] = [("folder", name) for name in folders]
+        items += [("entry", item) for item in node.get("_entries", [])]
+        for position, (what, item) in enumerate(items):
+            last = position == len(items) - 1
+            branch, below = ("└── ", "    ") if last else ("├── ", "│   ")
+            if what == "folder":
+                lines.append(f"{indent}{branch}{item}/ ({count(node[item])})")
+                fill(node[item], indent + below)
+                continue
+            lead = f"{indent}{branch}{item['id'].rsplit('/', 1)[-1]} — "
+            title = str(item["title"])
+            if width is not None:
+                title = shorten(title, max(width - len(lead), 12))
+            lines.append(lead + title)
+
+    fill(nested, "")
+    return lines
+
+
+def print_tree(nested: dict[str, Any], label: str) -> None:
+    """The tree on stdout: fitted to a terminal's width, whole when piped."""
+    import shutil
+
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    for line in tree_lines(nested, label, width):
+        sys.stdout.write(line + "\n")
 
 
 @contextmanager

@@ -11,7 +11,8 @@ import typer
 from ctxtree.cli.entry_cmds import report_write
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
-from ctxtree.cli.output import emit_json, note, out, table
+from ctxtree.cli.output import confirm, emit_json, note, out, table
+from ctxtree.wording import plural
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +25,13 @@ def register(app: typer.Typer) -> None:
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Create a store: .ctx/ in the current directory (or --tree PATH, or --global)."""
+        """Create a store: .ctx/ in the current directory (or --tree PATH, or --global).
+
+        \b
+        Examples:
+          ctx init
+          ctx init --global
+        """
         from ctxtree.errors import UsageError
         from ctxtree.service import admin
 
@@ -34,14 +41,20 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json(result.to_json())
         elif result.created:
-            out(f"initialised a ctx store at {result.root}")
+            confirm(f"initialised a ctx store at {result.root}")
         else:
             note(f"a ctx store already exists at {result.root}; nothing changed")
 
     @app.command()
     @handled
     def status(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
-        """Entry count, domains, last commit, uncommitted files, malformed files."""
+        """Entry count, domains, last commit, uncommitted files, malformed files.
+
+        \b
+        Examples:
+          ctx status
+          ctx --tree ~/notes/.ctx status --json
+        """
         from ctxtree.errors import StoreError
         from ctxtree.service import admin
         from ctxtree.service.session import open_session
@@ -74,14 +87,29 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def config(
-        action: Annotated[str, typer.Argument(metavar="get|set")],
-        key: Annotated[str | None, typer.Argument(metavar="KEY")] = None,
-        value: Annotated[str | None, typer.Argument(metavar="VALUE")] = None,
+        action: Annotated[
+            str, typer.Argument(metavar="get|set", help="Read (get) or change (set) a setting.")
+        ],
+        key: Annotated[
+            str | None,
+            typer.Argument(
+                metavar="KEY", help="Dotted key, e.g. limits.max_entry_bytes (get: all if none)."
+            ),
+        ] = None,
+        value: Annotated[
+            str | None, typer.Argument(metavar="VALUE", help="New value (set only).")
+        ] = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Read or change store settings. Example: ctx config set limits.max_entry_bytes 200000"""
+        """Read or change store settings.
+
+        \b
+        Examples:
+          ctx config get
+          ctx config set limits.max_entry_bytes 200000
+        """
         from ctxtree.errors import UsageError
         from ctxtree.service import admin
         from ctxtree.service.session import open_session
@@ -121,7 +149,12 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Commit files edited by hand (after checking that each still parses and holds no
-        credential)."""
+        credential).
+
+        \b
+        Examples:
+          ctx diff && ctx commit -m "fix a typo in the refresh notes"
+        """
         from ctxtree.service import admin
         from ctxtree.service.session import open_session
 
@@ -131,9 +164,9 @@ def register(app: typer.Typer) -> None:
         if json_out:
             emit_json({"files": changed} | result.to_json())
         elif result.diff is not None:
-            report_write(result, False, f"commit {len(changed)} file(s)")
+            report_write(result, False, f"commit {plural(len(changed), 'file')}")
         elif result.commit:
-            out(f"committed {len(changed)} file(s) ({result.commit[:10]})")
+            confirm(f"committed {plural(len(changed), 'file')} ({result.commit[:10]})")
         else:
             note("nothing to commit")
 
@@ -146,7 +179,13 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Build only, no tour.")] = False,
         json_out: JsonOpt = False,
     ) -> None:
-        """Build a sample store from shipped knowledge and tour real commands on it."""
+        """Build a sample store from shipped knowledge and tour real commands on it.
+
+        \b
+        Examples:
+          ctx demo
+          ctx demo ./demo -q
+        """
         from ctxtree.cli import tour
 
         tour.run(directory, quiet=quiet, as_json=json_out)

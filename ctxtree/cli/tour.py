@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ctxtree.cli.output import emit_json, out
+from ctxtree.wording import plural
 
 DEMO_PLAN = {
     "reason": "security review 2026-11",
@@ -65,7 +66,7 @@ def run(directory: str | None, quiet: bool, as_json: bool) -> None:
     if as_json:
         emit_json({"root": str(root), "entries": len(entries)})
         return
-    out(f"Built a demo store with {len(entries)} entries at {root}")
+    out(f"Built a demo store with {plural(len(entries), 'entry')} at {root}")
     if quiet:
         return
     linked = max(entries, key=lambda e: (len(e.relations), e.importance, e.id))

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ctxtree.tree.model import Entry
+from ctxtree.wording import plural
 
 INDEX_NAME = "_index.md"
 GENERATOR = "ctx"
@@ -42,10 +43,6 @@ def folder_digest(children: Sequence[Entry], subfolders: Sequence[tuple[str, int
     lines = [f"{e.id}\t{_flat(e.title)}\t{_flat(e.summary)}" for e in children]
     lines += [f"{path}/\t{count}" for path, count in subfolders]
     return hashlib.sha256("\n".join(sorted(lines)).encode("utf-8")).hexdigest()
-
-
-def _count(n: int) -> str:
-    return f"{n} entry" if n == 1 else f"{n} entries"
 
 
 def render_index(
@@ -72,7 +69,7 @@ def render_index(
         summary = _flat(entry.summary)
         lines.append(f"{line}: {summary}" if summary else line)
     for path, count in sorted(subfolders):
-        lines.append(f"- [[{path}]] ({_count(count)})")
+        lines.append(f"- [[{path}]] ({plural(count, 'entry')})")
     return "\n".join(lines) + "\n"
 
 

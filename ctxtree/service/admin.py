@@ -16,6 +16,7 @@ from ctxtree.service.session import Session, default_actor
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import STORE_DIRNAME, STORE_MARKER, id_from_relpath, xdg_data_home
 from ctxtree.tree.store import Store, init_files, is_temp_file, journal_pending
+from ctxtree.wording import plural
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def commit_hand_edits(
                 tx.write(relpath, cleaned[relpath])
             else:
                 tx.stage(relpath)
-        tx.subject = message or f"hand edits to {len(changed)} file(s)"
+        tx.subject = message or f"hand edits to {plural(len(changed), 'file')}"
         if dry_run:
             tx.diff = _hand_diff(repo, store, changed, cleaned)
     return changed, WriteResult("commit", tuple(changed), tx.commit_sha, diff=dry_diff(tx))

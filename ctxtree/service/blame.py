@@ -18,12 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ctxtree.errors import InvalidEntryError, NotFoundError
+from ctxtree.errors import InvalidEntryError
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.git import Commit, GitRepo
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import parse_id
+from ctxtree.tree.suggestions import missing_entry
 
 UNCOMMITTED = "uncommitted"
 _HEADING = re.compile(r"^#{1,6}\s")
@@ -111,9 +112,7 @@ def blame(session: Session, raw_id: str) -> list[Part]:
         None,
     )
     if relpath is None:
-        raise NotFoundError(
-            f"no entry {entry_id!r} (current or archived)", "list entries with `ctx ls [PREFIX]`"
-        )
+        raise missing_entry(store, entry_id, f"no entry {entry_id!r} (current or archived)")
     text = store.read_text(relpath)
     entry = frontmatter.parse(text, entry_id, relpath)
     repo = GitRepo(store.root)

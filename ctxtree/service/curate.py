@@ -22,6 +22,7 @@ from ctxtree.service.session import Session
 from ctxtree.service.workspace import AlreadyDone, Workspace, WriteResult, run
 from ctxtree.tree.model import Entry, Source
 from ctxtree.tree.paths import parse_id
+from ctxtree.wording import plural
 
 
 # ---- single-operation commands -------------------------------------------------------------
@@ -190,7 +191,9 @@ def _run(ws: Workspace, op: plans.Operation, allow_loss: bool) -> tuple[str, lis
         entry, lost = ops.do_update(ws, f["id"], f, allow_loss)
         if entry is None:
             raise AlreadyDone("nothing changed")
-        return "updated" + (f"; {len(lost)} loss(es) allowed" if lost else ""), lost
+        return "updated" + (
+            f"; {plural(len(lost), 'loss', 'losses')} allowed" if lost else ""
+        ), lost
     if op.op == "MERGE":
         changed = ops.do_merge(ws, f["source"], f["target"])
         return "merged" + (f"; relations rewritten in {', '.join(changed)}" if changed else ""), []

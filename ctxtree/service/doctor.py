@@ -24,6 +24,7 @@ from typing import Any
 from ctxtree.service.session import Session
 from ctxtree.tree import journal
 from ctxtree.tree.store import JOURNAL, journal_pending, temp_files
+from ctxtree.wording import plural
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -103,7 +104,7 @@ def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
             intent = journal.load(root)
             what = (
                 f"`{intent.op}` (pid {intent.pid}, started {intent.started}) was interrupted "
-                f"while changing {len(intent.before)} file(s)"
+                f"while changing {plural(len(intent.before), 'file')}"
                 if intent
                 else "a write was interrupted"
             )
@@ -216,7 +217,7 @@ def _git_state(repo: Any, repair: bool) -> list[Finding]:
                 "uncommitted",
                 "info",
                 shown,
-                f"{len(changed)} file(s) changed outside ctx",
+                f"{plural(len(changed), 'file')} changed outside ctx",
                 "review with `ctx diff`, then `ctx commit` (or discard them with git)",
             )
         )

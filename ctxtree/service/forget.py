@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
+from ctxtree.errors import ConflictError, CtxError, InvalidEntryError
 from ctxtree.service import purge as purging
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter, journal
@@ -15,6 +15,7 @@ from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import id_from_relpath, parse_id
 from ctxtree.tree.store import indexable_id
+from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -55,9 +56,10 @@ def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list
         purge and any(repo.follow(p, every_ref=True) for p in purging.own_paths(entry_id))
     ):
         return found
-    raise NotFoundError(
+    raise missing_entry(
+        session.store,
+        entry_id,
         f"no entry {entry_id!r} (current or archived" + (", nor in the history)" if purge else ")"),
-        "list entries with `ctx ls [PREFIX]`",
     )
 
 

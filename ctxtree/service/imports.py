@@ -11,6 +11,7 @@ from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.paths import entry_relpath
+from ctxtree.wording import plural
 
 FORMATS = ("jsonl",)
 
@@ -130,8 +131,8 @@ def import_transcript(
         for entry in layout.entries:
             tx.write(entry_relpath(entry.id), frontmatter.serialize(entry))
         tx.subject = (
-            f"{len(turns)} turns from {name} into {layout.domain}/ "
-            f"({len(layout.topics)} sessions, {len(layout.entries)} entries)"
+            f"{plural(len(turns), 'turn')} from {name} into {layout.domain}/ "
+            f"({plural(len(layout.topics), 'session')}, {plural(len(layout.entries), 'entry')})"
         )
         tx.body = "\n".join(t.folder for t in layout.topics)
     return ImportResult(

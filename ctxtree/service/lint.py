@@ -19,6 +19,7 @@ from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import parse_prefix
 from ctxtree.tree.store import Store
+from ctxtree.tree.suggestions import missing_prefix
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -164,7 +165,7 @@ def lint(
     wanted = parse_prefix(prefix)
     store = session.store
     if wanted and not (store.folder_exists(wanted) or store.exists(wanted)):
-        raise NotFoundError(f"nothing under {wanted!r}", "list entries with `ctx ls [PREFIX]`")
+        raise missing_prefix(store, wanted)
     if not fix:
         corpus, findings = run(session, wanted)
         return LintReport(tuple(findings), _checked(corpus))

@@ -30,6 +30,7 @@ from ctxtree.curation.lifecycle import DAY, Change, Settings
 from ctxtree.service.session import Session, iso
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import entry_relpath
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.retrieval.index import Doc
@@ -206,14 +207,14 @@ def _subject(report: MaintainReport, archived: int) -> str:
     if archived:
         parts.append(f"{archived} archived")
     if report.indexes:
-        parts.append(f"{len(report.indexes)} summaries")
+        parts.append(plural(len(report.indexes), "summary", "summaries"))
     return "lifecycle pass: " + ", ".join(parts)
 
 
 def _body(report: MaintainReport) -> str:
     decayed = sum(1 for c in report.changes if c.used == 0 and c.updates == 0)
     lines = [
-        f"Checked {report.checked} entries; decay through {report.decayed_to}.",
+        f"Checked {plural(report.checked, 'entry')}; decay through {report.decayed_to}.",
         f"Changed {len(report.changes)} ({decayed} by decay alone), promoted "
         f"{len(report.steps('promoted'))}, demoted {len(report.steps('demoted'))}.",
         f"Archive candidates {len(report.candidates)}, archived "

@@ -18,6 +18,7 @@ from ctxtree.service.workspace import AlreadyDone, Workspace, archive_relpath
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import RELATION_TYPES, Entry, Relation
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
+from ctxtree.wording import plural
 
 
 def _now(ws: Workspace) -> str:
@@ -241,7 +242,7 @@ def do_split(ws: Workspace, raw_id: str, headings: Sequence[str], into: Sequence
         raise UsageError(f"{entry_id!r} has a single section", "there is nothing to split")
     if into and len(into) != len(parts):
         raise UsageError(
-            f"--into names {len(into)} id(s) for {len(parts)} section(s)",
+            f"--into names {plural(len(into), 'id')} for {plural(len(parts), 'section')}",
             "give one --into per section, in order: " + ", ".join(p.title for p in parts),
         )
     folder = entry_id.rsplit("/", 1)[0]

@@ -159,6 +159,12 @@ def listing(session: Session, prefix: str) -> tuple[list[EntryRef], list[Invalid
             for path, message, line in index.invalid()
             if path == f"{base}.md" or path.startswith(base + "/")
         ]
-        return refs, problems
     finally:
         index.close()
+    store = session.store
+    if wanted and not refs and not problems and not store.folder_exists(wanted):
+        # A prefix naming nothing is a mistake (`ctx ls auth/jw`), not an empty folder.
+        from ctxtree.tree.suggestions import missing_prefix
+
+        raise missing_prefix(store, wanted)
+    return refs, problems

@@ -28,6 +28,7 @@ from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import KINDS, MATURITIES, RELATION_TYPES, TRUST_LEVELS, Entry, Relation
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
+from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -95,7 +96,7 @@ class Workspace:
             raise ConflictError(
                 f"{entry_id!r} is archived", f"bring it back first with `ctx restore {entry_id}`"
             )
-        raise NotFoundError(f"no entry {entry_id!r}", "list entries with `ctx ls [PREFIX]`")
+        raise missing_entry(self.session.store, entry_id)
 
     def require_free(self, entry_id: str, hint: str) -> None:
         """Refuse an id already taken: by an entry in the tree or the archive (the same id

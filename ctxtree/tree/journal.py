@@ -38,6 +38,7 @@ from typing import Any
 
 from ctxtree.errors import StoreError
 from ctxtree.tree.store import JOURNAL, JOURNAL_TMP
+from ctxtree.wording import plural
 
 PURGE = "forget --purge"  # a history rewrite: no file changes, the refs and the index do
 RECOVERED_LOG = ".git/ctx-recovered.jsonl"
@@ -104,7 +105,7 @@ class Recovery:
         }[self.outcome]
         return (
             f"recovered an interrupted `{self.op}` (pid {self.pid}, started {self.started}, "
-            f"{len(self.paths)} file(s)): {what}"
+            f"{plural(len(self.paths), 'file')}): {what}"
         )
 
     def to_json(self) -> dict[str, Any]:

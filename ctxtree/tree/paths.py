@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctxtree.errors import InvalidEntryError, StoreError
+from ctxtree.wording import plural
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 RESERVED = frozenset({"context", "_index", "cache", "archive", "tree"})
@@ -55,7 +56,7 @@ def parse_id(raw: str, *, min_parts: int = 3, max_parts: int = 4) -> str:
         if min_parts < 3:
             want = "a domain, domain/topic or an entry id"
         raise InvalidEntryError(
-            f"invalid id {raw!r}: has {len(parts)} segment(s), expected {want}",
+            f"invalid id {raw!r}: has {plural(len(parts), 'segment')}, expected {want}",
             "entries live at domain/topic/entry, with at most one subtopic level",
         )
     return "/".join(parts)

@@ -20,6 +20,7 @@ from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
+from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -249,10 +250,7 @@ class Store:
         relpath = entry_relpath(entry_id)
         refuse_symlink(self.root, relpath)
         if not self.is_file(relpath):
-            raise NotFoundError(
-                f"no entry {entry_id!r}",
-                "list entries with `ctx ls [PREFIX]`",
-            )
+            raise missing_entry(self, entry_id)
         return frontmatter.parse(self.read_text(relpath), entry_id, relpath)
 
     def entry_paths(self, prefix: str = "", area: str = "tree") -> list[tuple[str, str]]:
