@@ -9,7 +9,7 @@ import typer
 
 from ctxtree.cli.entry_cmds import IdArg, report_write
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         dst: Annotated[str, typer.Argument(metavar="DST")],
         reason: ReasonOpt = "",
         redact: RedactOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.merge(open_session(tree), src, dst, reason, redact, dry_run)
+        result = curate.merge(open_session(tree, actor=author), src, dst, reason, redact, dry_run)
         report_write(result, json_out, f"merged {result.ids[0]} into {result.ids[1]}")
 
     @app.command()
@@ -67,6 +68,7 @@ def register(app: typer.Typer) -> None:
         old: Annotated[str, typer.Argument(metavar="OLD")],
         new: Annotated[str, typer.Argument(metavar="NEW")],
         reason: ReasonOpt = "",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -79,7 +81,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.supersede(open_session(tree), old, new, reason, dry_run)
+        result = curate.supersede(open_session(tree, actor=author), old, new, reason, dry_run)
         report_write(result, json_out, f"{result.ids[1]} supersedes {result.ids[0]}")
 
     @app.command()
@@ -87,6 +89,7 @@ def register(app: typer.Typer) -> None:
     def archive(
         entry_id: IdArg,
         reason: ReasonOpt = "",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -96,7 +99,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.archive(open_session(tree), entry_id, reason, dry_run)
+        result = curate.archive(open_session(tree, actor=author), entry_id, reason, dry_run)
         report_write(result, json_out, f"archived {result.ids[0]}")
 
     @app.command()
@@ -104,6 +107,7 @@ def register(app: typer.Typer) -> None:
     def restore(
         entry_id: IdArg,
         reason: ReasonOpt = "",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -112,7 +116,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.restore(open_session(tree), entry_id, reason, dry_run)
+        result = curate.restore(open_session(tree, actor=author), entry_id, reason, dry_run)
         report_write(result, json_out, f"restored {result.ids[0]}")
 
     @app.command()
@@ -129,6 +133,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         reason: ReasonOpt = "",
         redact: RedactOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -145,7 +150,13 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
 
         result = curate.split(
-            open_session(tree), entry_id, section or [], into or [], reason, redact, dry_run
+            open_session(tree, actor=author),
+            entry_id,
+            section or [],
+            into or [],
+            reason,
+            redact,
+            dry_run,
         )
         report_write(result, json_out, f"split {result.ids[0]} into {', '.join(result.ids[1:])}")
 
@@ -162,6 +173,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--allow-loss", help="Let UPDATEs drop facts/relations/sources.")
         ] = False,
         redact: RedactOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -191,7 +203,7 @@ def register(app: typer.Typer) -> None:
             return
         if plan_file is None:
             raise UsageError("missing PLAN", "pass a plan file or - for stdin; see --schema")
-        session = open_session(tree)
+        session = open_session(tree, actor=author)
         name, text = read_input(plan_file, "plan", 64 * 1024 * 1024)
         plan = curate.load_plan(text)
         result = curate.apply_plan(

@@ -10,7 +10,7 @@ import typer
 
 from ctxtree.cli.entry_cmds import report_write
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table
 
 
@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
         action: Annotated[str, typer.Argument(metavar="get|set")],
         key: Annotated[str | None, typer.Argument(metavar="KEY")] = None,
         value: Annotated[str | None, typer.Argument(metavar="VALUE")] = None,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -86,7 +87,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import admin
         from ctxtree.service.session import open_session
 
-        session = open_session(tree)
+        session = open_session(tree, actor=author)
         if action == "get":
             if value is not None:
                 raise UsageError("`config get` takes one KEY", "")
@@ -116,6 +117,7 @@ def register(app: typer.Typer) -> None:
     def commit(
         message: Annotated[str, typer.Option("--message", "-m", help="Commit subject.")] = "",
         redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -126,7 +128,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
 
         changed, result = admin.commit_hand_edits(
-            open_session(tree), message, redact=redact, dry_run=dry_run
+            open_session(tree, actor=author), message, redact=redact, dry_run=dry_run
         )
         if json_out:
             emit_json({"files": changed} | result.to_json())
