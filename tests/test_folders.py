@@ -31,7 +31,13 @@ def test_rm_of_a_folder_without_recursive_says_how(ctx: Ctx) -> None:
     assert run.code == 2
     assert run.stderr == (
         "ctx: error: 'chat/s01' is a folder (2 entries)\n"
-        "  hint: remove it with everything in it: `ctx rm chat/s01 --recursive`\n"
+        "  hint: rm it with everything in it: `ctx rm chat/s01 --recursive`\n"
+    )
+    run = ctx("forget", "chat")
+    assert run.code == 2
+    assert run.stderr == (
+        "ctx: error: 'chat' is a folder (3 entries)\n"
+        "  hint: forget it with everything in it: `ctx forget chat --recursive`\n"
     )
 
 

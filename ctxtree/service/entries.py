@@ -105,13 +105,7 @@ def remove(
     session: Session, raw_id: str, force: bool = False, dry_run: bool = False
 ) -> WriteResult:
     """`ctx rm`: delete an entry (refused while others point at it, unless `force`)."""
-    folder = parse_folder(raw_id) if is_folder(session, raw_id) else ""
-    if folder and not session.store.exists(folder):
-        count = len(folder_listing(session, folder).entries)
-        raise UsageError(
-            f"{folder!r} is a folder ({count} entr{'y' if count == 1 else 'ies'})",
-            f"remove it with everything in it: `ctx rm {folder} --recursive`",
-        )
+    refuse_folder(session, raw_id, "rm")
     entry_id = parse_id(raw_id)
     return run(
         session, "rm", entry_id, lambda ws: ops.do_delete(ws, entry_id, force, RM_HINT),
@@ -137,6 +131,17 @@ class FolderListing:
 
     def to_json(self) -> dict[str, object]:
         return {"folder": self.folder, "entries": list(self.entries), "files": list(self.files)}
+
+
+def refuse_folder(session: Session, raw: str, command: str) -> None:
+    """A folder given where an entry is expected: say how to take the whole folder."""
+    folder = parse_folder(raw) if is_folder(session, raw) else ""
+    if folder and not session.store.exists(folder):
+        count = len(folder_listing(session, folder).entries)
+        raise UsageError(
+            f"{folder!r} is a folder ({count} entr{'y' if count == 1 else 'ies'})",
+            f"{command} it with everything in it: `ctx {command} {folder} --recursive`",
+        )
 
 
 def is_folder(session: Session, raw: str) -> bool:

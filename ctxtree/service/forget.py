@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
 from ctxtree.service import purge as purging
 from ctxtree.service.drafts import parse_folder
+from ctxtree.service.entries import refuse_folder
 from ctxtree.service.operations import in_folder
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter, journal
@@ -128,6 +129,7 @@ def forget(
 ) -> ForgetResult:
     """Remove an entry, every relation and [[link]] to it, and its cache rows, in one
     commit; with `purge`, then rewrite the store's history without it (see service.purge)."""
+    refuse_folder(session, raw_id, "forget")
     entry_id = parse_id(raw_id)
     store = session.store
     report: purging.PurgeReport | None = None
