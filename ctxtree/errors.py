@@ -28,6 +28,8 @@ class CtxError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Lines that back the message up (e.g. every fact an edit would drop), printed under it.
+        self.details: list[str] = []
 
 
 class UsageError(CtxError):

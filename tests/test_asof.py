@@ -52,7 +52,8 @@ def history(ctx: Ctx) -> Ctx:
     """Day 1: A says 24 hours. Day 4: A is edited. Day 5: B says 8 hours, superseding A."""
     ok_on(ctx, 1, "add", A, "--title", "Sessions last 24 hours",
           "--body", "Sessions last 24 hours before users log in again.")  # fmt: skip
-    ok_on(ctx, 4, "edit", A, "--body", "Sessions last 24 hours; idle ones close after 2.")
+    ok_on(ctx, 4, "edit", A, "--allow-loss",
+          "--body", "Sessions last 24 hours; idle ones close after 2.")  # fmt: skip
     ok_on(ctx, 5, "add", B, "--title", "Sessions last 8 hours",
           "--body", "Sessions last 8 hours since the security audit.",
           "--relate", f"supersedes:{A}")  # fmt: skip

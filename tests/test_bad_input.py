@@ -121,7 +121,7 @@ def test_failed_commit_leaves_the_store_as_it_was(ctx: Ctx) -> None:
     before = snapshot(ctx.store)
     blocker = ctx.store / ".git" / "refs" / "heads" / "main.lock"
     blocker.mkdir()  # not a lock file git or ctx could remove: the ref update fails
-    run = ctx("edit", "a/b/c", "--body", "Changed.")
+    run = ctx("edit", "a/b/c", "--body", "Changed.", "--allow-loss")
     assert run.code == 6
     assert run.stderr.startswith("ctx: error: git commit failed")
     assert snapshot(ctx.store) == before  # the file is back before the error is reported
@@ -137,7 +137,7 @@ def test_stale_index_lock_left_by_a_killed_git_is_removed(ctx: Ctx) -> None:
     lock.write_text("")  # what a `git commit` killed mid-way leaves: no process owns it
     status = ctx("status")
     assert "problem:  .git/index.lock exists: git writes fail until it is gone" in status.stdout
-    run = ctx("edit", "a/b/c", "--body", "Changed.")
+    run = ctx("edit", "a/b/c", "--body", "Changed.", "--allow-loss")
     assert run.code == 0, run.stderr
     assert "stale git lock" in run.stderr and ".git/index.lock" in run.stderr
     assert not lock.exists()

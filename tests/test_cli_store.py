@@ -22,7 +22,14 @@ def test_init_creates_a_store_with_its_own_repository(bare: Ctx) -> None:
 def test_init_global_uses_xdg_data_home(bare: Ctx) -> None:
     data = json.loads(bare.ok("init", "--global", "--json"))
     root = Path(bare.env["XDG_DATA_HOME"]) / "ctxtree"
-    assert data == {"root": str(root), "created": True, "commit": data["commit"]}
+    assert data == {
+        "root": str(root),
+        "created": True,
+        "commit": data["commit"],
+        "project_repository": None,
+        "ignored_by_project": False,
+        "gitignore_added": None,
+    }
     # with no project store, commands fall back to the global one
     add(bare, "a/b/c", "In the global store")
     assert (root / "tree" / "a" / "b" / "c.md").is_file()

@@ -79,7 +79,7 @@ def test_a_bom_in_config_is_read_transparently(ctx: Ctx) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--summary", "x"], ["--body", "New body.\nSecond line."], ["--add-tag", "t"]],
+    [["--summary", "x"], ["--body", "New body.\nSecond line.", "--allow-loss"], ["--add-tag", "t"]],
     ids=["frontmatter", "body", "list"],
 )
 def test_a_crlf_file_stays_crlf_when_rewritten(ctx: Ctx, args: list[str]) -> None:
@@ -95,7 +95,7 @@ def test_a_crlf_file_stays_crlf_when_rewritten(ctx: Ctx, args: list[str]) -> Non
 
 def test_an_lf_file_stays_lf_when_given_a_crlf_body(ctx: Ctx) -> None:
     add(ctx, "a/b/lf", "LF", "--body", "Line one.")
-    ctx.ok("edit", "a/b/lf", "--body", "-", input=b"One.\r\nTwo.\r\n")
+    ctx.ok("edit", "a/b/lf", "--allow-loss", "--body", "-", input=b"One.\r\nTwo.\r\n")
     data = ctx.file("a/b/lf").read_bytes()
     assert b"\r" not in data
     assert data.endswith(b"One.\nTwo.\n")

@@ -175,21 +175,83 @@ def test_window_must_be_positive(ctx: Ctx) -> None:
     assert run.code == 2
 
 
-def test_reimport_is_refused(ctx: Ctx) -> None:
+def test_reimport_of_the_same_file_is_unchanged(ctx: Ctx) -> None:
     name = write(ctx, SMALL)
     ctx.ok("import", "transcript", name)
     before = commits(ctx)
+    run = ctx("import", "transcript", name)
+    assert (run.code, run.stdout) == (0, "")
+    assert run.stderr == (
+        "unchanged: chat.jsonl was imported into conversations/ before with the same content; "
+        "nothing written\n"
+    )
+    data = json.loads(ctx.ok("import", "transcript", name, "--json", "--author", "other-agent"))
+    assert (data["status"], data["commit"]) == ("unchanged", None)
+    assert commits(ctx) == before
+    assert ctx.git("status", "--porcelain") == ""
+
+
+def test_reimport_of_a_changed_file_is_refused_without_replace(ctx: Ctx) -> None:
+    name = write(ctx, SMALL)
+    ctx.ok("import", "transcript", name)
+    before = commits(ctx)
+    write(ctx, [*SMALL, turn("D1:4", "Melanie", "Tell me more.", conversation="conv-26")])
     run = ctx("import", "transcript", name)
     assert run.code == 4
     assert run.stdout == ""
     assert run.stderr == (
         "ctx: error: topic 'conversations/conv-26-s01' already exists: was this transcript "
         "imported before?\n"
-        "  hint: import into another --domain, or remove the old topics first\n"
+        "  hint: pass --replace to replace what the earlier import of chat.jsonl made, import "
+        "into another --domain, or remove the old topics with "
+        "`ctx rm conversations/conv-26-s01 --recursive`\n"
     )
     assert commits(ctx) == before
     ctx.ok("import", "transcript", name, "--domain", "chats")
-    assert json.loads(ctx.ok("ls", "chats", "--json"))[0]["id"] == "chats/conv-26-s01/turns-001-003"
+    assert json.loads(ctx.ok("ls", "chats", "--json"))[0]["id"] == "chats/conv-26-s01/turns-001-004"
+
+
+def test_replace_swaps_the_earlier_import_in_one_commit(ctx: Ctx) -> None:
+    name = write(ctx, [*numbered(4, 1), *numbered(2, 2)])
+    ctx.ok("import", "transcript", name, "--window", "2")
+    ctx.ok("add", "notes/kept/mine", "--title", "Mine")  # not from the import: stays
+    before = commits(ctx)
+    write(ctx, numbered(3, 1))  # session 2 is gone, session 1 has 3 turns
+    out = ctx.ok("import", "transcript", name, "--window", "2", "--replace")
+    assert out.startswith("replaced the earlier import: 3 turns from chat.jsonl: 2 entries")
+    assert "  removed 2 entries it no longer makes\n" in out
+    assert commits(ctx) == before + 1
+    ids = [e["id"] for e in json.loads(ctx.ok("ls", "--json"))]
+    assert ids == [
+        "conversations/s01/turns-001-002",
+        "conversations/s01/turns-003-003",
+        "notes/kept/mine",
+    ]
+    # The emptied session's folder went with its overview; the domain overview stays.
+    assert not (ctx.store / "tree" / "conversations" / "s02").exists()
+    assert (ctx.store / "tree" / "conversations" / "context.md").is_file()
+    assert ctx.git("status", "--porcelain") == ""
+    subject = ctx.git("log", "-1", "--format=%s")
+    assert subject.endswith("replacing the earlier import\n")
+    # Replacing with the same content again writes nothing.
+    run = ctx("import", "transcript", name, "--window", "2", "--replace")
+    assert (run.code, commits(ctx)) == (0, before + 1)
+    assert run.stderr.startswith("unchanged:")
+
+
+def test_replace_refuses_while_others_point_at_what_it_removes(ctx: Ctx) -> None:
+    name = write(ctx, numbered(4))
+    ctx.ok("import", "transcript", name, "--window", "2")
+    relation = "related:conversations/s01/turns-003-004"
+    ctx.ok("add", "notes/a/b", "--title", "B", "--relate", relation)
+    before = commits(ctx)
+    write(ctx, numbered(2))
+    run = ctx("import", "transcript", name, "--window", "2", "--replace")
+    assert run.code == 4
+    assert run.stderr.startswith(
+        "ctx: error: 1 entry points at entries the replace would remove: notes/a/b\n"
+    )
+    assert commits(ctx) == before
 
 
 @pytest.mark.parametrize(
@@ -307,6 +369,8 @@ def test_stdin_and_json_output(ctx: Ctx) -> None:
     assert len(commit) == 40
     assert result == {
         "op": "import",
+        "status": "imported",
+        "removed": [],
         "source": "stdin",
         "domain": "conversations",
         "topics": ["conversations/s01"],

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.errors import InvalidEntryError
 from ctxtree.wording import plural
@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
         strict: Annotated[
             bool, typer.Option("--strict", help="Warnings fail too (exit 5).")
         ] = False,
+        author: AuthorOpt = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -88,7 +89,8 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import lint as service
         from ctxtree.service.session import open_session
 
-        report = service.lint(open_session(tree), prefix, fix=fix, dry_run=dry_run)
+        session = open_session(tree, actor=author)
+        report = service.lint(session, prefix, fix=fix, dry_run=dry_run)
         _render(report, fix, json_out)
         failing = report.count("error") + (report.count("warning") if strict else 0)
         if failing:

@@ -9,7 +9,7 @@ import typer
 
 from ctxtree.cli.entry_cmds import IdArg, report_write
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.wording import plural
 
@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
         dst: Annotated[str, typer.Argument(metavar="DST", help="Entry that keeps everything.")],
         reason: ReasonOpt = "",
         redact: RedactOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.merge(open_session(tree), src, dst, reason, redact, dry_run)
+        result = curate.merge(open_session(tree, actor=author), src, dst, reason, redact, dry_run)
         report_write(result, json_out, f"merged {result.ids[0]} into {result.ids[1]}")
 
     @app.command()
@@ -71,6 +72,7 @@ def register(app: typer.Typer) -> None:
         old: Annotated[str, typer.Argument(metavar="OLD", help="Entry no longer current.")],
         new: Annotated[str, typer.Argument(metavar="NEW", help="Entry that replaces it.")],
         reason: ReasonOpt = "",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -85,7 +87,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.supersede(open_session(tree), old, new, reason, dry_run)
+        result = curate.supersede(open_session(tree, actor=author), old, new, reason, dry_run)
         report_write(result, json_out, f"{result.ids[1]} supersedes {result.ids[0]}")
 
     @app.command()
@@ -93,6 +95,7 @@ def register(app: typer.Typer) -> None:
     def archive(
         entry_id: IdArg,
         reason: ReasonOpt = "",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -107,7 +110,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.archive(open_session(tree), entry_id, reason, dry_run)
+        result = curate.archive(open_session(tree, actor=author), entry_id, reason, dry_run)
         report_write(result, json_out, f"archived {result.ids[0]}")
 
     @app.command()
@@ -115,6 +118,7 @@ def register(app: typer.Typer) -> None:
     def restore(
         entry_id: IdArg,
         reason: ReasonOpt = "",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -129,7 +133,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
-        result = curate.restore(open_session(tree), entry_id, reason, dry_run)
+        result = curate.restore(open_session(tree, actor=author), entry_id, reason, dry_run)
         report_write(result, json_out, f"restored {result.ids[0]}")
 
     @app.command()
@@ -146,6 +150,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         reason: ReasonOpt = "",
         redact: RedactOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -165,7 +170,13 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
 
         result = curate.split(
-            open_session(tree), entry_id, section or [], into or [], reason, redact, dry_run
+            open_session(tree, actor=author),
+            entry_id,
+            section or [],
+            into or [],
+            reason,
+            redact,
+            dry_run,
         )
         report_write(result, json_out, f"split {result.ids[0]} into {', '.join(result.ids[1:])}")
 
@@ -182,6 +193,7 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--allow-loss", help="Let UPDATEs drop facts/relations/sources.")
         ] = False,
         redact: RedactOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -215,7 +227,7 @@ def register(app: typer.Typer) -> None:
             return
         if plan_file is None:
             raise UsageError("missing PLAN", "pass a plan file or - for stdin; see --schema")
-        session = open_session(tree)
+        session = open_session(tree, actor=author)
         name, text = read_input(plan_file, "plan", 64 * 1024 * 1024)
         plan = curate.load_plan(text)
         result = curate.apply_plan(

@@ -13,6 +13,7 @@ from ctxtree.cli.options import (
     DEPTH,
     IMPORTANCE,
     AsOfOpt,
+    AuthorOpt,
     DryRunOpt,
     JsonOpt,
     TreeOpt,
@@ -22,7 +23,7 @@ from ctxtree.cli.output import confirm, emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
 
 if TYPE_CHECKING:
-    from ctxtree.service.entries import WriteResult
+    from ctxtree.service.entries import FolderListing, WriteResult
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Entry id: domain/topic[/subtopic]/entry")]
 
@@ -61,6 +62,37 @@ def report_write(result: WriteResult, as_json: bool, done: str) -> None:
         confirm(f"  relations rewritten in: {', '.join(result.changed)}")
 
 
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask to confirm (needed off a terminal).")
+]
+LISTED = 20  # files listed before asking; the rest are counted
+
+
+def confirm_folder_removal(listing: FolderListing, command: str, yes: bool) -> None:
+    """Before removing a folder: list what goes on stderr and ask on a terminal. `--yes`
+    skips the question; without it, off a terminal, the removal is refused."""
+    count = len(listing.entries)
+    what = f"{count} entr{'y' if count == 1 else 'ies'} and {len(listing.others)} other file(s)"
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"`ctx {command} {listing.folder} --recursive` removes {what}; stdin is not a "
+            "terminal, so it cannot ask",
+            "pass --yes to confirm (see first what it removes with --dry-run)",
+        )
+    note(f"{listing.folder}/ holds {what}:")
+    for relpath in listing.files[:LISTED]:
+        note(f"  {relpath}")
+    if len(listing.files) > LISTED:
+        note(f"  ... and {len(listing.files) - LISTED} more")
+    # Asked on stderr and read from stdin by hand: click's confirm writes a space to stdout.
+    sys.stderr.write(f"Remove all {len(listing.files)} file(s)? [y/N]: ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UsageError("not confirmed; nothing changed", "")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @handled
@@ -84,7 +116,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--source", metavar="TYPE:REF", help="Repeatable provenance."),
         ] = None,
-        author: Annotated[str, typer.Option(help="Who wrote it (agent name or human:NAME).")] = "",
+        author: AuthorOpt = None,
         trust: Annotated[
             str | None, typer.Option(help="user|agent|external (default: from the author).")
         ] = None,
@@ -105,9 +137,9 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
         from ctxtree.tree.model import Entry
 
-        session = open_session(tree, actor=author or None)
+        session = open_session(tree, actor=author)
         limit = int(session.config()["limits"]["max_entry_bytes"])
-        who = author or session.actor
+        who = session.actor
         draft = Entry(
             id=entry_id,
             title=title,
@@ -276,7 +308,24 @@ def register(app: typer.Typer) -> None:
     def edit(
         entry_id: IdArg,
         title: Annotated[str | None, typer.Option("--title", "-t", help="New title.")] = None,
-        body: Annotated[str | None, typer.Option("--body", "-b", help="New body, or -.")] = None,
+        body: Annotated[
+            str | None,
+            typer.Option(
+                "--body", "-b", help="Replace the body (- reads stdin); refused if it drops facts."
+            ),
+        ] = None,
+        append_body: Annotated[
+            str | None,
+            typer.Option(
+                "--append-body",
+                metavar="TEXT",
+                help="Add TEXT at the end of the body (- reads stdin).",
+            ),
+        ] = None,
+        allow_loss: Annotated[
+            bool,
+            typer.Option("--allow-loss", help="Let a new --body drop facts of the old one."),
+        ] = False,
         summary: Annotated[
             str | None, typer.Option("--summary", "-s", help="New one-sentence summary.")
         ] = None,
@@ -311,26 +360,38 @@ def register(app: typer.Typer) -> None:
         valid_from: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
         valid_until: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
         redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Change an entry's fields; with no field flags on a terminal, open it in $EDITOR.
 
+        --body replaces the body and, like a plan's UPDATE, is refused (exit 4, each dropped
+        fact listed) when a line of the old body is missing from the new one, unless
+        --allow-loss. --append-body adds text without replacing anything.
+
         \b
         Examples:
           ctx edit auth/jwt/refresh-rotation --add-tag security --summary "Rotates on use"
+          echo "Grace period: 10 s." | ctx edit auth/jwt/refresh-rotation --append-body -
           ctx edit auth/jwt/refresh-rotation     open it in $EDITOR
         """
         from ctxtree.service import entries, reads
         from ctxtree.service.session import open_session
 
-        session = open_session(tree)
+        if body is not None and append_body is not None:
+            raise UsageError(
+                "--body and --append-body are exclusive",
+                "--body replaces the body, --append-body adds to it: pass one of them",
+            )
+        session = open_session(tree, actor=author)
         limit = int(session.config()["limits"]["max_entry_bytes"])
         changes = entries.Changes(
             title=title,
             summary=summary,
             body=read_body(body, limit),
+            append_body=read_body(append_body, limit),
             kind=kind,
             trust=trust,
             maturity=maturity,
@@ -362,7 +423,9 @@ def register(app: typer.Typer) -> None:
                 raise
             os.unlink(saved)
         else:
-            result = entries.edit(session, entry_id, changes, redact=redact, dry_run=dry_run)
+            result = entries.edit(
+                session, entry_id, changes, redact=redact, dry_run=dry_run, allow_loss=allow_loss
+            )
         report_write(result, json_out, f"edited {result.ids[0]}")
 
     @app.command("mv")
@@ -370,6 +433,7 @@ def register(app: typer.Typer) -> None:
     def mv(
         old: Annotated[str, typer.Argument(metavar="OLD", help="The entry's id now.")],
         new: Annotated[str, typer.Argument(metavar="NEW", help="Its new id.")],
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -383,32 +447,68 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.move(open_session(tree), old, new, dry_run=dry_run)
+        result = entries.move(open_session(tree, actor=author), old, new, dry_run=dry_run)
         report_write(result, json_out, f"moved {result.ids[0]} -> {result.ids[1]}")
 
     @app.command("rm")
     @handled
     def rm(
-        entry_id: IdArg,
+        entry_id: Annotated[
+            str,
+            typer.Argument(
+                metavar="ID",
+                help="Entry id; with --recursive a folder (domain, domain/topic, ...).",
+            ),
+        ],
+        recursive: Annotated[
+            bool,
+            typer.Option(
+                "--recursive",
+                "-r",
+                help="Remove a folder: every entry, overview and summary in it.",
+            ),
+        ] = False,
         force: Annotated[
             bool, typer.Option("--force", help="Also drop other entries' relations to it.")
         ] = False,
+        yes: YesOpt = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Delete an entry (it stays in git history; `ctx undo` brings it back).
 
+        Refused while other entries point at it, unless --force (which drops their relations
+        to it). With --recursive, ID is a folder: every entry under it and its context.md and
+        _index.md files go in one commit, after listing them and asking (--yes to skip;
+        required when stdin is not a terminal).
+
         \b
         Examples:
           ctx rm auth/jwt/old-notes
           ctx rm auth/jwt/old-notes --force --dry-run   also drop relations to it
+          ctx rm conversations/s01 --recursive --dry-run
         """
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.remove(open_session(tree), entry_id, force=force, dry_run=dry_run)
-        report_write(result, json_out, f"removed {result.ids[0]}")
+        session = open_session(tree, actor=author)
+        if not recursive:
+            result = entries.remove(session, entry_id, force=force, dry_run=dry_run)
+            report_write(result, json_out, f"removed {result.ids[0]}")
+            return
+        listing = entries.folder_listing(session, entry_id)
+        if not dry_run:
+            confirm_folder_removal(listing, "rm", yes)
+        result = entries.remove_folder(session, entry_id, force, dry_run, expected=listing)
+        count = len(listing.entries)
+        report_write(
+            result,
+            json_out,
+            f"removed {listing.folder}/: {count} entr{'y' if count == 1 else 'ies'}, "
+            f"{len(listing.files)} file(s)",
+        )
 
     @app.command()
     @handled
@@ -424,6 +524,7 @@ def register(app: typer.Typer) -> None:
                 help="related|depends_on|part_of|supersedes|contradicts|derived_from|example_of",
             ),
         ] = "related",
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -437,7 +538,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.link(open_session(tree), src, dst, rtype, dry_run=dry_run)
+        result = entries.link(open_session(tree, actor=author), src, dst, rtype, dry_run=dry_run)
         report_write(result, json_out, f"linked {result.ids[0]} -{rtype}-> {result.ids[1]}")
 
     @app.command()
@@ -450,6 +551,7 @@ def register(app: typer.Typer) -> None:
         rtype: Annotated[
             str | None, typer.Option("--type", help="Only this relation type.")
         ] = None,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -463,7 +565,8 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries
         from ctxtree.service.session import open_session
 
-        result = entries.unlink(open_session(tree), src, dst, rtype, dry_run=dry_run)
+        session = open_session(tree, actor=author)
+        result = entries.unlink(session, src, dst, rtype, dry_run=dry_run)
         report_write(result, json_out, f"unlinked {result.ids[0]} -> {result.ids[1]}")
 
     @app.command()

@@ -27,9 +27,13 @@ def report(error: CtxError, as_json: bool) -> None:
                 "hint": error.hint,
             }
         }
+        if error.details:
+            payload["error"]["details"] = list(error.details)
         sys.stderr.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
     sys.stderr.write(f"ctx: error: {error.message}\n")
+    for line in error.details:
+        sys.stderr.write(f"  {line}\n")
     if error.hint:
         sys.stderr.write(f"  hint: {error.hint}\n")
 

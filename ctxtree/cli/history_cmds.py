@@ -11,6 +11,7 @@ from ctxtree.cli.errors import handled
 from ctxtree.cli.options import (
     COMMITS,
     UNDO_COMMITS,
+    AuthorOpt,
     JsonOpt,
     TreeOpt,
     bounded_argument,
@@ -22,6 +23,7 @@ from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.purge import PurgeReport
+    from ctxtree.service.session import Session
 
 EntryArg = Annotated[str, typer.Argument(metavar="ID", help="Entry id (current or archived).")]
 
@@ -108,6 +110,7 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--dry-run", help="Print the commits and the revert's diff only."),
         ] = False,
+        author: AuthorOpt = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
@@ -125,7 +128,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
-        result = history.undo(open_session(tree), count, dry_run=dry_run)
+        result = history.undo(open_session(tree, actor=author), count, dry_run=dry_run)
         if json_out:
             emit_json(result.to_json())
             return
@@ -181,13 +184,30 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def forget(
-        entry_id: EntryArg,
+        entry_id: Annotated[
+            str,
+            typer.Argument(
+                metavar="ID",
+                help="Entry id (current or archived); with --recursive a folder.",
+            ),
+        ],
         purge: Annotated[
             bool, typer.Option("--purge", help="Also remove it from the store's git history.")
         ] = False,
-        yes: Annotated[
-            bool, typer.Option("--yes", "-y", help="Do not ask to confirm --purge.")
+        recursive: Annotated[
+            bool,
+            typer.Option(
+                "--recursive",
+                "-r",
+                help="Forget a folder: every entry in it (archived too), its overviews and "
+                "summaries.",
+            ),
         ] = False,
+        yes: Annotated[
+            bool,
+            typer.Option("--yes", "-y", help="Do not ask to confirm --purge or --recursive."),
+        ] = False,
+        author: AuthorOpt = None,
         dry_run: Annotated[
             bool,
             typer.Option("--dry-run", help="Print the diff (and the commits a purge rewrites)."),
@@ -209,15 +229,23 @@ def register(app: typer.Typer) -> None:
         entries is not purged (a warning names the files where its lines still appear);
         clones, remotes and backups keep the old history until they are rewritten too.
 
+        --recursive forgets a whole folder (a domain or topic, e.g. an imported transcript's
+        session) in one commit, after listing it and asking (--yes to skip). It does not
+        purge: forget the folder, then purge its entries one by one.
+
         \b
         Examples:
           ctx forget auth/jwt/old-notes
           ctx forget people/alice/phone --purge --dry-run
+          ctx forget conversations/s01 --recursive --yes
         """
         from ctxtree.service import forget as forgetting
         from ctxtree.service.session import open_session
 
-        session = open_session(tree)
+        session = open_session(tree, actor=author)
+        if recursive:
+            _forget_folder(session, entry_id, purge, yes, dry_run, json_out)
+            return
         if purge and not dry_run and not yes:
             if not sys.stdin.isatty():
                 raise UsageError(
@@ -263,6 +291,38 @@ def register(app: typer.Typer) -> None:
                 )
         if report is not None:
             _purge_warnings(report)
+
+
+def _forget_folder(
+    session: Session, folder: str, purge: bool, yes: bool, dry_run: bool, json_out: bool
+) -> None:
+    from ctxtree.cli.entry_cmds import confirm_folder_removal
+    from ctxtree.service import entries
+    from ctxtree.service import forget as forgetting
+
+    if purge:
+        raise UsageError(
+            "--purge takes one entry at a time: each purge rewrites the whole history",
+            f"forget the folder (`ctx forget {folder} --recursive`), then purge its entries "
+            "one by one (`ctx forget ID --purge`)",
+        )
+    listing = entries.folder_listing(session, folder, areas=("tree", "archive"))
+    if not dry_run:
+        confirm_folder_removal(listing, "forget", yes)
+    result = forgetting.forget_folder(session, folder, dry_run=dry_run)
+    if json_out:
+        emit_json(result.to_json())
+    elif result.diff is not None:
+        sys.stdout.write(result.diff)
+        note("dry run: nothing changed")
+    else:
+        count = len(result.removed)
+        out(
+            f"forgot {result.id}/: {count} entr{'y' if count == 1 else 'ies'}, "
+            f"{len(listing.files)} file(s) ({(result.commit or '')[:10]})"
+        )
+        if result.changed:
+            out(f"  links to it removed in: {', '.join(result.changed)}")
 
 
 def _purge_warnings(report: PurgeReport) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import TURNS, DryRunOpt, JsonOpt, TreeOpt, bounded_option
+from ctxtree.cli.options import TURNS, AuthorOpt, DryRunOpt, JsonOpt, TreeOpt, bounded_option
 from ctxtree.cli.output import confirm, emit_json, note
 from ctxtree.wording import plural
 
@@ -60,6 +60,13 @@ def transcript(
         int, bounded_option("--window", bounds=TURNS, help="Consecutive turns per entry.")
     ] = 10,
     redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace", help="Replace what an earlier import of this file made, in one commit."
+        ),
+    ] = False,
+    author: AuthorOpt = None,
     dry_run: DryRunOpt = False,
     tree: TreeOpt = None,
     json_out: JsonOpt = False,
@@ -67,21 +74,42 @@ def transcript(
     """Import a chat transcript: one topic per session, one entry per window of turns.
 
     Each line of FILE is a JSON object with id, session, time, speaker, text and optionally
-    conversation.
+    conversation. Importing the same file again is a no-op when nothing changed
+    ("unchanged"); when it did, the import is refused unless --replace, which removes what
+    the earlier import of that file made (entries whose source is transcript:FILE in the
+    domain, and topics left empty) and writes the new one, in one commit.
 
     \b
     Examples:
       ctx import transcript chat.jsonl --domain conversations
       cat chat.jsonl | ctx import transcript - --dry-run
+      ctx import transcript chat.jsonl --replace
     """
     from ctxtree.service.imports import import_transcript
     from ctxtree.service.session import open_session
 
-    session = open_session(tree)
+    session = open_session(tree, actor=author)
     name, text = read_input(file)
     result = import_transcript(
-        session, text, domain, name=name, window=window, fmt=fmt, redact=redact, dry_run=dry_run
+        session,
+        text,
+        domain,
+        name=name,
+        window=window,
+        fmt=fmt,
+        redact=redact,
+        dry_run=dry_run,
+        replace_earlier=replace,
     )
+    if result.status == "unchanged":
+        if json_out:
+            emit_json(result.to_json())
+        else:
+            note(
+                f"unchanged: {result.source} was imported into {result.domain}/ before with "
+                "the same content; nothing written"
+            )
+        return
     if result.diff is not None:
         if json_out:
             emit_json(result.to_json())
@@ -107,8 +135,11 @@ def transcript(
     if result.redacted:
         note(f"masked secrets in {plural(result.redacted, 'turn')}")
     commit = f" ({result.commit[:10]})" if result.commit else ""
+    verb = "replaced the earlier import:" if result.status == "replaced" else "imported"
     confirm(
-        f"imported {plural(result.turns, 'turn')} from {result.source}: "
+        f"{verb} {plural(result.turns, 'turn')} from {result.source}: "
         f"{plural(len(result.ids), 'entry')} in {plural(len(result.topics), 'topic')} "
         f"under {result.domain}/{commit}"
     )
+    if result.removed:
+        confirm(f"  removed {plural(len(result.removed), 'entry')} it no longer makes")

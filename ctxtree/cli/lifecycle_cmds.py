@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table
 from ctxtree.wording import plural
 
@@ -92,6 +92,7 @@ def register(app: typer.Typer) -> None:
         apply: Annotated[
             bool, typer.Option("--apply", help="Also archive the archive candidates.")
         ] = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -112,7 +113,8 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import maintain as service
         from ctxtree.service.session import open_session
 
-        report = service.maintain(open_session(tree), apply_archive=apply, dry_run=dry_run)
+        session = open_session(tree, actor=author)
+        report = service.maintain(session, apply_archive=apply, dry_run=dry_run)
         if json_out:
             emit_json(report.to_json())
             return

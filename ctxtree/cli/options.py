@@ -17,6 +17,20 @@ TreeOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+# Every mutating command takes --author, defined once here. Who a write is attributed to (its
+# commit's Ctx-Actor trailer, a new entry's `author`) resolves in one place,
+# service/session.py `Session.actor`: --author, then CTX_ACTOR, then the store's `actor`
+# setting, then human:$USER.
+AuthorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--author",
+        metavar="NAME",
+        help="Who is writing: an agent name (claude-code) or human:NAME. Default: CTX_ACTOR, "
+        "then the store's `actor` setting (ctx config set actor NAME), then human:$USER.",
+        show_default=False,
+    ),
+]
 
 
 def _scope(value: str) -> str:

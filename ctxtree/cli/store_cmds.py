@@ -10,7 +10,7 @@ import typer
 
 from ctxtree.cli.entry_cmds import report_write
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import confirm, emit_json, note, out, table
 from ctxtree.wording import plural
 
@@ -22,28 +22,66 @@ def register(app: typer.Typer) -> None:
         global_: Annotated[
             bool, typer.Option("--global", help="Create the per-user store under XDG_DATA_HOME.")
         ] = False,
+        here: Annotated[
+            bool,
+            typer.Option("--here", help="Create it even below an existing store (nested)."),
+        ] = False,
+        gitignore: Annotated[
+            bool,
+            typer.Option(
+                "--gitignore",
+                help="Add the store to the enclosing git repository's .gitignore.",
+            ),
+        ] = False,
+        author: AuthorOpt = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Create a store: .ctx/ in the current directory (or --tree PATH, or --global).
 
+        The store is a git repository of its own. Inside a project's git repository, either
+        ignore it there (--gitignore adds it to the project's .gitignore; nothing else of
+        yours is edited) or share it as a repository of its own. Below an existing store
+        (which commands here already use) it refuses, unless --here.
+
         \b
         Examples:
           ctx init
+          cd my-project && ctx init --gitignore
           ctx init --global
         """
         from ctxtree.errors import UsageError
         from ctxtree.service import admin
 
-        if global_ and tree:
-            raise UsageError("--global and --tree are exclusive", "pass one of them")
-        result = admin.init(tree, global_, os.environ, Path.cwd())
+        if global_ and (tree or here):
+            raise UsageError("--global goes alone", "pass --global, or --tree PATH [--here]")
+        result = admin.init(
+            tree,
+            global_,
+            os.environ,
+            Path.cwd(),
+            here=here,
+            gitignore=gitignore,
+            actor=author,
+        )
         if json_out:
             emit_json(result.to_json())
-        elif result.created:
+            return
+        if result.created:
             confirm(f"initialised a ctx store at {result.root}")
         else:
             note(f"a ctx store already exists at {result.root}; nothing changed")
+        if result.gitignore_added:
+            note(f"added {result.gitignore_added} to {result.project}/.gitignore")
+        elif result.project is not None and not result.ignored:
+            rel = result.root.relative_to(result.project).as_posix()
+            note(
+                f"note: {result.project} is a git repository and {rel}/ is one of its own, so "
+                f"`git add -A` there would add it as an embedded repository. Ignore it "
+                f"(`ctx init --gitignore` adds /{rel}/ to {result.project}/.gitignore), or "
+                "share it as a repository of its own (see the README: the store and your "
+                "project's git)."
+            )
 
     @app.command()
     @handled
@@ -99,6 +137,7 @@ def register(app: typer.Typer) -> None:
         value: Annotated[
             str | None, typer.Argument(metavar="VALUE", help="New value (set only).")
         ] = None,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -114,7 +153,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import admin
         from ctxtree.service.session import open_session
 
-        session = open_session(tree)
+        session = open_session(tree, actor=author)
         if action == "get":
             if value is not None:
                 raise UsageError("`config get` takes one KEY", "")
@@ -144,6 +183,7 @@ def register(app: typer.Typer) -> None:
     def commit(
         message: Annotated[str, typer.Option("--message", "-m", help="Commit subject.")] = "",
         redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
+        author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -159,7 +199,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
 
         changed, result = admin.commit_hand_edits(
-            open_session(tree), message, redact=redact, dry_run=dry_run
+            open_session(tree, actor=author), message, redact=redact, dry_run=dry_run
         )
         if json_out:
             emit_json({"files": changed} | result.to_json())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtree import config as cfg
-from ctxtree.errors import CtxError, StoreError
+from ctxtree.errors import ConflictError, CtxError, StoreError, UsageError
 from ctxtree.service.content import check_text, decode_input, guard_secrets, refuse_token
 from ctxtree.service.entries import WriteResult, dry_diff
 from ctxtree.service.session import Session, default_actor
@@ -24,9 +24,19 @@ class InitResult:
     root: Path
     created: bool
     commit: str | None
+    project: Path | None = None  # the git repository the store sits in, if any
+    ignored: bool = False  # whether that repository's .gitignore leaves the store out
+    gitignore_added: str = ""  # the line `--gitignore` added to it
 
     def to_json(self) -> dict[str, Any]:
-        return {"root": str(self.root), "created": self.created, "commit": self.commit}
+        return {
+            "root": str(self.root),
+            "created": self.created,
+            "commit": self.commit,
+            "project_repository": str(self.project) if self.project else None,
+            "ignored_by_project": self.ignored,
+            "gitignore_added": self.gitignore_added or None,
+        }
 
 
 def config_text(values: dict[str, Any]) -> str:
@@ -34,8 +44,59 @@ def config_text(values: dict[str, Any]) -> str:
     return header + frontmatter.dump_yaml(values, flow=False) + "\n"
 
 
-def init(target: str | None, global_: bool, env: Mapping[str, str], cwd: Path) -> InitResult:
-    """Create a store (idempotent: an existing store is left as it is)."""
+def store_above(root: Path) -> Path | None:
+    """The store that commands run at `root` would use today (found walking up, as
+    `discover_store` does), other than `root` itself: a new store there would nest in it."""
+    for directory in root.parents:
+        candidate = directory / STORE_DIRNAME
+        if candidate != root and (candidate / STORE_MARKER).is_file():
+            return candidate
+        if (directory / STORE_MARKER).is_file() and (directory / "tree").is_dir():
+            return directory
+    return None
+
+
+def project_repository(root: Path) -> Path | None:
+    """The git work tree the store's folder sits in (`.git` above it), if any."""
+    for directory in root.parents:
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def ignore_line(project: Path, root: Path) -> str:
+    """The .gitignore line that leaves the store out of the project's repository."""
+    return "/" + root.relative_to(project).as_posix() + "/"
+
+
+def ignored_by(project: Path, root: Path) -> bool:
+    """Whether the project's top .gitignore has a line naming the store (a plain reading of
+    the usual forms: `.ctx`, `.ctx/`, `/.ctx/`, `**/.ctx`; git's full rules are not
+    re-implemented, so an unusual pattern reads as "not ignored" and only costs advice)."""
+    path = project / ".gitignore"
+    if not path.is_file():
+        return False
+    rel = root.relative_to(project).as_posix()
+    forms = {root.name, f"**/{root.name}", f"/{rel}", rel}
+    wanted = forms | {f"{form}/" for form in forms}
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return any(line.strip() in wanted for line in lines)
+
+
+def init(
+    target: str | None,
+    global_: bool,
+    env: Mapping[str, str],
+    cwd: Path,
+    *,
+    here: bool = False,
+    gitignore: bool = False,
+    actor: str | None = None,
+) -> InitResult:
+    """Create a store (idempotent: an existing store is left as it is). Refuses to create
+    one below an existing store (commands there already use that one) unless `here`. With
+    `gitignore`, adds the store to the enclosing git repository's .gitignore; without it,
+    no file of the user's is touched."""
     from ctxtree.tree.git import GitRepo, commit_message
 
     if global_:
@@ -46,18 +107,46 @@ def init(target: str | None, global_: bool, env: Mapping[str, str], cwd: Path) -
             root = root / STORE_DIRNAME
     else:
         root = cwd.absolute() / STORE_DIRNAME
-    if (root / STORE_MARKER).is_file():
-        return InitResult(root, False, None)
-    if root.exists() and not root.is_dir():
-        raise StoreError(f"{root} exists and is not a directory", "choose another path")
-    try:
-        paths = init_files(root, config_text(cfg.DEFAULTS))
-    except OSError as exc:
-        raise StoreError(f"cannot create a store at {root}: {exc.strerror}", "") from None
-    repo = GitRepo.init(root)
-    actor = env.get("CTX_ACTOR") or default_actor(env)
-    sha = repo.commit(paths, commit_message("init", "new ctx store", actor, ["cli"]))
-    return InitResult(root, True, sha)
+    project = None if global_ else project_repository(root)
+    if gitignore and project is None:
+        raise UsageError(
+            f"--gitignore: {root.parent} is not inside a git repository",
+            "there is no project .gitignore to add the store to",
+        )
+    created, sha = False, None
+    if not (root / STORE_MARKER).is_file():
+        above = None if global_ or here else store_above(root)
+        if above is not None:
+            raise ConflictError(
+                f"a store already exists above {root.parent}: {above} (commands here use it)",
+                "use that store as it is, or pass --here to create a second store nested in it",
+            )
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root} exists and is not a directory", "choose another path")
+        try:
+            paths = init_files(root, config_text(cfg.DEFAULTS))
+        except OSError as exc:
+            raise StoreError(f"cannot create a store at {root}: {exc.strerror}", "") from None
+        repo = GitRepo.init(root)
+        who = actor or env.get("CTX_ACTOR") or default_actor(env)
+        refuse_token(who, "the author (--author or CTX_ACTOR)")
+        created = True
+        sha = repo.commit(paths, commit_message("init", "new ctx store", who, ["cli"]))
+    ignored = project is not None and ignored_by(project, root)
+    added = ""
+    if gitignore and project is not None and not ignored:
+        added = ignore_line(project, root)
+        add_line(project / ".gitignore", added)
+        ignored = True
+    return InitResult(root, created, sha, project, ignored, added)
+
+
+def add_line(path: Path, line: str) -> None:
+    """Append a line to a text file of the user's (created if absent), keeping what is there."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    separator = "" if not text or text.endswith("\n") else "\n"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"{separator}{line}\n")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def build(directory: Path, actor: str = "human:demo") -> Session:
         )
     env = dict(os.environ)
     env["CTX_ACTOR"] = actor
-    admin.init(str(root), False, env, directory)
+    admin.init(str(root), False, env, directory, here=True)
     session = Session(store=Store(root), now=clock(env), actor_override=actor)
     with session.store.transaction("import", actor, ["template:demo"]) as tx:
         count = 0

@@ -21,7 +21,7 @@ from ctxtree.tree.model import (
     Relation,
     Source,
 )
-from ctxtree.tree.paths import SLUG_RE, parse_target
+from ctxtree.tree.paths import SLUG_RE, parse_id, parse_target
 
 TRUST_ORDER = {"external": 0, "agent": 1, "user": 2}
 
@@ -38,6 +38,11 @@ def parse_relation(raw: str) -> Relation:
 
 def parse_relations(items: Sequence[Mapping[str, str]]) -> list[Relation]:
     return list(dict.fromkeys(Relation(r["type"], parse_target(r["target"])) for r in items))
+
+
+def parse_folder(raw: str) -> str:
+    """A folder of the tree: a domain, domain/topic or domain/topic/subtopic."""
+    return parse_id(raw.strip().rstrip("/"), min_parts=1, max_parts=3)
 
 
 def parse_source(raw: str) -> Source:
@@ -67,6 +72,12 @@ def with_title_heading(title: str, body: str) -> str:
     return f"# {title}\n\n{body}\n" if body else f"# {title}\n"
 
 
+def appended(body: str, text: str) -> str:
+    """`body` with `text` added as a paragraph of its own at the end (pure)."""
+    head = body.rstrip("\n")
+    return (head + "\n\n" if head else "") + text.strip("\n") + "\n"
+
+
 def new_entry(draft: Entry, entry_id: str, now: str) -> Entry:
     """A draft made ready to be created: a title heading, lists deduplicated, timestamps."""
     return replace(
@@ -91,6 +102,7 @@ class Changes:
     title: str | None = None
     summary: str | None = None
     body: str | None = None
+    append_body: str | None = None
     kind: str | None = None
     trust: str | None = None
     maturity: str | None = None
@@ -119,6 +131,8 @@ def apply_changes(entry: Entry, changes: Changes) -> Entry:
         updated = replace(updated, title=title, body=body)
     if changes.body is not None:
         updated = replace(updated, body=with_title_heading(updated.title, changes.body))
+    if changes.append_body is not None and changes.append_body.strip():
+        updated = replace(updated, body=appended(updated.body, changes.append_body))
     if changes.summary is not None:
         updated = replace(updated, summary=changes.summary.strip())
     if changes.kind is not None:

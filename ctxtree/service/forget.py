@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import ConflictError, CtxError, InvalidEntryError
+from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
 from ctxtree.service import purge as purging
+from ctxtree.service.drafts import parse_folder
+from ctxtree.service.entries import refuse_folder
+from ctxtree.service.operations import in_folder
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter, journal
 from ctxtree.tree.git import GitRepo
@@ -28,11 +32,12 @@ class ForgetResult:
     changed: tuple[str, ...]  # other files rewritten so nothing points at it
     diff: str | None = None  # on a dry run
     purge: purging.PurgeReport | None = None
+    removed: tuple[str, ...] = ()  # a folder's entries (`forget FOLDER --recursive`)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "op": "forget",
-            "ids": [self.id],
+            "ids": [self.id, *self.removed],
             "commit": self.commit,
             "changed": list(self.changed),
         }
@@ -63,36 +68,44 @@ def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list
     )
 
 
-def _without(entry: Entry, entry_id: str, plain: str | None) -> Entry:
-    """`entry` with no declared relation to `entry_id` and its [[links]] to it unwrapped."""
-    relations = tuple(r for r in entry.relations if r.target != entry_id)
-    body = purging.unwrap_links(entry.body, [entry_id], plain)
+def _without(entry: Entry, gone: Sequence[str], plain: str | None, folder: str = "") -> Entry:
+    """`entry` with no declared relation to the `gone` ids (or into `folder`) and its
+    [[links]] to them unwrapped."""
+    relations = tuple(
+        r
+        for r in entry.relations
+        if r.target not in gone and not (folder and in_folder(r.target, folder))
+    )
+    body = purging.unwrap_links(entry.body, gone, plain)
     if relations == entry.relations and body == entry.body:
         return entry
     return replace(entry, relations=relations, body=body)
 
 
-def _clean_referrer(relpath: str, text: str, entry_id: str, purge: bool) -> str:
-    """A file that mentions the forgotten entry, rewritten so nothing dangles (and, when
-    purging, so its id is gone from the text)."""
+def _clean_referrer(
+    relpath: str, text: str, gone: Sequence[str], purge: bool, folder: str = ""
+) -> str:
+    """A file that mentions a forgotten entry (or folder), rewritten so nothing dangles
+    (and, when purging, so its id is gone from the text)."""
     other_id = id_from_relpath(relpath)
     plain = purging.IN_FILES if purge else None
     try:
         if other_id is None:
             raise InvalidEntryError("not an entry")
         entry = frontmatter.parse(text, other_id, relpath)
-        text = frontmatter.serialize(_without(entry, entry_id, plain))
+        text = frontmatter.serialize(_without(entry, gone, plain, folder))
     except InvalidEntryError:  # an overview, a summary, or a malformed entry: text only
-        text = purging.unwrap_links(text, [entry_id], plain)
-    return purging.redact(text, [entry_id]) if purge else text
+        text = purging.unwrap_links(text, gone, plain)
+    return purging.redact(text, gone) if purge else text
 
 
-def _summaries(session: Session, tx: Transaction, entry_id: str) -> list[str]:
-    """Regenerate the existing `_index.md` of the entry's folders without it, so no summary
-    keeps its title or summary."""
+def _summaries(session: Session, tx: Transaction, subject: str, gone: set[str]) -> list[str]:
+    """Regenerate the existing `_index.md` of the folders above `subject` (an entry, or a
+    folder being forgotten) without the `gone` ids, so no summary keeps a title or summary
+    of theirs."""
     from ctxtree.curation.summaries import index_relpath, plan_indexes
 
-    parts = entry_id.split("/")[:-1]
+    parts = subject.split("/")[:-1]
     folders = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
     existing = {
         folder: text for folder in folders if (text := tx.read(index_relpath(folder))) is not None
@@ -100,7 +113,7 @@ def _summaries(session: Session, tx: Transaction, entry_id: str) -> list[str]:
     if not existing:
         return []
     entries, _bad = session.store.entries(parts[0])
-    kept = [e for e in entries if e.id != entry_id]
+    kept = [e for e in entries if e.id not in gone]
     changed = []
     for update in plan_indexes(kept, existing, only_existing=True):
         if update.folder not in existing:
@@ -118,6 +131,7 @@ def forget(
 ) -> ForgetResult:
     """Remove an entry, every relation and [[link]] to it, and its cache rows, in one
     commit; with `purge`, then rewrite the store's history without it (see service.purge)."""
+    refuse_folder(session, raw_id, "forget")
     entry_id = parse_id(raw_id)
     store = session.store
     report: purging.PurgeReport | None = None
@@ -127,7 +141,7 @@ def forget(
             _require_rewritable(repo)
         relpaths = _locate(session, entry_id, repo, purge)
         texts = [store.read_text(p) for p in relpaths]
-        changed = _summaries(session, tx, entry_id) if relpaths else []
+        changed = _summaries(session, tx, entry_id, {entry_id}) if relpaths else []
         # A purge leaves no mention in any file; a plain forget fixes links in entries.
         for relpath in repo.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
             if relpath in relpaths or relpath in changed:
@@ -137,7 +151,7 @@ def forget(
             before = tx.read(relpath)
             if before is None:
                 continue
-            after = _clean_referrer(relpath, before, entry_id, purge)
+            after = _clean_referrer(relpath, before, [entry_id], purge)
             if after != before:
                 tx.write(relpath, after)
                 changed.append(relpath)
@@ -181,6 +195,45 @@ def forget(
         tuple(names),
         tx.diff if dry_run else None,
         report,
+    )
+
+
+def forget_folder(session: Session, raw: str, dry_run: bool = False) -> ForgetResult:
+    """`ctx forget FOLDER --recursive`: forget every entry under a folder (current and
+    archived) in one commit, with its overviews and summaries; relations and [[links]] into
+    it from elsewhere are removed like a single forget's. A purge goes one entry at a time
+    (each rewrites the whole history), so it is not offered here."""
+    folder = parse_folder(raw)
+    store = session.store
+    with session.transaction("forget", dry_run=dry_run) as tx:
+        repo = GitRepo(store.root)
+        files = [f for area in ("tree", "archive") for f in store.files_under(folder, area)]
+        if not files:
+            raise NotFoundError(f"no folder {folder!r}", "list folders with `ctx tree`")
+        ids = sorted({i for f in files if (i := id_from_relpath(f)) is not None})
+        changed = _summaries(session, tx, folder, set(ids))
+        gone = [folder, *ids]
+        for relpath in repo.grep_files(folder, ["tree", "archive"]):
+            if relpath in files or relpath in changed or not relpath.endswith(".md"):
+                continue
+            before = tx.read(relpath)
+            if before is None:
+                continue
+            after = _clean_referrer(relpath, before, gone, purge=False, folder=folder)
+            if after != before:
+                tx.write(relpath, after)
+                changed.append(relpath)
+        for relpath in files:
+            tx.delete(relpath)
+        tx.subject = f"{folder}/ ({len(ids)} entries)"
+        names = sorted(indexable_id(p) or p for p in changed)
+        tx.body = "\n".join(
+            [*files, *(["Links to it removed in: " + ", ".join(names)] if names else [])]
+        )
+    if not dry_run:
+        _forget_cached(session, ids, scrub=False)
+    return ForgetResult(
+        folder, tx.commit_sha, tuple(names), tx.diff if dry_run else None, removed=tuple(ids)
     )
 
 

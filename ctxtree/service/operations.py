@@ -5,7 +5,7 @@ raw ids, validates them, reads through the workspace and writes through `Workspa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,13 +33,15 @@ def do_add(ws: Workspace, draft: Entry, hint: str = "use UPDATE or UPSERT to cha
     return ws.put(replace(entry, author=entry.author or ws.session.actor))
 
 
-def do_edit(ws: Workspace, raw_id: str, changes: drafts.Changes) -> Entry:
-    """`ctx edit`: apply flag changes; AlreadyDone when they change nothing."""
+def do_edit(ws: Workspace, raw_id: str, changes: drafts.Changes, allow_loss: bool = False) -> Entry:
+    """`ctx edit`: apply flag changes; AlreadyDone when they change nothing. A new body that
+    drops facts is refused like a plan's UPDATE (`check_losses`) unless `allow_loss`."""
     entry_id = parse_id(raw_id)
     entry = ws.require(entry_id)
     updated = drafts.apply_changes(entry, changes)
     if updated == entry:
         raise AlreadyDone("nothing changed")
+    check_losses(entry, updated, allow_loss, EDIT_LOSS_HINT)
     return ws.put(replace(updated, updated=_now(ws)))
 
 
@@ -62,24 +64,39 @@ def do_update(
     new = drafts.updated_entry(current, fields)
     if any(r.target == entry_id for r in new.relations):
         raise UsageError("an entry cannot relate to itself", "")
-    lost = plans.losses(current, new)
-    if lost and not allow_loss:
-        raise LossError(entry_id, lost)
+    lost = check_losses(current, new, allow_loss)
     if new == current:
         return None, lost
     return ws.put(replace(new, updated=_now(ws))), lost
 
 
-class LossError(ConflictError):
-    """An update that drops knowledge, refused without --allow-loss (high impact)."""
+PLAN_LOSS_HINT = "keep what it drops, or pass --allow-loss if dropping it is intended"
+EDIT_LOSS_HINT = (
+    "add text without replacing with --append-body, or pass --allow-loss if dropping it is intended"
+)
 
-    def __init__(self, entry_id: str, lost: Sequence[str]) -> None:
+
+def check_losses(
+    current: Entry, new: Entry, allow_loss: bool, hint: str = PLAN_LOSS_HINT
+) -> list[str]:
+    """The one rule for writes that replace an entry's content (a plan's UPDATE, `ctx edit`):
+    dropping facts (body lines), relations or sources is high impact, refused with LossError
+    unless `allow_loss`. Returns what it drops."""
+    lost = plans.losses(current, new)
+    if lost and not allow_loss:
+        raise LossError(current.id, lost, hint)
+    return lost
+
+
+class LossError(ConflictError):
+    """A write that drops knowledge, refused without --allow-loss (high impact). `lost` lists
+    every drop, one line each; the CLI prints them under the error."""
+
+    def __init__(self, entry_id: str, lost: Sequence[str], hint: str = PLAN_LOSS_HINT) -> None:
         more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
-        super().__init__(
-            f"high impact: updating {entry_id!r} {lost[0]}{more}",
-            "keep what it drops, or pass --allow-loss if dropping it is intended",
-        )
+        super().__init__(f"high impact: updating {entry_id!r} {lost[0]}{more}", hint)
         self.lost = list(lost)
+        self.details = list(lost)
 
 
 def do_move(ws: Workspace, raw_old: str, raw_new: str) -> list[str]:
@@ -176,20 +193,65 @@ def do_delete(
     entry_id = parse_id(raw_id)
     ws.require(entry_id)
     referrers = ws.referrers(entry_id)
+    count = f"{len(referrers)} entr{'y' if len(referrers) == 1 else 'ies'}"
+    refusal = f"{count} point at {entry_id!r}"
+    changed = _unlink(ws, referrers, entry_id.__eq__, force, refusal, hint)
+    ws.drop(entry_id)
+    return changed
+
+
+def _unlink(
+    ws: Workspace,
+    referrers: Sequence[Entry],
+    gone: Callable[[str], bool],
+    force: bool,
+    refusal: str,
+    hint: str,
+) -> list[str]:
+    """Drop the declared relations of `referrers` whose target is `gone`, or, without
+    `force`, refuse (`refusal: the first five ids`). Returns the ids rewritten."""
     if referrers and not force:
-        names = ", ".join(o.id for o in referrers[:5])
-        raise ConflictError(
-            f"{len(referrers)} entr{'y' if len(referrers) == 1 else 'ies'} point at "
-            f"{entry_id!r}: {names}",
-            hint,
-        )
+        raise ConflictError(f"{refusal}: {', '.join(o.id for o in referrers[:5])}", hint)
     changed = []
     for other in referrers:
-        kept = tuple(r for r in other.relations if r.target != entry_id)
+        kept = tuple(r for r in other.relations if not gone(r.target))
         if kept != other.relations:
             ws.put(replace(other, relations=kept))
             changed.append(other.id)
-    ws.drop(entry_id)
+    return changed
+
+
+def in_folder(target: str, folder: str) -> bool:
+    """Whether a relation target (an entry or a folder) is `folder` or lies inside it."""
+    return target == folder or target.startswith(folder + "/")
+
+
+def do_delete_folder(
+    ws: Workspace,
+    raw_folder: str,
+    force: bool,
+    hint: str,
+    expected: Sequence[str] | None = None,
+) -> list[str]:
+    """Delete a folder of the tree: every entry under it and its overviews and summaries
+    (`context.md`, `_index.md`). Refuses while entries outside it point into it, unless
+    `force`, which drops their declared relations into it (inline links stay as text for
+    `ctx lint`). With `expected` (the files listed when the user confirmed), refuses if the
+    folder changed since. Returns the ids whose relations were dropped."""
+    folder = drafts.parse_folder(raw_folder)
+    files = ws.folder_files(folder)
+    if not files:
+        raise NotFoundError(f"no folder {folder!r}", "list folders with `ctx tree`")
+    if expected is not None and list(expected) != files:
+        raise ConflictError(
+            f"{folder!r} changed while the removal was being confirmed", "run it again"
+        )
+    referrers = [o for o in ws.referrers(folder) if not in_folder(o.id, folder)]
+    count = f"{len(referrers)} entr{'y points' if len(referrers) == 1 else 'ies point'}"
+    refusal = f"{count} into {folder!r} from outside"
+    changed = _unlink(ws, referrers, lambda t: in_folder(t, folder), force, refusal, hint)
+    for relpath in files:
+        ws.tx.delete(relpath)
     return changed
 
 

@@ -118,6 +118,15 @@ class Workspace:
         )
         return pending or self.session.store.folder_exists(prefix)
 
+    def folder_files(self, folder: str) -> list[str]:
+        """Every file under tree/<folder>/ as the transaction would leave it, sorted."""
+        prefix = f"tree/{folder}/"
+        files = set(self.session.store.files_under(folder))
+        for path, data in self.tx.writes.items():
+            if path.startswith(prefix):
+                (files.add if data is not None else files.discard)(path)
+        return sorted(files)
+
     def target_exists(self, target: str) -> bool:
         return (
             self.entry(target) is not None

@@ -384,6 +384,26 @@ class Store:
                 problems.append(exc)
         return entries, problems
 
+    def files_under(self, folder: str, area: str = "tree") -> list[str]:
+        """Relpaths of every file under `area/folder/` (entries, overviews, summaries), sorted;
+        hidden names and symbolic links are left out (the store never follows links)."""
+        out: list[str] = []
+        root_len = len(str(self.root)) + 1
+        stack = [str(self.root / area / folder)]
+        while stack:
+            try:
+                items = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for item in items:
+                if item.name[0] == "." or item.is_symlink():
+                    continue
+                if item.is_dir(follow_symlinks=False):
+                    stack.append(item.path)
+                else:
+                    out.append(item.path[root_len:].replace(os.sep, "/"))
+        return sorted(out)
+
     def symlinks(self) -> list[tuple[str, str]]:
         """(relpath, where it points) of every symbolic link under tree/ and archive/:
         scans skip them and reads refuse them, so they are reported, never followed."""
