@@ -464,8 +464,8 @@ def test_what_the_enclosure_costs() -> None:
 
     def cost(trust: str) -> int:
         entry = doc(EXTERNAL, trust, "Retry schedule", "Stripe retries.", body, source="s")
-        packed = block(entry, None, {}, "markdown", 1.0, fence)
-        return sum(exact_counts([f"{x}\n" for x in (*packed.header, *packed.units, *packed.footer)]))
+        b = block(entry, None, {}, "markdown", 1.0, fence)
+        return sum(exact_counts([f"{x}\n" for x in (*b.header, *b.units, *b.footer)]))
 
     assert exact_counts([f"{fence.open}\n", f"{fence.close}\n"]) == [10, 11]
     assert cost("external") - cost("user") == 10 + 21 + 1 + 2 + 2 + 2
