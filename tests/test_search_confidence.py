@@ -49,9 +49,7 @@ def test_right_answers_are_confident(demo: Ctx, query: str, answer: str) -> None
     assert "(confident)" in stderr and "not in memory" not in stderr
 
 
-@pytest.mark.parametrize(
-    "query", ["kafka consumer group configuration", "dark mode colour tokens"]
-)
+@pytest.mark.parametrize("query", ["kafka consumer group configuration", "dark mode colour tokens"])
 def test_absent_answers_say_so_without_contradicting_the_hits(demo: Ctx, query: str) -> None:
     code, hits, stderr = search(demo, query)
     assert code == 3
