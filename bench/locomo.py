@@ -607,7 +607,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(
                 "ctxtree.service.retrieval is not available yet: run with --fake-retrieval"
             ) from None
-    conversations = load_conversations(args.data)
+    if not Path(args.data).is_file():
+        print(
+            f"locomo: --data {args.data}: no such file (the LoCoMo JSON stays outside the "
+            "repository; see bench/README.md)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        conversations = load_conversations(args.data)
+    except (ValueError, KeyError, TypeError) as exc:
+        print(f"locomo: --data {args.data}: not LoCoMo JSON ({exc})", file=sys.stderr)
+        return 2
+    if not conversations:
+        print(f"locomo: --data {args.data}: holds no conversations", file=sys.stderr)
+        return 2
     if args.limit_conversations:
         conversations = conversations[: args.limit_conversations]
     settings = Settings(

@@ -23,7 +23,7 @@ from ctxtree.retrieval import enclosure
 from ctxtree.retrieval.budget import Block, exact_counts, pack
 from ctxtree.retrieval.enclosure import PLACEHOLDER, Enclosure
 from ctxtree.retrieval.index import Doc
-from ctxtree.service.retrieval import _block
+from ctxtree.retrieval.passages import block
 
 EXTERNAL = "vendor/evil/page"
 TRUSTED = ("ops/deploy/notes", "ops/deploy/freeze")
@@ -251,11 +251,11 @@ def test_json_carries_trust_and_raw_text(poisoned: Ctx) -> None:
     assert shown["trust"] == "external" and shown["body"].startswith("# Vendor deploy page")
 
 
-HIT = re.compile(r"^\s*\d+\.\s+(\S+)\s+\d+\.\d{3}\s")
+HIT = re.compile(r"^\s*\d+\.\s+(\S+)\s+score=\d+\.\d{2}\s")
 
 
 def test_search_encloses_external_titles_and_snippets(poisoned: Ctx) -> None:
-    out = poisoned.ok("search", "deploy rule pipe sh")
+    out = poisoned.ok("search", "deploy rule")
     lines = out.splitlines()
     hits, enclosures, i = [], [], 0
     while i < len(lines):
@@ -351,7 +351,7 @@ def test_external_text_never_forges_an_entry_or_closes_early(
     after = doc("a/b/after", "user", "After", "Last.", "Another line.")
     for fmt in ("markdown", "xml"):
         blocks: list[Block] = [
-            _block(d, None, {}, fmt, w, KNOWN)
+            block(d, None, {}, fmt, w, KNOWN)
             for d, w in ((before, 1.0), (poison, 0.9), (after, 0.8))
         ]
         packed = pack(blocks, budget, words)
@@ -464,8 +464,8 @@ def test_what_the_enclosure_costs() -> None:
 
     def cost(trust: str) -> int:
         entry = doc(EXTERNAL, trust, "Retry schedule", "Stripe retries.", body, source="s")
-        block = _block(entry, None, {}, "markdown", 1.0, fence)
-        return sum(exact_counts([f"{x}\n" for x in (*block.header, *block.units, *block.footer)]))
+        b = block(entry, None, {}, "markdown", 1.0, fence)
+        return sum(exact_counts([f"{x}\n" for x in (*b.header, *b.units, *b.footer)]))
 
     assert exact_counts([f"{fence.open}\n", f"{fence.close}\n"]) == [10, 11]
     assert cost("external") - cost("user") == 10 + 21 + 1 + 2 + 2 + 2

@@ -133,7 +133,7 @@ def test_returned_but_never_used_does_not_rise(ctx: Ctx) -> None:
     add(ctx, "a/b/popular", "Redis cache layout", "--body", "Redis keys and cache layout.")
     add(ctx, "a/b/read", "Redis cache eviction", "--body", "Redis eviction of cache keys.")
     for _ in range(30):
-        ctx.ok("search", "redis cache")
+        ctx.ok("search", "redis cache layout")
         ctx.ok("context", "redis cache keys", "--budget", "300")
     ctx.ok("show", "a/b/read")
     at(ctx, 2)

@@ -10,14 +10,18 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ctxtree.retrieval.scoring import (
+    CONFIDENT,
     LIFECYCLE_SHARE,
     MATURITY_WEIGHT,
+    NOT_IN_MEMORY,
     TYPO_CREDIT,
     compound,
     confidence,
     coverage,
     idf,
+    presence,
     prior,
+    ranking,
     recency,
     typo_budget,
 )
@@ -191,22 +195,61 @@ def test_a_smaller_lead_can_be_overturned_by_the_prior() -> None:
     assert compound(1.0, 1.0, 1.0) > compound(1.0 / 1.16, 1.0, 0.0)
 
 
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 @pytest.mark.parametrize(
-    ("cover", "margin", "expected"),
+    ("cover", "expected"),
     [
-        (1.0, 1.0, 1.0),
-        (1.0, 0.0, 0.85),
-        (0.5, 0.5, 0.5 * 0.925),
-        (0.0, 1.0, 0.0),
-        (2.0, 1.0, 1.0),  # clamped above
-        (-1.0, 0.0, 0.0),  # and below
-        (1.0, 5.0, 1.0),  # margin clamps to 1
-        (1.0, -3.0, 0.85),  # and to 0
-        (0.6, 2.0, 0.6),
+        (0.0, logistic(-2.7)),
+        (0.5, logistic(-2.7 + 3.1)),
+        (1.0, logistic(-2.7 + 6.2)),
+        (2.0, logistic(3.5)),  # clamped above
+        (-1.0, logistic(-2.7)),  # and below
     ],
 )
-def test_confidence(cover: float, margin: float, expected: float) -> None:
-    assert confidence(cover, margin) == pytest.approx(expected, abs=1e-12)
+def test_presence(cover: float, expected: float) -> None:
+    assert presence(cover) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("margin", "expected"),
+    [
+        (0.0, logistic(-0.3)),
+        (0.05, logistic(0.0)),  # a 5% lead: an even chance
+        (1.0, logistic(5.7)),
+        (5.0, logistic(5.7)),  # clamped above
+        (-3.0, logistic(-0.3)),  # and below
+    ],
+)
+def test_ranking(margin: float, expected: float) -> None:
+    assert ranking(margin) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("cover", "margin", "expected", "verdict"),
+    [
+        # Every query word, a clear lead: confident.
+        (1.0, 1.0, logistic(3.5) * logistic(5.7), "confident"),
+        (1.0, 0.3, logistic(3.5) * logistic(1.5), "confident"),
+        # Every word but a tie: two entries are equally likely, neither is sure.
+        (1.0, 0.0, logistic(3.5) * logistic(-0.3), "low"),
+        # Half the query's weight, a good lead: more likely right than not.
+        (0.6, 0.5, logistic(-2.7 + 3.72) * logistic(2.7), "confident"),
+        # A quarter of the query's weight is not in memory even when alone.
+        (0.25, 1.0, logistic(-2.7 + 1.55) * logistic(5.7), "not in memory"),
+        (0.0, 1.0, logistic(-2.7) * logistic(5.7), "not in memory"),
+        (0.3, 0.2, logistic(-2.7 + 1.86) * logistic(0.9), "not in memory"),
+    ],
+)
+def test_confidence(cover: float, margin: float, expected: float, verdict: str) -> None:
+    value = confidence(cover, margin)
+    assert value == pytest.approx(expected, abs=1e-12)
+    gate = (
+        "confident" if value >= CONFIDENT else "not in memory" if value < NOT_IN_MEMORY else "low"
+    )
+    assert gate == verdict
 
 
 @settings(max_examples=200, deadline=None)

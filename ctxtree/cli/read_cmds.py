@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
             width = max((len(h.id) for h in result.hits), default=0)
             for rank, hit in enumerate(result.hits, start=1):
                 flag = "" if hit.status == "current" else f" [{hit.status}]"
-                lead = f"{rank:>2}. {hit.id.ljust(width)}  {hit.score:.3f}  "
+                # Labelled: the per-hit ranking score is not the query's confidence.
+                lead = f"{rank:>2}. {hit.id.ljust(width)}  score={hit.score:.2f}  "
                 if hit.trust == "external":  # its title and snippet are data: enclosed
                     out(f"{lead}[external]{flag}")
                     for line in fence.wrap(
@@ -89,15 +90,20 @@ def register(app: typer.Typer) -> None:
                 if hit.snippet:
                     out(f"    {one_line(hit.snippet)}")
             verdict = (
-                "not in memory" if result.not_in_memory
+                "probably not in memory" if result.not_in_memory
                 else "confident" if result.confident else "low confidence"
             )  # fmt: skip
             note(
                 f"{plural(len(result.hits), 'hit')} in {result.elapsed_ms:.1f} ms, "
                 f"tier {result.tier}, "
-                f"confidence {result.confidence:.2f} ({verdict})"
+                f"confidence {result.confidence:.2f} that the first hit answers ({verdict})"
             )
-            if result.not_in_memory:
+            if result.not_in_memory and result.hits:
+                note(
+                    "the hits above share only part of the query; if the answer is not among "
+                    "them, add it with `ctx add`"
+                )
+            elif result.not_in_memory:
                 note("nothing relevant in memory; add what you learn with `ctx add`")
         if explain:
             _explain(result.explain, f"elapsed {result.elapsed_ms:.1f} ms, no LLM, 0 tokens")
@@ -127,7 +133,7 @@ def register(app: typer.Typer) -> None:
 
         Summaries come before bodies, each piece keeps its entry id and provenance, nothing
         is cut mid-sentence and the output never exceeds the budget (cl100k_base tokens).
-        Exit code 3 when nothing relevant was found.
+        Exit code 3 when nothing relevant was found (confidence below 0.25).
 
         \b
         Examples:
@@ -165,7 +171,9 @@ def register(app: typer.Typer) -> None:
         if not result.ids and not json_out:
             note("nothing packed: " + ("nothing relevant in memory" if result.not_in_memory
                                        else "the budget is too small for any entry"))  # fmt: skip
-        if not result.confident or not result.ids:
+        # Context packs several entries, so a close race for first place is no failure:
+        # only "not in memory" (or nothing packed) is.
+        if result.not_in_memory or not result.ids:
             raise typer.Exit(NOT_CONFIDENT)
 
     @app.command()

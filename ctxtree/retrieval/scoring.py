@@ -9,6 +9,7 @@ they reach importance only through `ctx maintain`, as a reviewable commit.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 # FTS5 bm25 column weights, in index.FTS_COLUMNS order: title, summary, keywords, tags, body,
@@ -17,12 +18,14 @@ FIELD_WEIGHTS = (4.0, 2.5, 3.0, 2.0, 1.0, 2.0)
 LIFECYCLE_SHARE = 0.15
 MATURITY_WEIGHT = {"draft": 0.0, "validated": 0.5, "core": 1.0}
 
-# Confidence gates, on the [0, 1] confidence below. Calibrated on the demo store and the
-# LoCoMo development split (bench/locomo.py prints the distribution): answers at or above
-# CONFIDENT carry at least half of the query's information; below NOT_IN_MEMORY the best
-# hit matches less than a quarter of it and is reported as "not in memory".
+# Confidence gates, on the [0, 1] confidence below (the probability that the top hit answers
+# the query): at or above CONFIDENT the top hit is more likely right than not (exit 0); below
+# NOT_IN_MEMORY fewer than one answer in four would be right, so the answer is "not in memory".
 CONFIDENT = 0.5
 NOT_IN_MEMORY = 0.25
+# Hits scoring under this share of the top hit's score are not listed: on the calibration
+# sets (bench/calibration.py) they were 12% of all hits and held 4 of 918 right answers.
+HIT_FLOOR = 0.1
 
 
 def idf(df: int, n: int) -> float:
@@ -75,10 +78,50 @@ def compound(relevance: float, cover: float, lifecycle: float) -> float:
     return relevance * (0.6 + 0.4 * cover) * (1.0 - LIFECYCLE_SHARE + LIFECYCLE_SHARE * lifecycle)
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What tier 2 knows about its top hit when it gauges confidence."""
+
+    coverage: float  # the top hit's coverage of the query (see `coverage`)
+    margin: float  # its lead over the second hit, relative to its own score (1 when alone)
+
+    def to_json(self) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in asdict(self).items()}
+
+
+# Logistic coefficients (intercept, slope) fitted by `bench/calibration.py --fit` on the demo
+# questions and the LoCoMo development split, each set weighing the same (bench/README.md).
+PRESENCE_FIT = (-2.7, 6.2)  # on coverage
+RANKING_FIT = (-0.3, 6.0)  # on margin
+
+
+# Part of the query cache's key: a cached answer is only reused under the same calibration.
+CALIBRATION = f"{PRESENCE_FIT}{RANKING_FIT}{HIT_FLOOR}{FIELD_WEIGHTS}"
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def presence(cover: float) -> float:
+    """How likely the answer is in memory at all: 1 / (1 + exp(-(-2.7 + 6.2 * coverage))).
+    Questions whose answer is absent share few of their rare words with any entry."""
+    a, b = PRESENCE_FIT
+    return _logistic(a + b * max(0.0, min(1.0, cover)))
+
+
+def ranking(margin: float) -> float:
+    """How likely the first hit is the one, given the answer is there:
+    1 / (1 + exp(-(-0.3 + 6.0 * margin))); a tie (margin 0) is close to a coin toss."""
+    a, b = RANKING_FIT
+    return _logistic(a + b * max(0.0, min(1.0, margin)))
+
+
 def confidence(cover: float, margin: float) -> float:
-    """How sure the top answer is: coverage * (0.85 + 0.15 * margin), margin being the top
-    score's lead over the second, relative to the top (0 when tied, 1 when alone)."""
-    return max(0.0, min(1.0, cover * (0.85 + 0.15 * max(0.0, min(1.0, margin)))))
+    """The probability that the top hit answers the query: presence(coverage) *
+    ranking(margin), in [0, 1]. Fitted so that, per bucket, it matches how often the top hit
+    was right on the calibration sets (bench/calibration.py)."""
+    return presence(cover) * ranking(margin)
 
 
 def typo_budget(term: str) -> int:

@@ -63,6 +63,7 @@ class Retrieval:
     explain: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)  # query term -> idf
+    signals: dict[str, float] = field(default_factory=dict)  # what tier 2's confidence saw
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class Retrieval:
             "expansions": [h.to_json() for h in self.expansions],
             "explain": self.explain,
             "weights": self.weights,
+            "signals": self.signals,
         }
 
     @staticmethod
@@ -90,6 +92,7 @@ class Retrieval:
             not_in_memory=data["not_in_memory"],
             explain=list(data["explain"]),
             weights=dict(data.get("weights", {})),
+            signals=dict(data.get("signals", {})),
         )
 
 
@@ -158,7 +161,10 @@ class Engine:
     def _cache_key(self, query: str, options: Options) -> str:
         # Same tree revision, but a validity window may have opened or closed since.
         windows = validity.epoch(*self.index.windows(), self.when(options))
-        raw = f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}\x00{windows}"
+        raw = (
+            f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}\x00{windows}"
+            f"\x00{scoring.CALIBRATION}"
+        )
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def run(self, query: str, options: Options, use_cache: bool = True) -> Retrieval:
@@ -183,6 +189,9 @@ class Engine:
 
     # ---- tiers 1 and 2 ---------------------------------------------------------------------
     def _search(self, query: str, options: Options) -> Retrieval:
+        """Tier 1 (an id or exact title), else tier 2: weigh the query's terms, match them,
+        score and filter the candidates, then let a near-exact title or keyword (tier 1)
+        take the lead or rank by score, and gauge confidence."""
         explain: list[str] = []
         when = self.when(options)
         superseded = self.index.superseded()
@@ -192,7 +201,30 @@ class Engine:
         words = query_terms(query)
         if not words:
             explain.append("tier 2: the query has no searchable terms")
-            return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain)
+            return _nothing(query, explain, [])
+        terms = self._weigh(words, explain)
+        candidates = self.index.match(
+            terms.fts_query(), scoring.FIELD_WEIGHTS, max(60, options.limit * 6)
+        )
+        if not candidates:
+            explain.append(f"tier 2: no entry contains any of: {', '.join(words)}")
+            return _nothing(query, explain, words)
+        scored = self._score(candidates, terms, options, superseded, when)
+        if not scored:
+            explain.append("tier 2: matches exist but all are filtered out (scope, kind, status)")
+            return _nothing(query, explain, words)
+        floor = scoring.HIT_FLOOR * scored[0].score
+        scored = [s for s in scored if s.score >= floor]
+        near = self._near_exact(query, words, [s.doc for s in scored[:10]])
+        if near is not None:
+            result = self._near_exact_answer(query, near, scored, terms, options, explain)
+        else:
+            result = self._ranked_answer(query, scored, terms, len(candidates), options, explain)
+        result.expansions = self._expand(result.hits, options, superseded, when)
+        return result
+
+    def _weigh(self, words: list[str], explain: list[str]) -> Terms:
+        """Each query word's idf; a word the index lacks also matches its typo corrections."""
         n = max(1, self.index.count())
         groups: dict[str, list[str]] = {}
         weights: dict[str, float] = {}
@@ -209,17 +241,18 @@ class Engine:
                     df = self.index.doc_frequency(_group(alternatives))
             groups[word] = alternatives
             weights[word] = scoring.idf(df, n)
-        fts_query = " OR ".join(_group(alts) for alts in groups.values())
-        pool = max(60, options.limit * 6)
-        candidates = self.index.match(fts_query, scoring.FIELD_WEIGHTS, pool)
-        if not candidates:
-            explain.append(f"tier 2: no entry contains any of: {', '.join(words)}")
-            return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain, terms=words)
+        return Terms(words, groups, weights)
+
+    def _score(
+        self, candidates: list[tuple[int, float]], terms: Terms, options: Options,
+        superseded: set[str], when: str,
+    ) -> list[Scored]:  # fmt: skip
+        """The allowed candidates with their compound score, best first by (-score, id)."""
         rowids = [r for r, _s in candidates]
         docs = self.index.docs(rowids)
         matched: dict[int, set[str]] = {r: set() for r in rowids}
         corrected: dict[int, set[str]] = {r: set() for r in rowids}
-        for word, alts in groups.items():
+        for word, alts in terms.groups.items():
             exact = self.index.containing(_quote(word), rowids)
             for rowid in exact:
                 matched[rowid].add(word)
@@ -227,7 +260,7 @@ class Engine:
                 for rowid in self.index.containing(_group(alts[1:]), rowids) - exact:
                     corrected[rowid].add(word)
         best_relevance = candidates[0][1] or 1.0
-        scored: list[tuple[float, str, int, float, str]] = []
+        scored: list[Scored] = []
         for rowid, relevance in candidates:
             doc = docs.get(rowid)
             if doc is None:
@@ -235,62 +268,63 @@ class Engine:
             status = status_of(doc, superseded, when)
             if not _allowed(doc, status, options):
                 continue
-            cover = scoring.coverage(matched[rowid], weights, corrected[rowid])
+            cover = scoring.coverage(matched[rowid], terms.weights, corrected[rowid])
             lifecycle = scoring.prior(
                 doc.importance, doc.maturity, scoring.recency(doc.updated, self.now, self.tau_days)
             )
             score = scoring.compound(relevance / best_relevance, cover, lifecycle)
-            scored.append((score, doc.id, rowid, cover, status))
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        if not scored:
-            explain.append("tier 2: matches exist but all are filtered out (scope, kind, status)")
-            return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain, terms=words)
-        wanted = {stem(w) for w in words}
-        hits = [
-            Hit(doc.id, doc.title, round(score, 4), 2, snippet(doc, wanted), doc.kind, doc.trust,
-                doc.updated, round(cover, 3), status=status)
-            for score, _id, rowid, cover, status in scored[: options.limit]
-            for doc in [docs[rowid]]
-        ]  # fmt: skip
-        near = self._near_exact(query, words, [docs[r] for _s, _i, r, _c, _st in scored[:10]])
-        if near is not None:
-            doc, ratio, what = near
-            explain.append(f"tier 1: near-exact {what} of {doc.id} (similarity {ratio:.0f}/100)")
-            position = next(i for i, item in enumerate(scored) if item[1] == doc.id)
-            item = scored.pop(position)
-            scored.insert(0, (max(item[0], scored[0][0] if scored else 0.0), *item[1:]))
-            hits = [h for h in hits if h.id != doc.id]
-            first = Hit(doc.id, doc.title, round(scored[0][0], 4), 1, snippet(doc, wanted),
-                        doc.kind, doc.trust, doc.updated, 1.0, status=item[4])  # fmt: skip
-            hits = [first, *hits][: options.limit]
-            result = Retrieval(query, hits, [], 1, max(ratio / 100, 0.9), True, False,
-                               explain=explain, terms=words, weights=weights)  # fmt: skip
-            result.expansions = self._expand(hits, options, superseded, when)
-            return result
-        top_cover = scored[0][3]
-        second = scored[1][0] if len(scored) > 1 else 0.0
-        margin = (scored[0][0] - second) / scored[0][0] if scored[0][0] > 0 else 0.0
-        conf = scoring.confidence(top_cover, margin)
+            scored.append(Scored(score, doc, cover, status))
+        scored.sort(key=lambda s: (-s.score, s.doc.id))
+        return scored
+
+    def _near_exact_answer(
+        self, query: str, near: tuple[Doc, float, str], scored: list[Scored], terms: Terms,
+        options: Options, explain: list[str],
+    ) -> Retrieval:  # fmt: skip
+        """Tier 1: the near-exact title or keyword leads, at no less than the top score."""
+        doc, ratio, what = near
+        explain.append(f"tier 1: near-exact {what} of {doc.id} (similarity {ratio:.0f}/100)")
+        lead = next(s for s in scored if s.doc.id == doc.id)
+        rest = [s for s in scored if s is not lead]
+        score = max(lead.score, rest[0].score if rest else 0.0)
+        wanted = terms.stems()
+        first = Hit(doc.id, doc.title, round(score, 4), 1, snippet(doc, wanted), doc.kind,
+                    doc.trust, doc.updated, 1.0, status=lead.status)  # fmt: skip
+        others = [s for s in scored[: options.limit] if s is not lead]
+        hits = [first, *(_hit(s, wanted) for s in others)][: options.limit]
+        return Retrieval(query, hits, [], 1, max(ratio / 100, 0.9), True, False,
+                         explain=explain, terms=terms.words, weights=terms.weights)  # fmt: skip
+
+    def _ranked_answer(
+        self, query: str, scored: list[Scored], terms: Terms, candidates: int, options: Options,
+        explain: list[str],
+    ) -> Retrieval:  # fmt: skip
+        """Tier 2: hits by score, with the confidence that the first one answers."""
+        top = scored[0]
+        second = scored[1].score if len(scored) > 1 else 0.0
+        margin = (top.score - second) / top.score if top.score > 0 else 0.0
+        signals = scoring.Signals(coverage=top.cover, margin=margin)
+        conf = scoring.confidence(top.cover, margin)
         explain.append(
-            f"tier 2: {len(candidates)} candidates for {len(words)} terms; top score "
-            f"{scored[0][0]:.3f}, margin {margin:.2f}, coverage {top_cover:.2f}, confidence "
+            f"tier 2: {candidates} candidates for {len(terms.words)} terms; top score "
+            f"{top.score:.3f}, margin {margin:.2f}, coverage {top.cover:.2f}, confidence "
             f"{conf:.2f} (confident at >= {scoring.CONFIDENT}, not in memory below "
             f"{scoring.NOT_IN_MEMORY})"
         )
-        result = Retrieval(
+        wanted = terms.stems()
+        return Retrieval(
             query=query,
-            hits=hits,
+            hits=[_hit(s, wanted) for s in scored[: options.limit]],
             expansions=[],
             tier=2,
             confidence=conf,
             confident=conf >= scoring.CONFIDENT,
             not_in_memory=conf < scoring.NOT_IN_MEMORY,
             explain=explain,
-            terms=words,
-            weights=weights,
+            terms=terms.words,
+            weights=terms.weights,
+            signals=signals.to_json(),
         )
-        result.expansions = self._expand(hits, options, superseded, when)
-        return result
 
     def _direct(
         self, query: str, options: Options, superseded: set[str], when: str, explain: list[str]
@@ -428,3 +462,38 @@ def _group(alternatives: list[str]) -> str:
     if len(alternatives) == 1:
         return _quote(alternatives[0])
     return "(" + " OR ".join(_quote(a) for a in alternatives) + ")"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A query's words as tier 2 searches them."""
+
+    words: list[str]
+    groups: dict[str, list[str]]  # word -> [word, *typo corrections]
+    weights: dict[str, float]  # word -> idf (of the word or, when absent, its corrections)
+
+    def fts_query(self) -> str:
+        return " OR ".join(_group(alts) for alts in self.groups.values())
+
+    def stems(self) -> set[str]:
+        return {stem(w) for w in self.words}
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate that passed the filters, with its compound score and coverage."""
+
+    score: float
+    doc: Doc
+    cover: float
+    status: str
+
+
+def _hit(item: Scored, wanted: set[str]) -> Hit:
+    doc = item.doc
+    return Hit(doc.id, doc.title, round(item.score, 4), 2, snippet(doc, wanted), doc.kind,
+               doc.trust, doc.updated, round(item.cover, 3), status=item.status)  # fmt: skip
+
+
+def _nothing(query: str, explain: list[str], words: list[str]) -> Retrieval:
+    return Retrieval(query, [], [], 2, 0.0, False, True, explain=explain, terms=words)

@@ -6,16 +6,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import UsageError
 from ctxtree.retrieval import budget as budgeting
-from ctxtree.retrieval import enclosure
-from ctxtree.retrieval.enclosure import Enclosure, one_line
+from ctxtree.retrieval import passages
+from ctxtree.retrieval.enclosure import Enclosure
 from ctxtree.retrieval.index import Doc, Index, Progress, RefreshStats
 from ctxtree.retrieval.tiers import Engine, Hit, Options, Retrieval, status_of
-from ctxtree.retrieval.tokenize import query_terms, stem, stems
+from ctxtree.retrieval.tokenize import query_terms
 from ctxtree.service.session import Session
 
 if TYPE_CHECKING:
@@ -55,6 +54,46 @@ class Reader:
         if self.origin is not None:
             result.explain.insert(0, self.origin.explain())
         return result
+
+
+def _query(query: str, example: str) -> str:
+    """A query with something to search for; a blank one is a usage error, as a missing one is."""
+    if not query.strip():
+        raise UsageError("the query is empty", f"say what to look for, e.g. {example}")
+    return query
+
+
+def _kind(kind: str) -> str:
+    from ctxtree.tree.model import KINDS
+
+    if kind and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}", f"use one of {', '.join(KINDS)}")
+    return kind
+
+
+def _scope(session: Session, reader: Reader, scope: str) -> str:
+    """A scope naming a folder or an entry that exists (an empty folder is fine), in the tree,
+    the archive, or the store as it stood at `--as-of`; else a usage error that suggests the
+    nearest existing folders and entries."""
+    scope = scope.strip("/")
+    store = session.store
+    if (
+        not scope
+        or store.folder_exists(scope)
+        or store.exists(scope)
+        or store.is_file(f"archive/{scope}.md")
+        or reader.index.listing(scope)
+    ):
+        return scope
+    import difflib
+
+    known: set[str] = set()
+    for entry_id, _title, _path in reader.index.listing(""):
+        parts = entry_id.split("/")
+        known.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    near = difflib.get_close_matches(scope, sorted(known), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(near)}?" if near else "`ctx tree` lists the folders"
+    raise UsageError(f"--scope {scope!r} names no folder or entry in the store", hint)
 
 
 def open_reader(session: Session, as_of: str | None) -> Reader:
@@ -104,11 +143,12 @@ def search(
     """Ranked hits (tiers 0-2); with `as_of` (a DATE), as the store stood then."""
     if limit < 1:
         raise UsageError("--limit must be at least 1", "")
+    _query(query, 'ctx search "refresh token reuse"')
+    _kind(kind)
     reader = open_reader(session, as_of)
     try:
-        options = Options(
-            limit, scope.strip("/"), kind, include_superseded, include_archived, reader.as_of
-        )
+        scope = _scope(session, reader, scope)
+        options = Options(limit, scope, kind, include_superseded, include_archived, reader.as_of)
         result = reader.explained(reader.engine(session).run(query, options))
         if reader.origin is None:  # a look into the past is not a use of today's entries
             reader.index.record_returned([h.id for h in result.hits], session.timestamp)
@@ -144,112 +184,6 @@ class ContextResult:
         return data
 
 
-def _provenance(doc: Doc, hit: Hit | None) -> str:
-    parts = [f"id: {doc.id}", doc.kind]
-    if doc.updated:
-        parts.append(f"updated {doc.updated[:10]}")
-    # Turn ids are already inline in a transcript's lines; other sources are shown (two).
-    sources = [(t, r) for t, r in doc.sources if t != "turn"]
-    if sources:
-        shown = [enclosure.inline(f"{t}:{r}") for t, r in sources[:2]]
-        more = len(sources) - 2
-        parts.append("source " + ", ".join(shown) + (f" (+{more})" if more > 0 else ""))
-    if hit is not None and hit.status != "current":
-        parts.append(hit.status)
-    if doc.trust == "external":
-        parts.append(enclosure.NOTICE)
-    return " · ".join(parts)
-
-
-def _units(doc: Doc) -> list[str]:
-    units = budgeting.units_of(doc.body)
-    if units and units[0].lstrip("# ").strip() == doc.title.strip() and units[0].startswith("#"):
-        units = units[1:]
-    return units
-
-
-def _unit_score(unit: str, weights: dict[str, float]) -> float:
-    """idf-weighted share of the query's (stemmed) terms that a unit contains, in [0, 1]."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    present = stems(unit)
-    return sum(w for term, w in weights.items() if term in present) / total
-
-
-# A line right after a matching line often answers it (a reply in a conversation, the body of
-# a list item); the line before gives its setting. Units inherit part of their neighbours'
-# match: score_i = max(s_i, AFTER * s_(i-1), BEFORE * s_(i+1)).
-AFTER = 0.7
-BEFORE = 0.4
-
-
-def _smoothed(scores: list[float]) -> tuple[float, ...]:
-    out = []
-    for i, own in enumerate(scores):
-        prev = scores[i - 1] if i > 0 else 0.0
-        nxt = scores[i + 1] if i + 1 < len(scores) else 0.0
-        out.append(max(own, AFTER * prev, BEFORE * nxt))
-    return tuple(out)
-
-
-def _block(
-    doc: Doc, hit: Hit | None, weights: dict[str, float], fmt: str, weight: float,
-    fence: Enclosure,
-) -> budgeting.Block:  # fmt: skip
-    """One entry's lines. An external entry's title, summary and passages stand quoted inside
-    `fence` (see retrieval/enclosure.py): its heading is its provenance, which is ours."""
-    units = _units(doc)
-    if weights:
-        scores = _smoothed([_unit_score(u, weights) for u in units])
-    else:  # no query (core context): earlier lines first
-        scores = tuple(max(0.0, 0.5 - 0.05 * i) for i in range(len(units)))
-    standalone = bool(doc.summary) and doc.kind != "episode"
-    provenance = _provenance(doc, hit)
-    external = doc.trust == "external"
-    if external:
-        inner = [f"title: {doc.title}", *([f"summary: {doc.summary}"] if standalone else [])]
-        units = [enclosure.quote(u) for u in units]
-    else:
-        units = [enclosure.escape_line(u) for u in units]
-    if fmt == "xml":
-        attrs = f'id="{escape(doc.id)}" kind="{doc.kind}" trust="{doc.trust}"'
-        if external:
-            header = [
-                f"<entry {attrs}>",
-                f"<provenance>{escape(provenance)}</provenance>",
-                fence.xml_open,
-                *(escape(enclosure.quote(x), quote=False) for x in inner),
-            ]
-            footer: tuple[str, ...] = (enclosure.XML_CLOSE, "</entry>")
-        else:
-            header = [
-                f"<entry {attrs}>",
-                f"<title>{escape(one_line(doc.title))}</title>",
-                f"<provenance>{escape(provenance)}</provenance>",
-            ]
-            if doc.summary:
-                header.append(f"<summary>{escape(one_line(doc.summary))}</summary>")
-            footer = ("</entry>",)
-        return budgeting.Block(
-            doc.id, tuple(header), tuple(escape(u, quote=False) for u in units), scores,
-            footer, weight, standalone,
-        )  # fmt: skip
-    if external:
-        header = [f"### {provenance}", fence.open, *(enclosure.quote(line) for line in inner)]
-        return budgeting.Block(
-            doc.id, tuple(header), tuple(units), scores, (fence.close,), weight, standalone
-        )
-    title = enclosure.escape_title(doc.title)
-    if doc.kind == "episode":  # one line: turns carry their own ids, the title its date
-        header = [f"### {title} · {provenance}"]
-    else:
-        header = [f"### {title}", provenance]
-    if doc.summary and doc.kind != "episode":  # an episode's summary repeats its own lines
-        header.append(f"> {one_line(doc.summary)}")
-    return budgeting.Block(doc.id, tuple(header), tuple(units), scores, (), weight, standalone)
-
-
 def _pack(
     session: Session, index: Index, ranked: list[tuple[Doc, Hit | None]],
     weights: dict[str, float], tokens: int, fmt: str,
@@ -260,7 +194,9 @@ def _pack(
     top = max((hit.score for _doc, hit in ranked if hit is not None), default=1.0) or 1.0
     fence = Enclosure.fresh()
     blocks = [
-        _block(doc, hit, weights, block_fmt, (hit.score / top) if hit else 1.0 / (1 + rank), fence)
+        passages.block(
+            doc, hit, weights, block_fmt, (hit.score / top) if hit else 1.0 / (1 + rank), fence
+        )
         for rank, (doc, hit) in enumerate(ranked)
     ]
     cached = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
@@ -281,7 +217,7 @@ def _pack(
     entries = []
     for entry_id, picked in packed.chosen:
         doc = by_id[entry_id]
-        units = _units(doc)
+        units = passages.units(doc)
         entries.append({
             "id": doc.id, "title": doc.title, "summary": doc.summary, "kind": doc.kind,
             "trust": doc.trust, "updated": doc.updated,
@@ -293,14 +229,6 @@ def _pack(
     return packed, cached.loaded_encoding, entries
 
 
-def _stemmed_weights(weights: dict[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for term, weight in weights.items():
-        key = stem(term)
-        out[key] = max(out.get(key, 0.0), weight)
-    return out
-
-
 def context(
     session: Session, query: str, budget: int, fmt: str = "markdown", scope: str = "",
     kind: str = "", as_of: str | None = None,
@@ -309,18 +237,20 @@ def context(
     (a DATE), from the store as it stood then."""
     if budget < 1:
         raise UsageError("--budget must be at least 1 token", "e.g. --budget 1500")
+    _query(query, 'ctx context "jwt refresh"')
+    _kind(kind)
     reader = open_reader(session, as_of)
     index = reader.index
     try:
         limit = max(5, min(60, budget // 50))
-        options = Options(limit, scope.strip("/"), kind, as_of=reader.as_of)
+        options = Options(limit, _scope(session, reader, scope), kind, as_of=reader.as_of)
         result = reader.explained(reader.engine(session).run(query, options))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         rows = index.rowid_of([h.id for h in merged])
         docs = {d.id: d for d in index.docs(rows.values()).values()}
         docs.update(index.overviews([h.id for h in merged if h.id.endswith("/")]))
         ranked: list[tuple[Doc, Hit | None]] = [(docs[h.id], h) for h in merged if h.id in docs]
-        weights = _stemmed_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
+        weights = passages.query_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
         packed, loaded, entries = _pack(session, index, ranked, weights, budget, fmt)
     finally:
         index.close()
@@ -380,7 +310,7 @@ def count_tokens(session: Session, progress: Progress | None = None) -> int:
             docs = index.docs(rowids[start : start + 200]).values()
             lines: list[str] = []
             for doc in docs:
-                block = _block(doc, None, {}, "markdown", 1.0, Enclosure())
+                block = passages.block(doc, None, {}, "markdown", 1.0, Enclosure())
                 lines += [f"{line}\n" for line in (*block.header, *block.units, *block.footer)]
             counter(lines)
             if progress is not None:
