@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from ctxtree.curation import secrets
-from ctxtree.curation.secrets import Finding
+from ctxtree.tree import secrets
+from ctxtree.tree.secrets import Finding
 
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"
 GHP = "ghp" + "_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"

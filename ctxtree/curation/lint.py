@@ -31,12 +31,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ctxtree.curation import secrets
-from ctxtree.curation.relations import LINK_RE, inline_links
 from ctxtree.curation.summaries import index_relpath, plan_indexes
 from ctxtree.errors import InvalidEntryError
+from ctxtree.tree import secrets
 from ctxtree.tree.model import Entry, Source
 from ctxtree.tree.paths import id_from_relpath
+from ctxtree.tree.relations import LINK_RE, inline_links
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -163,8 +163,8 @@ def superseded_ids(entries: Iterable[Entry]) -> set[str]:
 
 def is_current(entry: Entry, superseded: set[str], now: str) -> bool:
     """Not superseded, and `now` (a UTC instant) inside its validity window, by the rule
-    retrieval uses (`retrieval.validity`)."""
-    from ctxtree.retrieval import validity
+    retrieval uses (`tree.validity`)."""
+    from ctxtree.tree import validity
 
     if entry.id in superseded:
         return False
@@ -410,7 +410,7 @@ def bad_validity(entries: Iterable[Entry]) -> list[Finding]:
     """Bounds retrieval cannot read (it ignores them, so the entry never expires), and
     windows that end before they start (the entry is never current): the rule writes
     enforce, `validity.check_validity`."""
-    from ctxtree.retrieval import validity
+    from ctxtree.tree import validity
 
     out = []
     for entry in entries:

@@ -24,13 +24,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ctxtree.curation.relations import outgoing
 from ctxtree.errors import ConflictError, InvalidEntryError, StoreError
-from ctxtree.retrieval import validity
 from ctxtree.retrieval.tokenize import fold, joined
-from ctxtree.tree import frontmatter
+from ctxtree.tree import frontmatter, validity
 from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
+from ctxtree.tree.relations import outgoing
 from ctxtree.tree.store import Store
 
 SCHEMA = 6

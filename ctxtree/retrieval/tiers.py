@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ctxtree.retrieval import scoring, validity
+from ctxtree.retrieval import scoring
 from ctxtree.retrieval.index import OVERVIEW, Doc, Index
 from ctxtree.retrieval.tokenize import fold, query_terms, stem, stems
+from ctxtree.tree import validity
 from ctxtree.tree.paths import SLUG_RE
 
 
@@ -99,7 +100,7 @@ def normalise(query: str) -> str:
 
 def status_of(doc: Doc, superseded: set[str], when: str) -> str:
     """archived, superseded, expired or not_yet_valid (validity window at the UTC instant
-    `when`, see retrieval.validity), else current."""
+    `when`, see tree.validity), else current."""
     if doc.area == "archive":
         return "archived"
     if doc.id in superseded:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import NotFoundError, UsageError
-from ctxtree.retrieval import validity
 from ctxtree.service.session import Session
+from ctxtree.tree import validity
 from ctxtree.tree.store import Store
 
 if TYPE_CHECKING:
@@ -206,10 +206,10 @@ class EntryAt:
 def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
     """The file of `entry_id` in the last commit at or before `moment`, under tree/ or
     archive/, following later renames (`ctx mv`, archive moves) back to its path then."""
-    from ctxtree.curation.relations import outgoing
     from ctxtree.errors import InvalidEntryError
     from ctxtree.tree import frontmatter
     from ctxtree.tree.paths import id_from_relpath
+    from ctxtree.tree.relations import outgoing
 
     repo = _repo(session)
     sha, committed = commit_at(repo, moment)

@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ctxtree.curation import relations as rel
 from ctxtree.curation import sections
 from ctxtree.errors import NotFoundError, UsageError
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import (
     KINDS,
     MATURITIES,

@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.curation import relations as rel
 from ctxtree.errors import InvalidEntryError
-from ctxtree.retrieval import validity
 from ctxtree.service.session import Session
-from ctxtree.tree import frontmatter
+from ctxtree.tree import frontmatter, validity
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import Entry, EntryRef
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_prefix
 

@@ -57,7 +57,7 @@ def commit_message(
 
     Credentials are masked here too: reasons, subjects and source refs reach the message
     from user input, and history is the hardest place to remove a secret from."""
-    from ctxtree.curation.secrets import redact
+    from ctxtree.tree.secrets import redact
 
     lines = [f"{op}: {subject}".strip(), ""]
     if body.strip():
