@@ -108,7 +108,7 @@ def status(session: Session) -> Status:
     git_error = ""
     try:
         repo = GitRepo(store.root)
-        commits = repo.log(limit=1)
+        commits = repo.history.log(limit=1)
         last = commits[0].to_json() if commits else None
         dirty = [{"status": s, "path": p} for s, p in repo.dirty_paths()]
     except CtxError as exc:
@@ -219,7 +219,7 @@ def _hand_diff(repo: Any, store: Store, paths: list[str], cleaned: dict[str, str
 
     chunks = []
     for relpath in paths:
-        before = repo.show_file("HEAD", relpath)
+        before = repo.history.file_at("HEAD", relpath)
         after = cleaned.get(relpath)
         if after is None and os.path.isfile(store.path(relpath)):
             after = store.read_text(relpath)

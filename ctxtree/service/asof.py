@@ -99,9 +99,9 @@ def _repo(session: Session) -> GitRepo:
 
 def commit_at(repo: GitRepo, moment: datetime) -> tuple[str, str]:
     """(sha, date) of the last commit at or before `moment`; NotFoundError when none."""
-    found = repo.commit_before(validity.iso(moment))
+    found = repo.history.commit_before(validity.iso(moment))
     if found is None:
-        first = repo.first_commit()
+        first = repo.history.first_commit()
         since = f"first commit: {first[1]}" if first else "no commits yet"
         raise NotFoundError(
             f"the store has no history before {validity.iso(moment)} ({since})",
@@ -154,7 +154,7 @@ def _build(repo: GitRepo, sha: str, base: Path, target: Path) -> None:
     base.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(dir=base, prefix=".build-"))
     try:
-        repo.export(sha, building)
+        repo.history.export(sha, building)
         Index.open(Store(building)).close()
         try:
             os.rename(building, target)
@@ -215,12 +215,12 @@ def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
     sha, committed = commit_at(repo, moment)
     origin = Origin(validity.iso(moment), sha, committed, "git")
     candidates = [f"tree/{entry_id}.md", f"archive/{entry_id}.md"]
-    for old, new in repo.renames_since(sha, ["tree", "archive"]):
+    for old, new in repo.history.renames_since(sha, ["tree", "archive"]):
         if new in candidates and old not in candidates:
             candidates.append(old)
-    present = repo.existing(sha, candidates)
+    present = repo.history.existing(sha, candidates)
     path = next((p for p in candidates if p in present), None)
-    text = repo.file_at(sha, path) if path else None
+    text = repo.history.file_at(sha, path) if path else None
     then_id = id_from_relpath(path) if path else None
     if path is None or text is None or then_id is None:
         raise NotFoundError(
@@ -229,9 +229,9 @@ def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
             f"see its history with `ctx log {entry_id}`",
         )
     superseders = []
-    for other in repo.files_containing(sha, then_id, ["tree"]):
+    for other in repo.history.files_containing(sha, then_id, ["tree"]):
         other_id = id_from_relpath(other)
-        other_text = repo.file_at(sha, other) if other_id and other != path else None
+        other_text = repo.history.file_at(sha, other) if other_id and other != path else None
         if other_id is None or other_text is None:
             continue
         try:

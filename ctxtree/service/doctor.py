@@ -23,6 +23,7 @@ from typing import Any
 
 from ctxtree.service.session import Session
 from ctxtree.tree import journal
+from ctxtree.tree.gitlocks import clear_stale_locks, lock_files
 from ctxtree.tree.store import JOURNAL, journal_pending, temp_files
 
 SEVERITIES = ("error", "warning", "info")
@@ -135,10 +136,10 @@ def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
 
 
 def _git_locks(root: Any, repo: Any, repair: bool) -> list[Finding]:
-    locks = [str(p.relative_to(root)) for p in repo.lock_files()]
+    locks = [str(p.relative_to(root)) for p in lock_files(root)]
     if not locks:
         return []
-    removed = set(repo.clear_stale_locks()) if repair else set()
+    removed = set(clear_stale_locks(root)) if repair else set()
     return [
         Finding(
             "stale-git-lock",

@@ -52,7 +52,7 @@ def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list
         if session.store.path(relpath).is_file()
     ]
     if found or (
-        purge and any(repo.follow(p, every_ref=True) for p in purging.own_paths(entry_id))
+        purge and any(repo.history.follow(p, every_ref=True) for p in purging.own_paths(entry_id))
     ):
         return found
     raise NotFoundError(
@@ -127,7 +127,7 @@ def forget(
         texts = [store.read_text(p) for p in relpaths]
         changed = _summaries(session, tx, entry_id) if relpaths else []
         # A purge leaves no mention in any file; a plain forget fixes links in entries.
-        for relpath in repo.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
+        for relpath in repo.rewrite.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
             if relpath in relpaths or relpath in changed:
                 continue
             if not purge and not relpath.endswith(".md"):
@@ -183,7 +183,7 @@ def forget(
 
 
 def _require_rewritable(repo: GitRepo) -> None:
-    problems = repo.rewrite_blockers()
+    problems = repo.rewrite.blockers()
     if problems:
         raise ConflictError(
             f"cannot rewrite the store's history: {'; '.join(problems)}",
@@ -205,7 +205,9 @@ def _purge(
         i for area in ("tree", "archive") for i, _path in session.store.entry_paths(area=area)
     } - {entry_id}
     # Every version it had, not only the last: a secret may have been edited out already.
-    versions = texts + [t for p in sorted(lineage.own_paths) for _sha, t in repo.versions(p)]
+    versions = texts + [
+        t for p in sorted(lineage.own_paths) for _sha, t in repo.history.versions(p)
+    ]
     readable = []
     for text in versions:
         try:

@@ -7,7 +7,8 @@ from typing import Any
 
 from ctxtree.errors import ConflictError, NotFoundError, UsageError
 from ctxtree.service.session import Session
-from ctxtree.tree.git import Commit, GitRepo, commit_message
+from ctxtree.tree.git import GitRepo, commit_message
+from ctxtree.tree.history import Commit
 from ctxtree.tree.paths import entry_relpath, parse_id
 
 
@@ -19,7 +20,7 @@ def log(session: Session, raw_id: str | None, limit: int) -> list[Commit]:
     if raw_id:
         entry_id = parse_id(raw_id)
         paths = [entry_relpath(entry_id), f"archive/{entry_id}.md"]
-    return repo.log(paths, limit)
+    return repo.history.log(paths, limit)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,9 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
         raise UsageError("N must be at least 1", "")
     with session.transaction("undo", dry_run=dry_run) as tx:
         repo = tx.repo
-        history = [c for c in repo.log(limit=max(200, count * 4)) if c.op and c.op != "init"]
+        history = [
+            c for c in repo.history.log(limit=max(200, count * 4)) if c.op and c.op != "init"
+        ]
         if not history:
             raise NotFoundError("nothing to undo: the store has no ctx commits yet", "")
         if len(history) < count:
@@ -84,7 +87,7 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
                 f"run `ctx undo {len(history)}`",
             )
         targets = history[:count]
-        touched = {p for c in targets for p in repo.changed_paths(c.sha)}
+        touched = {p for c in targets for p in repo.history.changed_paths(c.sha)}
         dirty = sorted(p for _s, p in repo.dirty_paths() if p in touched)
         if dirty:
             raise ConflictError(

@@ -194,7 +194,7 @@ def _apply(
         if finding.code != "stale-summary" and finding.path in by_path:
             per_path.setdefault(finding.path, []).append(finding)
     lacking = sorted(p for p, fs in per_path.items() if any(_provenance(f) for f in fs))
-    introduced = GitRepo(session.store.root).introduced_by(lacking) if lacking else {}
+    introduced = GitRepo(session.store.root).history.introduced_by(lacking) if lacking else {}
     fixed: list[Finding] = []
     current = {e.id: e for e in corpus.entries}
     for path, found in sorted(per_path.items()):

@@ -250,9 +250,9 @@ def _gather(session: Session, repo: Any) -> tuple[list[Entry], Signals]:
     parsed for an unchanged file) and the signals."""
     from ctxtree.retrieval.index import Index
 
-    passes = repo.op_times(OP)
+    passes = repo.history.op_times(OP)
     since = passes[0][0] if passes else None
-    updates, arrived = history(repo.changes_since(since, "tree"))
+    updates, arrived = history(repo.history.changes_since(since, "tree"))
     times = [t for t in (moment(when) for _sha, when in reversed(passes)) if t]
     start, end = lifecycle.decay_clock(times, session.now)
     index = Index.open(session.store)
@@ -355,7 +355,9 @@ def _candidates(
 
     maybe = [e for e in entries if e.id in changes and eligible(e)]
     unknown = [entry_relpath(e.id) for e in maybe if e.id not in sig.arrived]
-    arrived = {p[len("tree/") : -len(".md")]: t for p, t in repo.added_times(unknown).items()}
+    arrived = {
+        p[len("tree/") : -len(".md")]: t for p, t in repo.history.added_times(unknown).items()
+    }
     arrived.update(sig.arrived)
     found = []
     for entry in maybe:
