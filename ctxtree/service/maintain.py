@@ -258,7 +258,7 @@ def _gather(session: Session, repo: Any) -> tuple[list[Entry], Signals]:
     index = Index.open(session.store)
     try:
         entries = [_entry(d) for d in index.current_docs()]
-        usage, targets = index.usage(), frozenset(index.link_targets())
+        usage, targets = index.usage.counts(), frozenset(index.link_targets())
     finally:
         index.close()
     dirty = frozenset(path for _status, path in repo.dirty_paths())
@@ -462,7 +462,7 @@ def maintain(
             index = Index.open(store, refresh=False)
             try:
                 returned = {i: n for i, (n, _last) in sig.usage.items() if n}
-                index.fold_usage(returned, dict(sig.used.last))
+                index.usage.fold(returned, dict(sig.used.last))
                 kept = {i: texts[i] for i in exact - archived}
                 index.restamp(_stamps(session, kept, changes))
             finally:

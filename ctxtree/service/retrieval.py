@@ -13,7 +13,8 @@ from ctxtree.errors import UsageError
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import enclosure
 from ctxtree.retrieval.enclosure import Enclosure, one_line
-from ctxtree.retrieval.index import Doc, Index, Progress, RefreshStats
+from ctxtree.retrieval.index import Doc, Index
+from ctxtree.retrieval.refresh import Progress, RefreshStats
 from ctxtree.retrieval.tiers import Engine, Hit, Options, Retrieval, status_of
 from ctxtree.retrieval.tokenize import query_terms, stem, stems
 from ctxtree.service.session import Session
@@ -111,7 +112,7 @@ def search(
         )
         result = reader.explained(reader.engine(session).run(query, options))
         if reader.origin is None:  # a look into the past is not a use of today's entries
-            reader.index.record_returned([h.id for h in result.hits], session.timestamp)
+            reader.index.usage.record_returned([h.id for h in result.hits], session.timestamp)
     finally:
         reader.index.close()
     return SearchResult(result, reader.origin)
@@ -263,7 +264,8 @@ def _pack(
         _block(doc, hit, weights, block_fmt, (hit.score / top) if hit else 1.0 / (1 + rank), fence)
         for rank, (doc, hit) in enumerate(ranked)
     ]
-    cached = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
+    known = index.token_counts
+    cached = budgeting.CachedCounter(known.get, known.put)
 
     def counter(texts: Sequence[str]) -> list[int]:
         # A marker line costs what its placeholder twin costs, and that count is cached.
@@ -289,7 +291,7 @@ def _pack(
             "passages": [units[i] for i in picked],
         })  # fmt: skip
     if packed.ids:
-        index.record_returned(list(packed.ids), session.timestamp)
+        index.usage.record_returned(list(packed.ids), session.timestamp)
     return packed, cached.loaded_encoding, entries
 
 
@@ -374,7 +376,8 @@ def count_tokens(session: Session, progress: Progress | None = None) -> int:
     never load the tokenizer. Returns how many lines were newly counted."""
     index = Index.open(session.store)
     try:
-        counter = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
+        tokens = index.token_counts
+        counter = budgeting.CachedCounter(tokens.get, tokens.put)
         rowids = index.all_rowids()
         for start in range(0, len(rowids), 200):
             docs = index.docs(rowids[start : start + 200]).values()
