@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.tree.model import Entry
 
         session = open_session(tree, actor=author or None)
-        limit = int(session.config()["limits"]["max_entry_bytes"])
+        limit = session.settings.limits.max_entry_bytes
         who = author or session.actor
         draft = Entry(
             id=entry_id,
@@ -287,7 +287,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
 
         session = open_session(tree)
-        limit = int(session.config()["limits"]["max_entry_bytes"])
+        limit = session.settings.limits.max_entry_bytes
         changes = entries.Changes(
             title=title,
             summary=summary,

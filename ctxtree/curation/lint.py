@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from ctxtree.config import LintConfig
 from ctxtree.curation.summaries import index_relpath, plan_indexes
 from ctxtree.errors import InvalidEntryError
 from ctxtree.tree import secrets
@@ -123,14 +124,8 @@ class Corpus:
     now: str = ""
 
 
-@dataclass(frozen=True)
-class Settings:
-    oversized_bytes: int = 12_000
-    duplicate_ratio: int = 90
-
-
 def check(
-    corpus: Corpus, candidates: Iterable[tuple[str, str]], settings: Settings
+    corpus: Corpus, candidates: Iterable[tuple[str, str]], settings: LintConfig
 ) -> list[Finding]:
     """Every finding, ordered by (entry, code, target). `candidates` are id pairs that may be
     near-duplicates (from the search index); only they are compared."""

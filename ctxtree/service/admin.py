@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtree import config as cfg
-from ctxtree.errors import CtxError, StoreError
+from ctxtree.errors import CtxError, StoreError, UsageError
 from ctxtree.service.content import check_text, decode_input, guard_secrets, refuse_token
 from ctxtree.service.entries import WriteResult, dry_diff
 from ctxtree.service.session import Session, default_actor
@@ -164,6 +164,13 @@ def config_set(session: Session, key: str, raw_value: str, dry_run: bool = False
     guard_secrets({key: raw_value}, redact=False)
     if key == "actor":
         refuse_token(raw_value, "the actor")
+    try:
+        session.settings  # noqa: B018 (the write reads the actor and lock timeout from it)
+    except UsageError:
+        # A bad value in config.yaml stops every other command; setting it right must not, so
+        # this write runs with the default lock timeout (and the configured actor, if any).
+        actor = session.config().get("actor")
+        session = session.with_config(cfg.with_value(cfg.DEFAULTS, "actor", str(actor or "")))
     store = session.store
     with session.transaction("config", dry_run=dry_run) as tx:
         loaded = frontmatter.load_yaml(store.read_config_text()) or {}
@@ -185,7 +192,7 @@ def commit_hand_edits(
     changed = [
         p for _s, p in repo.dirty_paths() if not p.startswith("cache/") and not is_temp_file(p)
     ]
-    limit = int(session.config()["limits"]["max_entry_bytes"])
+    limit = session.settings.limits.max_entry_bytes
     cleaned: dict[str, str] = {}
     for relpath in changed:
         data = store.read_bytes(relpath)  # refuses a symbolic link

@@ -106,9 +106,9 @@ def import_transcript(
         window=window,
         author=session.actor,
         now=session.timestamp,
-        importance=int(session.config()["lifecycle"]["importance_default"]),
+        importance=int(session.settings.lifecycle.importance_default),
     )
-    limit = int(session.config()["limits"]["max_entry_bytes"])
+    limit = session.settings.limits.max_entry_bytes
     for entry in layout.entries:
         check_text(entry.body, f"entry {entry.id}", limit)
     store = session.store

@@ -25,8 +25,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctxtree.config import LifecycleConfig
 from ctxtree.curation import lifecycle
-from ctxtree.curation.lifecycle import DAY, Change, Settings
+from ctxtree.curation.lifecycle import DAY, Change
 from ctxtree.service.session import Session, iso
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import entry_relpath
@@ -275,7 +276,7 @@ def _entry(d: Doc) -> Entry:
                  created=d.created, updated=d.updated)  # fmt: skip
 
 
-def _assess(entry: Entry, sig: Signals, s: Settings) -> Change:
+def _assess(entry: Entry, sig: Signals, s: LifecycleConfig) -> Change:
     returned, _last = sig.usage.get(entry.id, (0, None))
     # Decay starts when the entry entered this store, not at an older `created` kept by an
     # import: before that, its use could not be observed.
@@ -292,7 +293,7 @@ def _assess(entry: Entry, sig: Signals, s: Settings) -> Change:
 
 
 def _rewritten(
-    session: Session, entry: Entry, change: Change, sig: Signals, s: Settings
+    session: Session, entry: Entry, change: Change, sig: Signals, s: LifecycleConfig
 ) -> tuple[str | None, Change, bool]:
     """The entry file with its new importance and maturity (None: nothing to write), the
     change that made it, and whether only those two lines changed: so they do when they are
@@ -342,7 +343,7 @@ def _stamps(
 
 def _candidates(
     session: Session, repo: Any, entries: list[Entry], changes: Mapping[str, Change],
-    sig: Signals, s: Settings,
+    sig: Signals, s: LifecycleConfig,
 ) -> list[tuple[str, float, str]]:  # fmt: skip
     """(id, importance, reason) of the archive candidates. Idle time runs from the latest of
     the entry's `updated`, its arrival at its path and its last use; arrivals older than the
@@ -387,7 +388,7 @@ def maintain(
     from ctxtree.tree.lock import write_lock
 
     store = session.store
-    s = Settings.from_config(session.config()["lifecycle"])
+    s = session.settings.lifecycle
     (store.root / "cache").mkdir(exist_ok=True)
     # Two passes at once must not fold the same used lines twice: the fold lock spans the
     # commit and the reset that follows it (the store's write lock ends with the commit).

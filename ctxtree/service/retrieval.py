@@ -30,7 +30,7 @@ def open_index(session: Session, progress: Progress | None = None) -> Index:
 
 
 def engine(session: Session, index: Index, now: datetime | None = None) -> Engine:
-    tau = float(session.config()["lifecycle"]["recency_tau_days"])
+    tau = float(session.settings.lifecycle.recency_tau_days)
     return Engine(index, now or session.now, tau)
 
 

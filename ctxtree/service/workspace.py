@@ -223,7 +223,7 @@ def validated(session: Session, entry: Entry, current: Entry | None, redact: boo
     if changed("valid_from") or changed("valid_until"):
         check_validity(entry.valid_from, entry.valid_until)
     if changed("body"):
-        check_text(entry.body, "the body", int(session.config()["limits"]["max_entry_bytes"]))
+        check_text(entry.body, "the body", session.settings.limits.max_entry_bytes)
     return _without_secrets(entry, current, redact)
 
 
