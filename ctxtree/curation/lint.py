@@ -498,7 +498,9 @@ def unwrap_links(body: str, targets: set[str]) -> str:
     return LINK_RE.sub(plain, body)
 
 
-def redact(entry: Entry) -> Entry:
+def redact_entry(entry: Entry) -> Entry:
+    """`entry` with every credential in its text fields masked (`secrets.redact`)."""
+
     def lines(items: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(secrets.redact(i) for i in items)
 
@@ -529,5 +531,5 @@ def repair(entry: Entry, findings: Iterable[Finding], introduced: str | None) ->
     if introduced and any(f.code == "missing-provenance" for f in found):
         fixed = replace(fixed, sources=(*fixed.sources, Source("commit", introduced)))
     if any(f.code == "secret" for f in found):
-        fixed = redact(fixed)
+        fixed = redact_entry(fixed)
     return fixed

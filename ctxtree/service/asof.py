@@ -52,7 +52,7 @@ def parse_date(raw: str) -> datetime:
 
 
 @dataclass(frozen=True)
-class Origin:
+class AsOf:
     """Where an --as-of answer comes from."""
 
     as_of: str  # the instant asked about (UTC)
@@ -88,7 +88,7 @@ class Origin:
 @dataclass(frozen=True)
 class Snapshot:
     store: Store
-    origin: Origin
+    origin: AsOf
 
 
 def _repo(session: Session) -> GitRepo:
@@ -119,15 +119,15 @@ def snapshot(session: Session, moment: datetime) -> Snapshot:
     if sha == repo.head_sha() and not any(
         path.startswith(("tree/", "archive/")) for _s, path in repo.dirty_paths()
     ):
-        return Snapshot(session.store, Origin(as_of, sha, committed, "live"))
+        return Snapshot(session.store, AsOf(as_of, sha, committed, "live"))
     base = session.store.root / SNAPSHOTS
     target = base / sha
     if target.is_dir():
-        origin = Origin(as_of, sha, committed, "reused")
+        origin = AsOf(as_of, sha, committed, "reused")
     else:
         started = time.perf_counter()
         _build(repo, sha, base, target)
-        origin = Origin(as_of, sha, committed, "built", (time.perf_counter() - started) * 1000)
+        origin = AsOf(as_of, sha, committed, "built", (time.perf_counter() - started) * 1000)
     os.utime(target)  # marks it recently used, for pruning
     _prune(base, keep=KEEP, current=sha)
     return Snapshot(Store(target), origin)
@@ -200,7 +200,7 @@ class EntryAt:
     path: str
     text: str
     superseded_by: tuple[str, ...]
-    origin: Origin
+    origin: AsOf
 
 
 def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
@@ -213,7 +213,7 @@ def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
 
     repo = _repo(session)
     sha, committed = commit_at(repo, moment)
-    origin = Origin(validity.iso(moment), sha, committed, "git")
+    origin = AsOf(validity.iso(moment), sha, committed, "git")
     candidates = [f"tree/{entry_id}.md", f"archive/{entry_id}.md"]
     for old, new in repo.history.renames_since(sha, ["tree", "archive"]):
         if new in candidates and old not in candidates:

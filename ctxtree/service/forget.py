@@ -82,7 +82,7 @@ def _clean_referrer(relpath: str, text: str, entry_id: str, purge: bool) -> str:
         text = frontmatter.serialize(_without(entry, entry_id, plain))
     except InvalidEntryError:  # an overview, a summary, or a malformed entry: text only
         text = purging.unwrap_links(text, [entry_id], plain)
-    return purging.redact(text, [entry_id]) if purge else text
+    return purging.erase_mentions(text, [entry_id]) if purge else text
 
 
 def _summaries(session: Session, tx: Transaction, entry_id: str) -> list[str]:

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 from ctxtree.config import LifecycleConfig
 from ctxtree.curation import lifecycle
 from ctxtree.curation.lifecycle import DAY, Change
-from ctxtree.service.session import Session, iso
+from ctxtree.service.session import Session
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import entry_relpath
+from ctxtree.tree.validity import iso
 
 if TYPE_CHECKING:
     from ctxtree.retrieval.index import Doc

@@ -76,7 +76,7 @@ def unwrap_links(text: str, ids: Iterable[str], plain: str | None = None) -> str
     return _link_re(ids).sub(one, text)
 
 
-def redact(text: str, ids: Iterable[str]) -> str:
+def erase_mentions(text: str, ids: Iterable[str]) -> str:
     """`text` with no mention of `ids` left: relation lines to them dropped (the serialized
     flow form), links unwrapped to their label, other mentions replaced by IN_FILES."""
     ids = list(ids)
@@ -408,7 +408,7 @@ def purge(
             if sha in lineage.blobs:
                 continue
             decoded = data.decode("utf-8", "surrogateescape")
-            new = redact(decoded, ids).encode("utf-8", "surrogateescape")
+            new = erase_mentions(decoded, ids).encode("utf-8", "surrogateescape")
             if new != data:
                 replacements[sha] = new
     commands = parse_stream(repo.rewrite.fast_export())

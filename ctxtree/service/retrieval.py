@@ -20,7 +20,7 @@ from ctxtree.retrieval.tokenize import query_terms, stem, stems
 from ctxtree.service.session import Session
 
 if TYPE_CHECKING:
-    from ctxtree.service.asof import Origin
+    from ctxtree.service.asof import AsOf
 
 FORMATS = ("markdown", "xml", "json")
 
@@ -40,7 +40,7 @@ class Reader:
     it stood then, with the instant validity windows are judged at."""
 
     index: Index
-    origin: Origin | None = None
+    origin: AsOf | None = None
     moment: datetime | None = None
 
     @property
@@ -71,7 +71,7 @@ def open_reader(session: Session, as_of: str | None) -> Reader:
 @dataclass
 class SearchResult:
     retrieval: Retrieval
-    origin: Origin | None = None
+    origin: AsOf | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = self.retrieval.to_json()
@@ -128,7 +128,7 @@ class ContextResult:
     retrieval: Retrieval | None
     encoding_loaded: bool = False
     entries: list[dict[str, Any]] = field(default_factory=list)
-    origin: Origin | None = None
+    origin: AsOf | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

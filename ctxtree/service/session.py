@@ -16,6 +16,7 @@ from ctxtree.config import Config, from_values
 from ctxtree.errors import UsageError
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
+from ctxtree.tree.validity import iso
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -80,10 +81,6 @@ class Session:
             dry_run=dry_run,
             date=self.timestamp,
         )
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def clock(env: Mapping[str, str]) -> datetime:
