@@ -21,7 +21,7 @@ from ctxtree.errors import ConflictError, NotFoundError, StoreError
 
 if TYPE_CHECKING:
     from ctxtree.tree.history import History
-    from ctxtree.tree.rewrite import Rewrite
+    from ctxtree.tree.rewrite import Rewriter
 
 SHA_RE = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 
@@ -144,11 +144,11 @@ class GitRepo:
         return History(self)
 
     @property
-    def rewrite(self) -> Rewrite:
+    def rewrite(self) -> Rewriter:
         """The steps of a history rewrite, for `ctx forget --purge` (tree/rewrite.py)."""
-        from ctxtree.tree.rewrite import Rewrite
+        from ctxtree.tree.rewrite import Rewriter
 
-        return Rewrite(self)
+        return Rewriter(self)
 
     # ---- HEAD and commits ----------------------------------------------------------------
     def head_sha(self) -> str | None:

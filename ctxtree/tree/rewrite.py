@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from ctxtree.tree.git import GitRepo
 
 
-class Rewrite:
-    """History-rewriting steps on one store repository (`GitRepo.rewrite`)."""
+class Rewriter:
+    """The steps of a history rewrite on one store repository (`GitRepo.rewrite`)."""
 
     def __init__(self, repo: GitRepo) -> None:
         self.repo = repo
