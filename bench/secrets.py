@@ -91,13 +91,13 @@ def chunks(size: int = 2048) -> list[str]:
 
 # ---- detectors -----------------------------------------------------------------------------
 def ours() -> Detector:
-    from ctxtree.curation import secrets
+    from ctxtree.tree import secrets
 
     return Detector(
         "ours (this tree)",
         lambda text: [(f.kind, f.line) for f in secrets.scan(text)],
         True,
-        "from ctxtree.curation import secrets\nsecrets.scan(ENTRY)",
+        "from ctxtree.tree import secrets\nsecrets.scan(ENTRY)",
         {"PYTHONPATH": str(REPO)},
     )
 
@@ -105,12 +105,16 @@ def ours() -> Detector:
 def ours_at(revision: str, workdir: Path) -> Detector:
     """Our rules as of a git revision, loaded from that revision's secrets.py (it imports
     nothing of ctxtree's, so it runs alone)."""
-    source = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{revision}:ctxtree/curation/secrets.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    for home in ("tree", "curation"):  # it lived in curation/ before the layering fix
+        shown = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{revision}:ctxtree/{home}/secrets.py"],
+            capture_output=True,
+            text=True,
+        )
+        if shown.returncode == 0:
+            break
+    shown.check_returncode()
+    source = shown.stdout
     path = workdir / "secrets_baseline.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("secrets_baseline", path)

@@ -1,38 +1,78 @@
-"""Store settings: defaults, validation and dotted-key access. Pure: no file I/O here."""
+"""Store settings: the typed `Config` (defaults in its dataclasses), validation, and the
+dotted-key access `ctx config` uses. Pure: no file I/O here (tree/store.py reads config.yaml,
+Session.settings types it once per session)."""
 
 from __future__ import annotations
 
 import copy
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from ctxtree.errors import UsageError
 
 CONFIG_SCHEMA_VERSION = 1
 
-# Lifecycle constants follow SPEC §3 (ByteRover's values, kept deliberately; maintain uses them).
-DEFAULTS: dict[str, Any] = {
-    "schema_version": CONFIG_SCHEMA_VERSION,
-    "actor": "",
-    "limits": {"max_entry_bytes": 1_048_576, "lock_timeout_seconds": 30},
-    "lifecycle": {
-        "importance_default": 50,
-        "hit_bonus": 3,
-        "update_bonus": 5,
-        "decay_per_day": 0.995,
-        "recency_tau_days": 30,
-        "promote_validated": 65,
-        "promote_core": 85,
-        "demote_validated": 60,
-        "demote_draft": 35,
-        "boost_cap": 15,
-        "archive_below": 15,
-        "archive_idle_days": 90,
-    },
-    "budgets": {"context": 1500, "session_start": 1000},
-    "lint": {"oversized_bytes": 12_000, "duplicate_ratio": 90},
-    "llm": {"provider": "none", "model": ""},
-}
 
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_entry_bytes: int = 1_048_576
+    lock_timeout_seconds: float = 30
+
+
+@dataclass(frozen=True)
+class LifecycleConfig:
+    """Lifecycle constants: SPEC §3 (ByteRover's values, kept deliberately; maintain uses them)."""
+
+    importance_default: float = 50
+    hit_bonus: float = 3
+    update_bonus: float = 5
+    decay_per_day: float = 0.995
+    recency_tau_days: float = 30
+    promote_validated: float = 65
+    promote_core: float = 85
+    demote_validated: float = 60
+    demote_draft: float = 35
+    boost_cap: float = 15
+    archive_below: float = 15
+    archive_idle_days: float = 90
+
+
+@dataclass(frozen=True)
+class BudgetsConfig:
+    context: int = 1500
+    session_start: int = 1000
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    oversized_bytes: int = 12_000
+    duplicate_ratio: int = 90
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    provider: str = "none"
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """config.yaml, typed: every section and key with its default, so an absent key means
+    the default. Built by `from_values`, which refuses a value of the wrong kind or range."""
+
+    schema_version: int = CONFIG_SCHEMA_VERSION
+    actor: str = ""
+    limits: LimitsConfig = LimitsConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
+    budgets: BudgetsConfig = BudgetsConfig()
+    lint: LintConfig = LintConfig()
+    llm: LlmConfig = LlmConfig()
+
+
+# The file `ctx init` writes, and what `ctx config` knows; derived, so defaults live above only.
+DEFAULTS: dict[str, Any] = asdict(Config())
 
 # Ranges (inclusive) of the numeric settings, so `ctx config set` refuses a slip (a sign, an
 # extra digit, nan) before it reaches a lock wait, a size check or the lifecycle arithmetic.
@@ -125,7 +165,7 @@ def coerce(key: str, raw: str) -> Any:
     return raw
 
 
-def _number(value: float) -> str:
+def _shown(value: float) -> str:
     return f"{int(value):,}" if value == int(value) else f"{value:g}"
 
 
@@ -133,7 +173,7 @@ def _in_range(key: str, value: float, raw: str) -> float:
     low, high = RANGES[key]
     if not low <= value <= high:  # also refuses nan
         raise UsageError(
-            f"config {key} must be from {_number(low)} to {_number(high)}, not {raw}",
+            f"config {key} must be from {_shown(low)} to {_shown(high)}, not {raw}",
             f"e.g. ctx config set {key} {get(DEFAULTS, key)}",
         )
     return value
@@ -148,3 +188,65 @@ def with_value(values: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
     return result
+
+
+def from_values(values: Mapping[str, Any]) -> Config:
+    """The typed settings of `values` (config.yaml over the defaults, as `merged` gives).
+    Keys it does not know are ignored (a newer ctx may have written them); a known key whose
+    value is not of its kind, or outside its range, is a UsageError naming the key and the
+    command that fixes it."""
+    top: dict[str, Any] = {}
+    for item in fields(Config):
+        if item.name in values:
+            top[item.name] = _value(item.name, item.type, values[item.name], Config())
+    return Config(**top)
+
+
+def _section(name: str, values: Any, default: Any) -> Any:
+    if not isinstance(values, Mapping):
+        raise UsageError(
+            f"config {name} is {values!r}, not a mapping of settings",
+            f"fix config.yaml by hand; its keys are {', '.join(asdict(default))}",
+        )
+    typed = {
+        item.name: _value(f"{name}.{item.name}", item.type, values[item.name], default)
+        for item in fields(default)
+        if item.name in values
+    }
+    return type(default)(**typed)
+
+
+def _value(key: str, kind: Any, value: Any, owner: Any) -> Any:
+    """`value` of the field `key` (declared type `kind`) of the dataclass `owner`."""
+    name = key.rsplit(".", 1)[-1]
+    default = getattr(owner, name)
+    if hasattr(default, "__dataclass_fields__"):
+        return _section(key, value, default)
+    if kind == "str":
+        return "" if value is None else str(value)
+    return _number(key, value, whole=kind == "int", default=default)
+
+
+def _number(key: str, value: Any, whole: bool, default: float) -> float:
+    """`value` as a number: text is read as one, an int stays an int (a whole number is
+    written `50`, not `50.0`), a `whole` setting refuses a fraction, and RANGES apply."""
+    example = f"e.g. ctx config set {key} {default}"
+    number: Any = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = int(text) if text.lstrip("+-").isdigit() else float(text)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int | float) or math.isnan(number):
+        raise UsageError(f"config {key} is {value!r}, not a number", example)
+    if whole:
+        if number != int(number):
+            raise UsageError(f"config {key} is {value!r}, not a whole number", example)
+        number = int(number)
+    low, high = RANGES.get(key, (-math.inf, math.inf))
+    if not low <= number <= high:
+        raise UsageError(
+            f"config {key} must be from {_shown(low)} to {_shown(high)}, not {value!r}", example
+        )
+    return number  # type: ignore[no-any-return]

@@ -15,8 +15,8 @@ import pytest
 from conftest import Ctx, Run
 
 from ctxtree.errors import UsageError
-from ctxtree.retrieval import validity
 from ctxtree.service.asof import KEEP, parse_date
+from ctxtree.tree import validity
 
 A = "auth/session/length-24h"
 B = "auth/session/length-8h"

@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ctxtree import config
+from ctxtree.config import LifecycleConfig
 from ctxtree.curation import lifecycle as lc
-from ctxtree.curation.lifecycle import Settings
 from ctxtree.errors import InvalidEntryError, UsageError
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import MATURITIES, Entry, round_importance
 
-S = Settings()
+S = LifecycleConfig()
 T0 = datetime(2026, 11, 1, 10, tzinfo=UTC)
 importances = st.floats(0, 100, allow_nan=False)
 
@@ -83,7 +84,9 @@ def test_next_importance(
 
 
 def test_settings_come_from_the_config_section() -> None:
-    s = Settings.from_config({"hit_bonus": 4, "boost_cap": "20", "unknown": 1})
+    s = config.from_values(
+        {"lifecycle": {"hit_bonus": 4, "boost_cap": "20", "unknown": 1}}
+    ).lifecycle
     assert (s.hit_bonus, s.boost_cap, s.update_bonus) == (4, 20, 5)
 
 
@@ -292,6 +295,6 @@ def test_with_scalars_declines_what_it_cannot_patch_exactly(text: str) -> None:
 
 def test_a_setting_that_is_not_a_number_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as info:
-        Settings.from_config({"decay_per_day": "slow"})
+        config.from_values({"lifecycle": {"decay_per_day": "slow"}})
     assert info.value.message == "config lifecycle.decay_per_day is 'slow', not a number"
     assert info.value.hint == "e.g. ctx config set lifecycle.decay_per_day 0.995"

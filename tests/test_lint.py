@@ -10,6 +10,7 @@ import pytest
 from conftest import Ctx, add
 
 from ctxtree.cli.app import build
+from ctxtree.config import LintConfig
 from ctxtree.curation import lint
 from ctxtree.curation.summaries import render_index
 from ctxtree.tree import frontmatter
@@ -343,7 +344,7 @@ def test_checks(entries: list[Entry], expected: list[tuple[str, str]]) -> None:
         folders=frozenset({"a", "a/b"}),
         now=NOW,
     )
-    found = lint.check(corpus, [], lint.Settings())
+    found = lint.check(corpus, [], LintConfig())
     assert [(f.code, f.entry) for f in found] == expected
 
 
@@ -401,13 +402,13 @@ def test_oversized_and_stale_summaries() -> None:
         indexes={"a/b": fresh, "a": "# hand-written\n", "z/q": fresh},
         now=NOW,
     )
-    found = lint.check(corpus, [], lint.Settings(oversized_bytes=100))
+    found = lint.check(corpus, [], LintConfig(oversized_bytes=100))
     assert [(f.code, f.entry, f.path) for f in found] == [
         ("stale-summary", "a/_index.md", "tree/a/_index.md"),
         ("oversized", "a/b/c", "tree/a/b/c.md"),
         ("stale-summary", "z/q/_index.md", "tree/z/q/_index.md"),
     ]
-    assert lint.check(corpus, [], lint.Settings(oversized_bytes=101))[1].code == "stale-summary"
+    assert lint.check(corpus, [], LintConfig(oversized_bytes=101))[1].code == "stale-summary"
 
 
 @pytest.mark.parametrize(
@@ -427,7 +428,7 @@ def test_repair_applies_each_fix_and_stays_valid() -> None:
     broken = entry("a/b/c", "related:a/b/gone", "related:a/b/d", trust="agent",
                    body=f"[[a/b/zz]] {TOKEN}\n", keywords=(TOKEN,))  # fmt: skip
     corpus = lint.Corpus(entries=[broken, entry("a/b/d")], folders=frozenset({"a/b"}), now=NOW)
-    found = [f for f in lint.check(corpus, [], lint.Settings()) if f.entry == "a/b/c"]
+    found = [f for f in lint.check(corpus, [], LintConfig()) if f.entry == "a/b/c"]
     assert [f.code for f in found] == ["broken-link", "broken-relation", "missing-provenance",
                                        "secret"]  # fmt: skip
     fixed = lint.repair(broken, found, "abc1234")

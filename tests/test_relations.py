@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ctxtree.curation import relations
+from ctxtree.tree import relations
 from ctxtree.tree.model import Entry, Relation
 
 

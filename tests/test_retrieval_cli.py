@@ -235,9 +235,9 @@ def test_folder_overviews_give_context_but_are_never_hits(kb: Ctx) -> None:
 def test_big_store_refresh_by_folder_stamps(kb: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
     """Stores over FULL_SCAN_LIMIT entries compare folder stamps between full comparisons;
     the limit is lowered here so four entries take that path."""
-    from ctxtree.retrieval import index
+    from ctxtree.retrieval import refresh
 
-    monkeypatch.setattr(index, "FULL_SCAN_LIMIT", 1)
+    monkeypatch.setattr(refresh, "FULL_SCAN_LIMIT", 1)
     search(kb, "stripe")  # a full comparison; the next ones compare folders
     add(kb, "infra/k8s/new-entry", "Zeppelin deployment notes")  # a new file: folder changes
     assert search(kb, "zeppelin")[1]["hits"][0]["id"] == "infra/k8s/new-entry"  # type: ignore[index]
@@ -252,11 +252,11 @@ def test_big_store_refresh_by_folder_stamps(kb: Ctx, monkeypatch: pytest.MonkeyP
     with path.open("a", encoding="utf-8") as handle:
         handle.write("A narwhal appeared.\n")
     assert search(kb, "narwhal")[1]["hits"] == []
-    monkeypatch.setattr(index, "FULL_SCAN_SECONDS", 0.0)
+    monkeypatch.setattr(refresh, "FULL_SCAN_SECONDS", 0.0)
     assert search(kb, "narwhal")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
     # A rebuild right after a full comparison must not take the folder path over an empty
     # index (it did once: the cached document count described the old contents).
-    monkeypatch.setattr(index, "FULL_SCAN_SECONDS", 3600.0)
+    monkeypatch.setattr(refresh, "FULL_SCAN_SECONDS", 3600.0)
     assert kb.ok("reindex", "--no-tokens").startswith("indexed 4 entries")
     assert search(kb, "narwhal")[1]["hits"][0]["id"] == "infra/k8s/probes"  # type: ignore[index]
 

@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from ctxtree.curation import secrets
-from ctxtree.curation.secrets import Finding
+from ctxtree.tree import secrets
+from ctxtree.tree.secrets import Secret
 
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"
 GHP = "ghp" + "_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"
@@ -59,7 +59,7 @@ def test_detected_with_kind_and_line(secret: str, kind: str, line: int) -> None:
 
 
 def test_finding_excerpt_is_masked() -> None:
-    assert secrets.scan(f"key: {AWS}") == [Finding("aws-access-key-id", 1, "AKIA…")]
+    assert secrets.scan(f"key: {AWS}") == [Secret("aws-access-key-id", 1, "AKIA…")]
     assert secrets.scan(ASSIGNMENT)[0].describe() == "high-entropy-secret on line 1 (q8Zr…)"
 
 

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from ctxtree.curation import secrets
+from ctxtree.tree import secrets
 
 DATA = Path(__file__).parent / "data" / "secrets"
 DEMO = Path(__file__).parent.parent / "ctxtree" / "templates" / "demo"

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_secrets_corpus import POSITIVE, RECORDS
 
-from ctxtree.curation import secrets
+from ctxtree.tree import secrets
 
 FAST = settings(max_examples=200, deadline=None)
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import Ctx, add
 
 from ctxtree.errors import InvalidEntryError
-from ctxtree.retrieval.validity import check_validity
+from ctxtree.tree.validity import check_validity
 
 HINT = (
     "write dates as YYYY-MM-DD or times as ISO 8601 (2026-12-01T09:00:00Z), "

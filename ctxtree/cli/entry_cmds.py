@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.tree.model import Entry
 
         session = open_session(tree, actor=author)
-        limit = int(session.config()["limits"]["max_entry_bytes"])
+        limit = session.settings.limits.max_entry_bytes
         who = session.actor
         draft = Entry(
             id=entry_id,
@@ -386,7 +386,7 @@ def register(app: typer.Typer) -> None:
                 "--body replaces the body, --append-body adds to it: pass one of them",
             )
         session = open_session(tree, actor=author)
-        limit = int(session.config()["limits"]["max_entry_bytes"])
+        limit = session.settings.limits.max_entry_bytes
         changes = entries.Changes(
             title=title,
             summary=summary,

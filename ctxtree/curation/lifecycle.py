@@ -25,49 +25,15 @@ One pass, per entry:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ctxtree.errors import UsageError
+from ctxtree.config import LifecycleConfig
 from ctxtree.tree.model import round_importance
 
 DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The `lifecycle` section of config.yaml, typed."""
-
-    importance_default: float = 50
-    hit_bonus: float = 3
-    update_bonus: float = 5
-    decay_per_day: float = 0.995
-    boost_cap: float = 15
-    promote_validated: float = 65
-    promote_core: float = 85
-    demote_validated: float = 60
-    demote_draft: float = 35
-    archive_below: float = 15
-    archive_idle_days: float = 90
-
-    @classmethod
-    def from_config(cls, values: Mapping[str, Any]) -> Settings:
-        """From config()["lifecycle"]; keys it does not know are ignored."""
-        known = cls.__dataclass_fields__
-        out: dict[str, float] = {}
-        for key, value in values.items():
-            if key not in known:
-                continue
-            try:
-                out[key] = float(value)
-            except (TypeError, ValueError):
-                raise UsageError(
-                    f"config lifecycle.{key} is {value!r}, not a number",
-                    f"e.g. ctx config set lifecycle.{key} {getattr(cls, key):g}",
-                ) from None
-        return cls(**out)
 
 
 def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
@@ -80,23 +46,25 @@ def decayed(importance: float, days: float, rate: float) -> float:
     return importance * factor
 
 
-def boost(used: int, updates: int, s: Settings) -> float:
+def boost(used: int, updates: int, s: LifecycleConfig) -> float:
     """min(boost_cap, used * hit_bonus + updates * update_bonus): what one pass may add."""
     return min(s.boost_cap, max(0, used) * s.hit_bonus + max(0, updates) * s.update_bonus)
 
 
-def boosted(importance: float, used: int, updates: int, s: Settings) -> float:
+def boosted(importance: float, used: int, updates: int, s: LifecycleConfig) -> float:
     """clamp(importance + boost(used, updates), 0, 100). Not rounded."""
     return clamp(importance + boost(used, updates, s))
 
 
-def next_importance(importance: float, days: float, used: int, updates: int, s: Settings) -> float:
+def next_importance(
+    importance: float, days: float, used: int, updates: int, s: LifecycleConfig
+) -> float:
     """round_importance(clamp(importance * rate ** days + boost(used, updates))): decay first,
     then the pass's (capped) boost, rounded to two decimals."""
     return round_importance(boosted(decayed(importance, days, s.decay_per_day), used, updates, s))
 
 
-def next_maturity(current: str, importance: float, s: Settings) -> str:
+def next_maturity(current: str, importance: float, s: LifecycleConfig) -> str:
     """One tier per pass, with hysteresis: draft -> validated at >= promote_validated (65),
     validated -> core at >= promote_core (85); core -> validated below demote_validated (60),
     validated -> draft below demote_draft (35). Between the thresholds a tier holds, so an
@@ -150,7 +118,7 @@ def decay_days(created: datetime | None, start: datetime | None, end: datetime) 
 
 
 def archive_reason(
-    importance: float, maturity: str, idle_days: float, targeted: bool, s: Settings
+    importance: float, maturity: str, idle_days: float, targeted: bool, s: LifecycleConfig
 ) -> str | None:
     """Why an entry may be archived, or None when it should stay. All must hold: importance
     below archive_below (15), a draft (never validated or core knowledge), no use and no
@@ -216,7 +184,7 @@ def assess(
     used: int,
     updates: int,
     days: float,
-    s: Settings,
+    s: LifecycleConfig,
     returned: int = 0,
 ) -> Change:
     """One entry's pass: next_importance, then next_maturity on the new importance.

@@ -31,12 +31,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ctxtree.curation import secrets
-from ctxtree.curation.relations import LINK_RE, inline_links
+from ctxtree.config import LintConfig
 from ctxtree.curation.summaries import index_relpath, plan_indexes
 from ctxtree.errors import InvalidEntryError
+from ctxtree.tree import secrets
 from ctxtree.tree.model import Entry, Source
 from ctxtree.tree.paths import id_from_relpath
+from ctxtree.tree.relations import LINK_RE, inline_links
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -123,14 +124,8 @@ class Corpus:
     now: str = ""
 
 
-@dataclass(frozen=True)
-class Settings:
-    oversized_bytes: int = 12_000
-    duplicate_ratio: int = 90
-
-
 def check(
-    corpus: Corpus, candidates: Iterable[tuple[str, str]], settings: Settings
+    corpus: Corpus, candidates: Iterable[tuple[str, str]], settings: LintConfig
 ) -> list[Finding]:
     """Every finding, ordered by (entry, code, target). `candidates` are id pairs that may be
     near-duplicates (from the search index); only they are compared."""
@@ -163,8 +158,8 @@ def superseded_ids(entries: Iterable[Entry]) -> set[str]:
 
 def is_current(entry: Entry, superseded: set[str], now: str) -> bool:
     """Not superseded, and `now` (a UTC instant) inside its validity window, by the rule
-    retrieval uses (`retrieval.validity`)."""
-    from ctxtree.retrieval import validity
+    retrieval uses (`tree.validity`)."""
+    from ctxtree.tree import validity
 
     if entry.id in superseded:
         return False
@@ -410,7 +405,7 @@ def bad_validity(entries: Iterable[Entry]) -> list[Finding]:
     """Bounds retrieval cannot read (it ignores them, so the entry never expires), and
     windows that end before they start (the entry is never current): the rule writes
     enforce, `validity.check_validity`."""
-    from ctxtree.retrieval import validity
+    from ctxtree.tree import validity
 
     out = []
     for entry in entries:
@@ -524,7 +519,9 @@ def unwrap_links(body: str, targets: set[str]) -> str:
     return LINK_RE.sub(plain, body)
 
 
-def redact(entry: Entry) -> Entry:
+def redact_entry(entry: Entry) -> Entry:
+    """`entry` with every credential in its text fields masked (`secrets.redact`)."""
+
     def lines(items: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(secrets.redact(i) for i in items)
 
@@ -555,5 +552,5 @@ def repair(entry: Entry, findings: Iterable[Finding], introduced: str | None) ->
     if introduced and any(f.code == "missing-provenance" for f in found):
         fixed = replace(fixed, sources=(*fixed.sources, Source("commit", introduced)))
     if any(f.code == "secret" for f in found):
-        fixed = redact(fixed)
+        fixed = redact_entry(fixed)
     return fixed

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-# FTS5 bm25 column weights, in index.FTS_COLUMNS order: title, summary, keywords, tags, body,
+# FTS5 bm25 column weights, in database.FTS_COLUMNS order: title, summary, keywords, tags, body,
 # path. Short fields that name the topic count more than a body word.
 FIELD_WEIGHTS = (4.0, 2.5, 3.0, 2.0, 1.0, 2.0)
 LIFECYCLE_SHARE = 0.15

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ctxtree.retrieval import scoring, validity
-from ctxtree.retrieval.index import OVERVIEW, Doc, Index
+from ctxtree.retrieval import scoring
+from ctxtree.retrieval.index import Doc, Index
+from ctxtree.retrieval.refresh import OVERVIEW
 from ctxtree.retrieval.tokenize import fold, query_terms, stem, stems
+from ctxtree.tree import validity
 from ctxtree.tree.paths import SLUG_RE
 
 
@@ -102,7 +104,7 @@ def normalise(query: str) -> str:
 
 def status_of(doc: Doc, superseded: set[str], when: str) -> str:
     """archived, superseded, expired or not_yet_valid (validity window at the UTC instant
-    `when`, see retrieval.validity), else current."""
+    `when`, see tree.validity), else current."""
     if doc.area == "archive":
         return "archived"
     if doc.id in superseded:
@@ -171,7 +173,7 @@ class Engine:
         started = time.perf_counter()
         key = self._cache_key(query, options)
         if use_cache:
-            cached = self.index.cached_query(key)
+            cached = self.index.query_cache.get(key)
             if cached is not None:
                 result = Retrieval.from_json(json.loads(cached))
                 result.explain = [
@@ -182,7 +184,7 @@ class Engine:
                 result.elapsed_ms = (time.perf_counter() - started) * 1000
                 return result
         result = self._search(query, options)
-        self.index.store_query(key, json.dumps(result.to_json()), int(time.time()))
+        self.index.query_cache.put(key, json.dumps(result.to_json()), int(time.time()))
         result.explain.insert(0, "tier 0: not cached for this tree revision")
         result.elapsed_ms = (time.perf_counter() - started) * 1000
         return result

@@ -198,7 +198,7 @@ def status(session: Session) -> Status:
     git_error = ""
     try:
         repo = GitRepo(store.root)
-        commits = repo.log(limit=1)
+        commits = repo.history.log(limit=1)
         last = commits[0].to_json() if commits else None
         dirty = [{"status": s, "path": p} for s, p in repo.dirty_paths()]
     except CtxError as exc:
@@ -254,6 +254,13 @@ def config_set(session: Session, key: str, raw_value: str, dry_run: bool = False
     guard_secrets({key: raw_value}, redact=False)
     if key == "actor":
         refuse_token(raw_value, "the actor")
+    try:
+        session.settings  # noqa: B018 (the write reads the actor and lock timeout from it)
+    except UsageError:
+        # A bad value in config.yaml stops every other command; setting it right must not, so
+        # this write runs with the default lock timeout (and the configured actor, if any).
+        actor = session.config().get("actor")
+        session = session.with_config(cfg.with_value(cfg.DEFAULTS, "actor", str(actor or "")))
     store = session.store
     with session.transaction("config", dry_run=dry_run) as tx:
         loaded = frontmatter.load_yaml(store.read_config_text()) or {}
@@ -275,7 +282,7 @@ def commit_hand_edits(
     changed = [
         p for _s, p in repo.dirty_paths() if not p.startswith("cache/") and not is_temp_file(p)
     ]
-    limit = int(session.config()["limits"]["max_entry_bytes"])
+    limit = session.settings.limits.max_entry_bytes
     cleaned: dict[str, str] = {}
     for relpath in changed:
         data = store.read_bytes(relpath)  # refuses a symbolic link
@@ -309,7 +316,7 @@ def _hand_diff(repo: Any, store: Store, paths: list[str], cleaned: dict[str, str
 
     chunks = []
     for relpath in paths:
-        before = repo.show_file("HEAD", relpath)
+        before = repo.history.file_at("HEAD", relpath)
         after = cleaned.get(relpath)
         if after is None and os.path.isfile(store.path(relpath)):
             after = store.read_text(relpath)

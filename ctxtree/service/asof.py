@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import NotFoundError, UsageError
-from ctxtree.retrieval import validity
 from ctxtree.service.session import Session
+from ctxtree.tree import validity
 from ctxtree.tree.store import Store
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def parse_date(raw: str) -> datetime:
 
 
 @dataclass(frozen=True)
-class Origin:
+class AsOf:
     """Where an --as-of answer comes from."""
 
     as_of: str  # the instant asked about (UTC)
@@ -88,7 +88,7 @@ class Origin:
 @dataclass(frozen=True)
 class Snapshot:
     store: Store
-    origin: Origin
+    origin: AsOf
 
 
 def _repo(session: Session) -> GitRepo:
@@ -99,9 +99,9 @@ def _repo(session: Session) -> GitRepo:
 
 def commit_at(repo: GitRepo, moment: datetime) -> tuple[str, str]:
     """(sha, date) of the last commit at or before `moment`; NotFoundError when none."""
-    found = repo.commit_before(validity.iso(moment))
+    found = repo.history.commit_before(validity.iso(moment))
     if found is None:
-        first = repo.first_commit()
+        first = repo.history.first_commit()
         since = f"first commit: {first[1]}" if first else "no commits yet"
         raise NotFoundError(
             f"the store has no history before {validity.iso(moment)} ({since})",
@@ -119,15 +119,15 @@ def snapshot(session: Session, moment: datetime) -> Snapshot:
     if sha == repo.head_sha() and not any(
         path.startswith(("tree/", "archive/")) for _s, path in repo.dirty_paths()
     ):
-        return Snapshot(session.store, Origin(as_of, sha, committed, "live"))
+        return Snapshot(session.store, AsOf(as_of, sha, committed, "live"))
     base = session.store.root / SNAPSHOTS
     target = base / sha
     if target.is_dir():
-        origin = Origin(as_of, sha, committed, "reused")
+        origin = AsOf(as_of, sha, committed, "reused")
     else:
         started = time.perf_counter()
         _build(repo, sha, base, target)
-        origin = Origin(as_of, sha, committed, "built", (time.perf_counter() - started) * 1000)
+        origin = AsOf(as_of, sha, committed, "built", (time.perf_counter() - started) * 1000)
     os.utime(target)  # marks it recently used, for pruning
     _prune(base, keep=KEEP, current=sha)
     return Snapshot(Store(target), origin)
@@ -154,7 +154,7 @@ def _build(repo: GitRepo, sha: str, base: Path, target: Path) -> None:
     base.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(dir=base, prefix=".build-"))
     try:
-        repo.export(sha, building)
+        repo.history.export(sha, building)
         Index.open(Store(building)).close()
         try:
             os.rename(building, target)
@@ -200,27 +200,27 @@ class EntryAt:
     path: str
     text: str
     superseded_by: tuple[str, ...]
-    origin: Origin
+    origin: AsOf
 
 
 def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
     """The file of `entry_id` in the last commit at or before `moment`, under tree/ or
     archive/, following later renames (`ctx mv`, archive moves) back to its path then."""
-    from ctxtree.curation.relations import outgoing
     from ctxtree.errors import InvalidEntryError
     from ctxtree.tree import frontmatter
     from ctxtree.tree.paths import id_from_relpath
+    from ctxtree.tree.relations import outgoing
 
     repo = _repo(session)
     sha, committed = commit_at(repo, moment)
-    origin = Origin(validity.iso(moment), sha, committed, "git")
+    origin = AsOf(validity.iso(moment), sha, committed, "git")
     candidates = [f"tree/{entry_id}.md", f"archive/{entry_id}.md"]
-    for old, new in repo.renames_since(sha, ["tree", "archive"]):
+    for old, new in repo.history.renames_since(sha, ["tree", "archive"]):
         if new in candidates and old not in candidates:
             candidates.append(old)
-    present = repo.existing(sha, candidates)
+    present = repo.history.existing(sha, candidates)
     path = next((p for p in candidates if p in present), None)
-    text = repo.file_at(sha, path) if path else None
+    text = repo.history.file_at(sha, path) if path else None
     then_id = id_from_relpath(path) if path else None
     if path is None or text is None or then_id is None:
         raise NotFoundError(
@@ -229,9 +229,9 @@ def entry_at(session: Session, entry_id: str, moment: datetime) -> EntryAt:
             f"see its history with `ctx log {entry_id}`",
         )
     superseders = []
-    for other in repo.files_containing(sha, then_id, ["tree"]):
+    for other in repo.history.files_containing(sha, then_id, ["tree"]):
         other_id = id_from_relpath(other)
-        other_text = repo.file_at(sha, other) if other_id and other != path else None
+        other_text = repo.history.file_at(sha, other) if other_id and other != path else None
         if other_id is None or other_text is None:
             continue
         try:

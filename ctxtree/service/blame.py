@@ -21,7 +21,8 @@ from typing import Any
 from ctxtree.errors import InvalidEntryError
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
-from ctxtree.tree.git import Commit, GitRepo
+from ctxtree.tree.git import GitRepo
+from ctxtree.tree.history import Commit
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import parse_id
 from ctxtree.tree.suggestions import missing_entry
@@ -116,10 +117,10 @@ def blame(session: Session, raw_id: str) -> list[Part]:
     text = store.read_text(relpath)
     entry = frontmatter.parse(text, entry_id, relpath)
     repo = GitRepo(store.root)
-    lines = repo.blame(relpath) or []
+    lines = repo.history.blame(relpath) or []
     line_sha = {number: sha for sha, number, _text in lines if sha.strip("0")}
     versions: list[tuple[str, set[tuple[str, str]]]] = []
-    for version, old in repo.versions(relpath):
+    for version, old in repo.history.versions(relpath):
         try:
             versions.append((version, set(_fields(frontmatter.parse(old, entry_id, relpath)))))
         except InvalidEntryError:
@@ -132,7 +133,7 @@ def blame(session: Session, raw_id: str) -> list[Part]:
         line = where(kind, value)
         found.append((kind, value, line, line, "", introduced))
     found += _body_parts(text, entry.body, line_sha)
-    commits = repo.commits([sha for *_rest, sha in found if sha])
+    commits = repo.history.commits([sha for *_rest, sha in found if sha])
     return [
         Part(kind, value, line, end, section, commits.get(sha) if sha else None)
         for kind, value, line, end, section, sha in found

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ctxtree.curation import secrets
 from ctxtree.errors import InvalidEntryError
+from ctxtree.tree import secrets
 
 
 def decode_input(data: bytes, what: str) -> str:
@@ -53,7 +53,7 @@ def guard_secrets(fields: dict[str, str], redact: bool) -> dict[str, str]:
 def refuse_token(value: str, what: str) -> None:
     """Refuse a short value that is itself a credential (an id, a target, an author), without
     echoing it: scan() finds tokens in text, this finds bare token-shaped values too."""
-    from ctxtree.curation.secrets import looks_like_secret_token
+    from ctxtree.tree.secrets import looks_like_secret_token
 
     kind = looks_like_secret_token(value)
     if kind is not None:

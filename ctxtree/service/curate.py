@@ -171,7 +171,7 @@ def _draft(fields: Mapping[str, Any], session: Session) -> Entry:
         sources=tuple(Source(s["type"], s["ref"].strip()) for s in fields.get("sources", ())),
         author=who,
         trust=fields.get("trust") or ("user" if who.startswith("human:") else "agent"),
-        importance=fields.get("importance", session.config()["lifecycle"]["importance_default"]),
+        importance=fields.get("importance", session.settings.lifecycle.importance_default),
         maturity=fields.get("maturity", "draft"),
         valid_from=fields.get("valid_from"),
         valid_until=fields.get("valid_until"),

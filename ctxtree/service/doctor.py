@@ -23,6 +23,7 @@ from typing import Any
 
 from ctxtree.service.session import Session
 from ctxtree.tree import journal
+from ctxtree.tree.gitlocks import clear_stale_locks, lock_files
 from ctxtree.tree.store import JOURNAL, journal_pending, temp_files
 from ctxtree.wording import plural
 
@@ -30,7 +31,9 @@ SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True)
-class Finding:
+class Problem:
+    """One thing wrong with the store that doctor found (and, with --repair, maybe fixed)."""
+
     code: str
     severity: str
     subject: str
@@ -55,12 +58,12 @@ class Finding:
 
 @dataclass(frozen=True)
 class DoctorReport:
-    findings: list[Finding]
+    findings: list[Problem]
     recovered: list[dict[str, Any]] = field(default_factory=list)
     repair: bool = True
 
     @property
-    def remaining(self) -> list[Finding]:
+    def remaining(self) -> list[Problem]:
         return [f for f in self.findings if not f.repaired and f.severity != "info"]
 
     @property
@@ -96,7 +99,7 @@ def doctor(session: Session, repair: bool = True, fsck: bool = False) -> DoctorR
     return DoctorReport(findings, journal.recoveries(root), repair)
 
 
-def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
+def _interrupted(root: Any, repo: Any, repair: bool) -> list[Problem]:
     found = []
     bad = root / ".git" / "ctx-journal.bad"
     if journal_pending(root):
@@ -112,7 +115,7 @@ def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
             what = "a write was interrupted and its journal cannot be read"
         done = journal.recover(root, repo) if repair else None
         found.append(
-            Finding(
+            Problem(
                 "interrupted-write",
                 "error",
                 JOURNAL,
@@ -123,7 +126,7 @@ def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
         )
     if bad.exists():
         found.append(
-            Finding(
+            Problem(
                 "unreadable-journal",
                 "error",
                 ".git/ctx-journal.bad",
@@ -135,13 +138,13 @@ def _interrupted(root: Any, repo: Any, repair: bool) -> list[Finding]:
     return found
 
 
-def _git_locks(root: Any, repo: Any, repair: bool) -> list[Finding]:
-    locks = [str(p.relative_to(root)) for p in repo.lock_files()]
+def _git_locks(root: Any, repo: Any, repair: bool) -> list[Problem]:
+    locks = [str(p.relative_to(root)) for p in lock_files(root)]
     if not locks:
         return []
-    removed = set(repo.clear_stale_locks()) if repair else set()
+    removed = set(clear_stale_locks(root)) if repair else set()
     return [
-        Finding(
+        Problem(
             "stale-git-lock",
             "error",
             lock,
@@ -155,14 +158,14 @@ def _git_locks(root: Any, repo: Any, repair: bool) -> list[Finding]:
     ]
 
 
-def _temp_files(root: Any, repair: bool) -> list[Finding]:
+def _temp_files(root: Any, repair: bool) -> list[Problem]:
     found = []
     for relpath in temp_files(root):
         if repair:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(root / relpath)
         found.append(
-            Finding(
+            Problem(
                 "temp-file",
                 "warning",
                 relpath,
@@ -174,7 +177,7 @@ def _temp_files(root: Any, repair: bool) -> list[Finding]:
     return found
 
 
-def _git_state(repo: Any, repair: bool) -> list[Finding]:
+def _git_state(repo: Any, repair: bool) -> list[Problem]:
     found = []
     git_dir = repo.root / ".git"
     busy = [
@@ -185,7 +188,7 @@ def _git_state(repo: Any, repair: bool) -> list[Finding]:
     ]  # fmt: skip
     if busy:
         found.append(
-            Finding(
+            Problem(
                 "git-operation",
                 "warning",
                 f".git/{busy[0]}",
@@ -199,7 +202,7 @@ def _git_state(repo: Any, repair: bool) -> list[Finding]:
         if repair:
             repo.reset_paths(staged)
         found.append(
-            Finding(
+            Problem(
                 "staged-changes",
                 "warning",
                 ", ".join(staged[:3]) + (f" (+{len(staged) - 3})" if len(staged) > 3 else ""),
@@ -213,7 +216,7 @@ def _git_state(repo: Any, repair: bool) -> list[Finding]:
     if changed:
         shown = ", ".join(changed[:3]) + (f" (+{len(changed) - 3})" if len(changed) > 3 else "")
         found.append(
-            Finding(
+            Problem(
                 "uncommitted",
                 "info",
                 shown,
@@ -224,9 +227,9 @@ def _git_state(repo: Any, repair: bool) -> list[Finding]:
     return found
 
 
-def _symlinks(store: Any) -> list[Finding]:
+def _symlinks(store: Any) -> list[Problem]:
     return [
-        Finding(
+        Problem(
             "symlink",
             "error",
             relpath,
@@ -237,9 +240,9 @@ def _symlinks(store: Any) -> list[Finding]:
     ]
 
 
-def _fsck(repo: Any) -> list[Finding]:
+def _fsck(repo: Any) -> list[Problem]:
     problems = repo.fsck()
     return [
-        Finding("git-fsck", "error", ".git", line, "inspect with `git -C <store> fsck`")
+        Problem("git-fsck", "error", ".git", line, "inspect with `git -C <store> fsck`")
         for line in problems
     ]

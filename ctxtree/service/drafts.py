@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ctxtree.curation import relations as rel
 from ctxtree.curation import sections
 from ctxtree.errors import NotFoundError, UsageError
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import (
     KINDS,
     MATURITIES,
@@ -223,7 +223,7 @@ def merged_entry(src: Entry, dst: Entry, now: str) -> Entry:
 
 
 @dataclass(frozen=True)
-class Part:
+class SplitPart:
     id: str
     title: str
     section: sections.Section
@@ -233,7 +233,9 @@ class Part:
         return sections.join([sections.Section("", self.section.lines), *self.children])
 
 
-def split_parts(entry: Entry, headings: Sequence[str]) -> tuple[list[sections.Section], list[Part]]:
+def split_parts(
+    entry: Entry, headings: Sequence[str]
+) -> tuple[list[sections.Section], list[SplitPart]]:
     """The entry's level-2 sections (each with its deeper sub-sections) that `headings` name
     (all of them when empty), and the sections that stay. Pure."""
     parts = sections.sections(entry.body)
@@ -260,4 +262,4 @@ def split_parts(entry: Entry, headings: Sequence[str]) -> tuple[list[sections.Se
         raise NotFoundError(
             f"{entry.id!r} has no '## {sorted(missing)[0]}' section", f"its sections: {names}"
         )
-    return stay, [Part("", s.title, s, tuple(kids)) for s, kids in chosen]
+    return stay, [SplitPart("", s.title, s, tuple(kids)) for s, kids in chosen]

@@ -51,7 +51,7 @@ def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = Fa
     check_choice(draft.trust, TRUST_LEVELS, "--trust")
     hint = f"change it with `ctx edit {entry_id}`, or pick another id"
     sources = [s.render() for s in draft.sources]
-    importance = session.config()["lifecycle"]["importance_default"]
+    importance = session.settings.lifecycle.importance_default
     draft = replace(draft, importance=importance)
     return run(
         session, "add", entry_id, lambda ws: ops.do_add(ws, draft, hint), (entry_id,),

@@ -58,7 +58,7 @@ def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list
         if session.store.path(relpath).is_file()
     ]
     if found or (
-        purge and any(repo.follow(p, every_ref=True) for p in purging.own_paths(entry_id))
+        purge and any(repo.history.follow(p, every_ref=True) for p in purging.own_paths(entry_id))
     ):
         return found
     raise missing_entry(
@@ -96,7 +96,7 @@ def _clean_referrer(
         text = frontmatter.serialize(_without(entry, gone, plain, folder))
     except InvalidEntryError:  # an overview, a summary, or a malformed entry: text only
         text = purging.unwrap_links(text, gone, plain)
-    return purging.redact(text, gone) if purge else text
+    return purging.erase_mentions(text, gone) if purge else text
 
 
 def _summaries(session: Session, tx: Transaction, subject: str, gone: set[str]) -> list[str]:
@@ -143,7 +143,7 @@ def forget(
         texts = [store.read_text(p) for p in relpaths]
         changed = _summaries(session, tx, entry_id, {entry_id}) if relpaths else []
         # A purge leaves no mention in any file; a plain forget fixes links in entries.
-        for relpath in repo.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
+        for relpath in repo.rewrite.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
             if relpath in relpaths or relpath in changed:
                 continue
             if not purge and not relpath.endswith(".md"):
@@ -213,7 +213,7 @@ def forget_folder(session: Session, raw: str, dry_run: bool = False) -> ForgetRe
         ids = sorted({i for f in files if (i := id_from_relpath(f)) is not None})
         changed = _summaries(session, tx, folder, set(ids))
         gone = [folder, *ids]
-        for relpath in repo.grep_files(folder, ["tree", "archive"]):
+        for relpath in repo.rewrite.grep_files(folder, ["tree", "archive"]):
             if relpath in files or relpath in changed or not relpath.endswith(".md"):
                 continue
             before = tx.read(relpath)
@@ -238,7 +238,7 @@ def forget_folder(session: Session, raw: str, dry_run: bool = False) -> ForgetRe
 
 
 def _require_rewritable(repo: GitRepo) -> None:
-    problems = repo.rewrite_blockers()
+    problems = repo.rewrite.blockers()
     if problems:
         raise ConflictError(
             f"cannot rewrite the store's history: {'; '.join(problems)}",
@@ -260,7 +260,9 @@ def _purge(
         i for area in ("tree", "archive") for i, _path in session.store.entry_paths(area=area)
     } - {entry_id}
     # Every version it had, not only the last: a secret may have been edited out already.
-    versions = texts + [t for p in sorted(lineage.own_paths) for _sha, t in repo.versions(p)]
+    versions = texts + [
+        t for p in sorted(lineage.own_paths) for _sha, t in repo.history.versions(p)
+    ]
     readable = []
     for text in versions:
         try:

@@ -8,7 +8,8 @@ from typing import Any
 
 from ctxtree.errors import ConflictError, NotFoundError, UsageError
 from ctxtree.service.session import Session
-from ctxtree.tree.git import Commit, GitRepo, commit_message
+from ctxtree.tree.git import GitRepo, commit_message
+from ctxtree.tree.history import Commit
 from ctxtree.tree.paths import entry_relpath, parse_id
 from ctxtree.tree.suggestions import missing_entry
 from ctxtree.wording import plural
@@ -23,10 +24,10 @@ def log(session: Session, raw_id: str | None, limit: int) -> list[Commit]:
         raise UsageError("-n must be at least 1", "")
     repo = GitRepo(session.store.root)
     if not raw_id:
-        return repo.log([], limit)
+        return repo.history.log([], limit)
     entry_id = parse_id(raw_id)
     paths = [entry_relpath(entry_id), f"archive/{entry_id}.md"]
-    commits = repo.log(paths, limit)
+    commits = repo.history.log(paths, limit)
     store = session.store
     if not commits and not any(store.is_file(p) for p in paths):
         message = f"{entry_id!r} is not in memory: no entry has that id, now or in the history"
@@ -121,7 +122,7 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
         raise UsageError("N must be at least 1", "")
     with session.transaction("undo", dry_run=dry_run) as tx:
         repo = tx.repo
-        history = repo.log(limit=max(UNDO_WINDOW, count * 4))
+        history = repo.history.log(limit=max(UNDO_WINDOW, count * 4))
         left = undoable(history)
         if not left:
             done = any(c.op == "undo" for c in history)
@@ -136,7 +137,7 @@ def undo(session: Session, count: int, dry_run: bool = False) -> UndoResult:
                 f"run `ctx undo {len(left)}`",
             )
         targets = left[:count]
-        touched = {p for c in targets for p in repo.changed_paths(c.sha)}
+        touched = {p for c in targets for p in repo.history.changed_paths(c.sha)}
         dirty = sorted(p for _s, p in repo.dirty_paths() if p in touched)
         if dirty:
             raise ConflictError(

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ctxtree.curation import relations as rel
 from ctxtree.curation.importers import transcript
 from ctxtree.errors import ConflictError, UsageError
 from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import Entry, Source
 from ctxtree.tree.paths import entry_relpath
 from ctxtree.tree.store import Store
@@ -227,9 +227,9 @@ def import_transcript(
         window=window,
         author=session.actor,
         now=session.timestamp,
-        importance=int(session.config()["lifecycle"]["importance_default"]),
+        importance=int(session.settings.lifecycle.importance_default),
     )
-    limit = int(session.config()["limits"]["max_entry_bytes"])
+    limit = session.settings.limits.max_entry_bytes
     for entry in layout.entries:
         check_text(entry.body, f"entry {entry.id}", limit)
     store = session.store

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ctxtree.curation import lint as checks
-from ctxtree.curation.lint import Corpus, Finding, Settings
+from ctxtree.curation.lint import Corpus, Finding
 from ctxtree.curation.summaries import index_relpath, plan_indexes
 from ctxtree.errors import InvalidEntryError, NotFoundError, UsageError
 from ctxtree.service.session import Session
@@ -135,14 +135,6 @@ def candidates(session: Session, entries: Sequence[Entry]) -> list[tuple[str, st
     return [(a, ids[r]) for a, r in found if r in ids and ids[r] != a]
 
 
-def settings(session: Session) -> Settings:
-    values = session.config().get("lint", {})
-    return Settings(
-        oversized_bytes=int(values.get("oversized_bytes", Settings.oversized_bytes)),
-        duplicate_ratio=int(values.get("duplicate_ratio", Settings.duplicate_ratio)),
-    )
-
-
 def _in_scope(finding: Finding, prefix: str) -> bool:
     return not prefix or finding.entry == prefix or finding.entry.startswith(prefix + "/")
 
@@ -150,7 +142,7 @@ def _in_scope(finding: Finding, prefix: str) -> bool:
 def run(session: Session, prefix: str = "") -> tuple[Corpus, list[Finding]]:
     corpus = gather(session)
     eligible = [e for e in corpus.entries if e.kind != "episode"]
-    findings = checks.check(corpus, candidates(session, eligible), settings(session))
+    findings = checks.check(corpus, candidates(session, eligible), session.settings.lint)
     findings += checks.symlinks(session.store.symlinks())
     return corpus, [f for f in findings if _in_scope(f, prefix)]
 
@@ -195,7 +187,7 @@ def _apply(
         if finding.code != "stale-summary" and finding.path in by_path:
             per_path.setdefault(finding.path, []).append(finding)
     lacking = sorted(p for p, fs in per_path.items() if any(_provenance(f) for f in fs))
-    introduced = GitRepo(session.store.root).introduced_by(lacking) if lacking else {}
+    introduced = GitRepo(session.store.root).history.introduced_by(lacking) if lacking else {}
     fixed: list[Finding] = []
     current = {e.id: e for e in corpus.entries}
     for path, found in sorted(per_path.items()):

@@ -25,11 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctxtree.config import LifecycleConfig
 from ctxtree.curation import lifecycle
-from ctxtree.curation.lifecycle import DAY, Change, Settings
-from ctxtree.service.session import Session, iso
+from ctxtree.curation.lifecycle import DAY, Change
+from ctxtree.service.session import Session
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import entry_relpath
+from ctxtree.tree.validity import iso
 from ctxtree.wording import plural
 
 if TYPE_CHECKING:
@@ -251,15 +253,15 @@ def _gather(session: Session, repo: Any) -> tuple[list[Entry], Signals]:
     parsed for an unchanged file) and the signals."""
     from ctxtree.retrieval.index import Index
 
-    passes = repo.op_times(OP)
+    passes = repo.history.op_times(OP)
     since = passes[0][0] if passes else None
-    updates, arrived = history(repo.changes_since(since, "tree"))
+    updates, arrived = history(repo.history.changes_since(since, "tree"))
     times = [t for t in (moment(when) for _sha, when in reversed(passes)) if t]
     start, end = lifecycle.decay_clock(times, session.now)
     index = Index.open(session.store)
     try:
         entries = [_entry(d) for d in index.current_docs()]
-        usage, targets = index.usage(), frozenset(index.link_targets())
+        usage, targets = index.usage.counts(), frozenset(index.link_targets())
     finally:
         index.close()
     dirty = frozenset(path for _status, path in repo.dirty_paths())
@@ -276,7 +278,7 @@ def _entry(d: Doc) -> Entry:
                  created=d.created, updated=d.updated)  # fmt: skip
 
 
-def _assess(entry: Entry, sig: Signals, s: Settings) -> Change:
+def _assess(entry: Entry, sig: Signals, s: LifecycleConfig) -> Change:
     returned, _last = sig.usage.get(entry.id, (0, None))
     # Decay starts when the entry entered this store, not at an older `created` kept by an
     # import: before that, its use could not be observed.
@@ -293,7 +295,7 @@ def _assess(entry: Entry, sig: Signals, s: Settings) -> Change:
 
 
 def _rewritten(
-    session: Session, entry: Entry, change: Change, sig: Signals, s: Settings
+    session: Session, entry: Entry, change: Change, sig: Signals, s: LifecycleConfig
 ) -> tuple[str | None, Change, bool]:
     """The entry file with its new importance and maturity (None: nothing to write), the
     change that made it, and whether only those two lines changed: so they do when they are
@@ -343,7 +345,7 @@ def _stamps(
 
 def _candidates(
     session: Session, repo: Any, entries: list[Entry], changes: Mapping[str, Change],
-    sig: Signals, s: Settings,
+    sig: Signals, s: LifecycleConfig,
 ) -> list[tuple[str, float, str]]:  # fmt: skip
     """(id, importance, reason) of the archive candidates. Idle time runs from the latest of
     the entry's `updated`, its arrival at its path and its last use; arrivals older than the
@@ -356,7 +358,9 @@ def _candidates(
 
     maybe = [e for e in entries if e.id in changes and eligible(e)]
     unknown = [entry_relpath(e.id) for e in maybe if e.id not in sig.arrived]
-    arrived = {p[len("tree/") : -len(".md")]: t for p, t in repo.added_times(unknown).items()}
+    arrived = {
+        p[len("tree/") : -len(".md")]: t for p, t in repo.history.added_times(unknown).items()
+    }
     arrived.update(sig.arrived)
     found = []
     for entry in maybe:
@@ -386,7 +390,7 @@ def maintain(
     from ctxtree.tree.lock import write_lock
 
     store = session.store
-    s = Settings.from_config(session.config()["lifecycle"])
+    s = session.settings.lifecycle
     (store.root / "cache").mkdir(exist_ok=True)
     # Two passes at once must not fold the same used lines twice: the fold lock spans the
     # commit and the reset that follows it (the store's write lock ends with the commit).
@@ -461,7 +465,7 @@ def maintain(
             index = Index.open(store, refresh=False)
             try:
                 returned = {i: n for i, (n, _last) in sig.usage.items() if n}
-                index.fold_usage(returned, dict(sig.used.last))
+                index.usage.fold(returned, dict(sig.used.last))
                 kept = {i: texts[i] for i in exact - archived}
                 index.restamp(_stamps(session, kept, changes))
             finally:

@@ -10,12 +10,12 @@ from dataclasses import replace
 from typing import Any
 
 from ctxtree.curation import plan as plans
-from ctxtree.curation import relations as rel
 from ctxtree.curation import sections
 from ctxtree.errors import ConflictError, NotFoundError, UsageError
 from ctxtree.service import drafts
 from ctxtree.service.workspace import AlreadyDone, Workspace, archive_relpath
 from ctxtree.tree import frontmatter
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import RELATION_TYPES, Entry, Relation
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
 from ctxtree.wording import plural

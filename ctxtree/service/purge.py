@@ -76,7 +76,7 @@ def unwrap_links(text: str, ids: Iterable[str], plain: str | None = None) -> str
     return _link_re(ids).sub(one, text)
 
 
-def redact(text: str, ids: Iterable[str]) -> str:
+def erase_mentions(text: str, ids: Iterable[str]) -> str:
     """`text` with no mention of `ids` left: relation lines to them dropped (the serialized
     flow form), links unwrapped to their label, other mentions replaced by IN_FILES."""
     ids = list(ids)
@@ -347,7 +347,7 @@ def lineage_of(repo: GitRepo, entry_id: str) -> Lineage:
     # Only from its own paths: following an earlier path forward in time would take in
     # whatever entry was created there later.
     for path in sorted(own):
-        for _sha, there, old, new in repo.follow(path, every_ref=True):
+        for _sha, there, old, new in repo.history.follow(path, every_ref=True):
             paths.add(there)
             blobs |= {b for b in (old, new) if b.strip("0")}
     ids = sorted({i for p in paths if (i := id_from_relpath(p)) is not None} | {entry_id})
@@ -404,29 +404,29 @@ def purge(
 
     replacements: dict[str, bytes] = {}
     if ids:
-        for sha, data in repo.blobs_containing([i.encode() for i in ids]).items():
+        for sha, data in repo.rewrite.blobs_containing([i.encode() for i in ids]).items():
             if sha in lineage.blobs:
                 continue
             decoded = data.decode("utf-8", "surrogateescape")
-            new = redact(decoded, ids).encode("utf-8", "surrogateescape")
+            new = erase_mentions(decoded, ids).encode("utf-8", "surrogateescape")
             if new != data:
                 replacements[sha] = new
-    commands = parse_stream(repo.fast_export())
+    commands = parse_stream(repo.rewrite.fast_export())
     uses = replaced_uses(commands, replacements)
-    before = dict(zip(uses, repo.object_ids(uses), strict=True))
+    before = dict(zip(uses, repo.history.object_ids(uses), strict=True))
     plan = rewrite(commands, lineage, replacements, message, keep, before)
     leftovers: tuple[str, ...] = ()
     unsettled: tuple[str, ...] = ()
     if not dry_run:
-        repo.fast_import(plan.stream)
+        repo.rewrite.fast_import(plan.stream)
         # The files on disk were already rewritten by the forget commit, so the new HEAD
         # should match them; anything listed here is a file the rewrite changed under them.
         unsettled = tuple(sorted(path for _status, path in repo.dirty_paths()))
-        repo.drop_old_history()
+        repo.rewrite.drop_old_history()
         leftovers = _leftovers(repo, lineage, ids, text)
     seconds = time.monotonic() - started
     return PurgeReport(
-        plan, tuple(repo.remotes()), leftovers, seconds, dry_run, tuple(ids), unsettled
+        plan, tuple(repo.rewrite.remotes()), leftovers, seconds, dry_run, tuple(ids), unsettled
     )
 
 
@@ -455,7 +455,7 @@ def _leftovers(repo: GitRepo, lineage: Lineage, ids: list[str], text: str) -> tu
     """Paths of reachable files that still hold a version of the entry, its id, or one of
     its distinctive lines (text copied into other entries is not purged)."""
     lines = [line.encode() for line in distinctive_lines(text)]
-    found = repo.blobs_containing([*lines, *(i.encode() for i in ids)])
+    found = repo.rewrite.blobs_containing([*lines, *(i.encode() for i in ids)])
     pattern = mention_re(ids) if ids else None
     suspects = {
         sha
@@ -463,8 +463,8 @@ def _leftovers(repo: GitRepo, lineage: Lineage, ids: list[str], text: str) -> tu
         if any(line in data for line in lines)
         or (pattern is not None and pattern.search(data.decode("utf-8", "replace")))
     }
-    suspects |= {sha for sha in lineage.blobs if repo.has_object(sha)}
+    suspects |= {sha for sha in lineage.blobs if repo.rewrite.has_object(sha)}
     if not suspects:
         return ()
-    where = repo.blob_paths()
+    where = repo.rewrite.blob_paths()
     return tuple(sorted({where[sha] for sha in suspects if sha in where}))

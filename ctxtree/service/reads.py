@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.curation import relations as rel
 from ctxtree.errors import InvalidEntryError
-from ctxtree.retrieval import validity
 from ctxtree.service.session import Session
-from ctxtree.tree import frontmatter
+from ctxtree.tree import frontmatter, validity
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import Entry, EntryRef
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_prefix
 
 if TYPE_CHECKING:
-    from ctxtree.service.asof import EntryAt, Origin
+    from ctxtree.service.asof import AsOf, EntryAt
 
 
 def backlinks(session: Session, entry_id: str) -> list[Entry]:
@@ -44,7 +43,7 @@ class Shown:
     path: str
     status: str
     superseded_by: tuple[str, ...] = ()
-    origin: Origin | None = None  # set for --as-of reads
+    origin: AsOf | None = None  # set for --as-of reads
 
     def status_line(self) -> str:
         """'' for a current entry, else why default search leaves it out."""

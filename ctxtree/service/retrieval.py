@@ -12,13 +12,14 @@ from ctxtree.errors import UsageError
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import passages
 from ctxtree.retrieval.enclosure import Enclosure
-from ctxtree.retrieval.index import Doc, Index, Progress, RefreshStats
+from ctxtree.retrieval.index import Doc, Index
+from ctxtree.retrieval.refresh import Progress, RefreshStats
 from ctxtree.retrieval.tiers import Engine, Hit, Options, Retrieval, status_of
 from ctxtree.retrieval.tokenize import query_terms
 from ctxtree.service.session import Session
 
 if TYPE_CHECKING:
-    from ctxtree.service.asof import Origin
+    from ctxtree.service.asof import AsOf
 
 FORMATS = ("markdown", "xml", "json")
 
@@ -28,7 +29,7 @@ def open_index(session: Session, progress: Progress | None = None) -> Index:
 
 
 def engine(session: Session, index: Index, now: datetime | None = None) -> Engine:
-    tau = float(session.config()["lifecycle"]["recency_tau_days"])
+    tau = float(session.settings.lifecycle.recency_tau_days)
     return Engine(index, now or session.now, tau)
 
 
@@ -38,7 +39,7 @@ class Reader:
     it stood then, with the instant validity windows are judged at."""
 
     index: Index
-    origin: Origin | None = None
+    origin: AsOf | None = None
     moment: datetime | None = None
 
     @property
@@ -109,7 +110,7 @@ def open_reader(session: Session, as_of: str | None) -> Reader:
 @dataclass
 class SearchResult:
     retrieval: Retrieval
-    origin: Origin | None = None
+    origin: AsOf | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = self.retrieval.to_json()
@@ -151,7 +152,7 @@ def search(
         options = Options(limit, scope, kind, include_superseded, include_archived, reader.as_of)
         result = reader.explained(reader.engine(session).run(query, options))
         if reader.origin is None:  # a look into the past is not a use of today's entries
-            reader.index.record_returned([h.id for h in result.hits], session.timestamp)
+            reader.index.usage.record_returned([h.id for h in result.hits], session.timestamp)
     finally:
         reader.index.close()
     return SearchResult(result, reader.origin)
@@ -167,7 +168,7 @@ class ContextResult:
     retrieval: Retrieval | None
     encoding_loaded: bool = False
     entries: list[dict[str, Any]] = field(default_factory=list)
-    origin: Origin | None = None
+    origin: AsOf | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -199,7 +200,8 @@ def _pack(
         )
         for rank, (doc, hit) in enumerate(ranked)
     ]
-    cached = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
+    known = index.token_counts
+    cached = budgeting.CachedCounter(known.get, known.put)
 
     def counter(texts: Sequence[str]) -> list[int]:
         # A marker line costs what its placeholder twin costs, and that count is cached.
@@ -225,7 +227,7 @@ def _pack(
             "passages": [units[i] for i in picked],
         })  # fmt: skip
     if packed.ids:
-        index.record_returned(list(packed.ids), session.timestamp)
+        index.usage.record_returned(list(packed.ids), session.timestamp)
     return packed, cached.loaded_encoding, entries
 
 
@@ -304,7 +306,8 @@ def count_tokens(session: Session, progress: Progress | None = None) -> int:
     never load the tokenizer. Returns how many lines were newly counted."""
     index = Index.open(session.store)
     try:
-        counter = budgeting.CachedCounter(index.token_counts, index.store_token_counts)
+        tokens = index.token_counts
+        counter = budgeting.CachedCounter(tokens.get, tokens.put)
         rowids = index.all_rowids()
         for start in range(0, len(rowids), 200):
             docs = index.docs(rowids[start : start + 200]).values()

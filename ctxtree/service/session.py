@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ctxtree.config import Config, from_values
 from ctxtree.errors import UsageError
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
+from ctxtree.tree.validity import iso
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -25,6 +27,7 @@ class Session:
     store: Store
     now: datetime
     actor_override: str = ""
+    config_values: Mapping[str, Any] | None = None  # instead of config.yaml (`with_config`)
 
     @cached_property
     def actor(self) -> str:
@@ -35,24 +38,36 @@ class Session:
         if self.actor_override:
             refuse_token(self.actor_override, "the author (--author or CTX_ACTOR)")
             return self.actor_override
-        configured = self.config().get("actor")
+        configured = self.settings.actor
         if configured:
-            refuse_token(str(configured), "the configured actor")
-        return str(configured) if configured else default_actor(os.environ)
+            refuse_token(configured, "the configured actor")
+        return configured or default_actor(os.environ)
 
     @property
     def timestamp(self) -> str:
         return iso(self.now)
 
     def config(self) -> dict[str, Any]:
+        """config.yaml over the defaults, as written (what `ctx config` shows and sets)."""
         return self._config
 
     @cached_property
+    def settings(self) -> Config:
+        """config.yaml typed and validated, once per session: read settings from here."""
+        return from_values(self.config())
+
+    @cached_property
     def _config(self) -> dict[str, Any]:
+        if self.config_values is not None:
+            return dict(self.config_values)
         return self.store.config()
 
+    def with_config(self, values: Mapping[str, Any]) -> Session:
+        """This session with `values` as its configuration (the store's file is not read)."""
+        return replace(self, config_values=values)
+
     def lock_timeout(self) -> float:
-        return float(self.config()["limits"]["lock_timeout_seconds"])
+        return float(self.settings.limits.lock_timeout_seconds)
 
     def transaction(
         self, op: str, sources: Sequence[str] = (), dry_run: bool = False
@@ -66,10 +81,6 @@ class Session:
             dry_run=dry_run,
             date=self.timestamp,
         )
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def clock(env: Mapping[str, str]) -> datetime:

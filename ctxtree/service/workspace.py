@@ -19,16 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.curation import relations as rel
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError, UsageError
-from ctxtree.retrieval.validity import check_validity
 from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.drafts import check_choice
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
+from ctxtree.tree import relations as rel
 from ctxtree.tree.model import KINDS, MATURITIES, RELATION_TYPES, TRUST_LEVELS, Entry, Relation
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
 from ctxtree.tree.suggestions import missing_entry
+from ctxtree.tree.validity import check_validity
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -233,7 +233,7 @@ def validated(session: Session, entry: Entry, current: Entry | None, redact: boo
     if changed("valid_from") or changed("valid_until"):
         check_validity(entry.valid_from, entry.valid_until)
     if changed("body"):
-        check_text(entry.body, "the body", int(session.config()["limits"]["max_entry_bytes"]))
+        check_text(entry.body, "the body", session.settings.limits.max_entry_bytes)
     return _without_secrets(entry, current, redact)
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ctxtree.errors import StoreError
+from ctxtree.tree.gitlocks import clear_stale_locks
 from ctxtree.tree.store import JOURNAL, JOURNAL_TMP
 from ctxtree.wording import plural
 
@@ -219,7 +220,7 @@ def recover(
             return _quarantine(root)
         if intent is None:
             return None
-    swept = list(repo.clear_stale_locks())
+    swept = list(clear_stale_locks(root))
     paths = sorted(intent.before)
     head = repo.current_head()
     landed = head is not None and head != intent.base
@@ -228,7 +229,7 @@ def recover(
         # and a landed rewrite still owes the removal of the old objects.
         repo.reset_index()
         if landed:
-            repo.drop_old_history()
+            repo.rewrite.drop_old_history()
     if landed:
         repo.reset_paths(paths)
         present = repo.paths_in_head(paths)

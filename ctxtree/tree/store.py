@@ -507,13 +507,14 @@ class Store:
         """Under the write lock: finish or undo an interrupted write, and remove git lock
         files a killed git left (each a stat when there is nothing to do)."""
         from ctxtree.tree import journal
+        from ctxtree.tree.gitlocks import clear_stale_locks
 
         if journal_pending(self.root):
             done = journal.recover(self.root, repo)
             if done is not None:
                 _announce(done.describe())
         if (self.root / ".git" / "index.lock").exists():
-            removed = repo.clear_stale_locks()
+            removed = clear_stale_locks(self.root)
             if removed:
                 _announce(f"removed stale git lock file(s) left by a killed git: {removed}")
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from ctxtree.errors import InvalidEntryError
 from ctxtree.tree.model import Entry, Relation, Source
 from ctxtree.tree.paths import RESERVED, check_segment
+from ctxtree.tree.validity import iso
 
 DEFAULT_DOMAIN = "conversations"
 # Ten turns per entry: on the LoCoMo development split, 10 covered more evidence than 6 in
@@ -277,10 +278,6 @@ def _clock_date(text: str) -> datetime | None:
         return datetime(int(match["year"]), months[0], int(match["day"]), hour, minute)
     except ValueError:
         return None
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def human_date(raw: str) -> str:

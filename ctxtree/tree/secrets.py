@@ -41,7 +41,9 @@ _TOK = r"[A-Za-z0-9_+/=-]"  # characters a token is made of, for rejoining split
 
 
 @dataclass(frozen=True)
-class Finding:
+class Secret:
+    """A credential `scan` found: its kind, 1-based line and a masked excerpt."""
+
     kind: str
     line: int
     excerpt: str
@@ -774,9 +776,9 @@ def _has_zw(text: str) -> bool:
 
 
 # ---- the API -------------------------------------------------------------------------------
-def scan(text: str) -> list[Finding]:
+def scan(text: str) -> list[Secret]:
     """All credential-like strings in `text`, with 1-based line numbers and masked excerpts."""
-    return [Finding(h.kind, text.count("\n", 0, h.start) + 1, h.excerpt) for h in _hits(text)]
+    return [Secret(h.kind, text.count("\n", 0, h.start) + 1, h.excerpt) for h in _hits(text)]
 
 
 def redact(text: str) -> str:

@@ -25,7 +25,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def iso(moment: datetime) -> str:
-    """`moment` as a UTC instant string (seconds)."""
+    """`moment` as a UTC instant string (seconds): the one format of every stored time
+    (created, updated, validity bounds, the session clock)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

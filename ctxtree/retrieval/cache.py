@@ -1,0 +1,62 @@
+"""Caches kept in the index's file, beside the documents.
+
+The query cache (tier 0): whole answers by a key that names the query, its options and the
+index generation, so a repeated question costs one lookup; the newest 2,000 are kept and a
+refresh that changes any document empties it. Token counts: what the tokenizer said about a
+line of text, by the text's hash, so `ctx context` rarely loads tiktoken (retrieval/budget.py);
+they stay true whatever the documents do."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+CACHE_SIZE = 2000
+
+
+class QueryCache:
+    """Cached answers in the index's `qcache` table (`Index.query_cache`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def get(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM qcache WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def put(self, key: str, value: str, now: int) -> None:
+        """Keep `value` under `key` (stamped `now`, epoch seconds) and drop the oldest
+        answers past CACHE_SIZE."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO qcache(key, value, at) VALUES(?, ?, ?)", (key, value, now)
+        )
+        self.conn.execute(
+            "DELETE FROM qcache WHERE key NOT IN (SELECT key FROM qcache ORDER BY at DESC LIMIT ?)",
+            (CACHE_SIZE,),
+        )
+
+
+class TokenCounts:
+    """Token counts by text hash in the index's `tokens` table (`Index.token_counts`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def get(self, hashes: Sequence[str]) -> dict[str, int]:
+        """The known counts of `hashes` (unknown ones are left out)."""
+        out: dict[str, int] = {}
+        for start in range(0, len(hashes), 500):  # below SQLite's limit on parameters
+            chunk = hashes[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                (str(h), int(n))
+                for h, n in self.conn.execute(
+                    f"SELECT hash, n FROM tokens WHERE hash IN ({marks})", list(chunk)
+                )
+            )
+        return out
+
+    def put(self, counts: dict[str, int]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO tokens(hash, n) VALUES(?, ?)", list(counts.items())
+        )
