@@ -6,14 +6,14 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
+from ctxtree.errors import Call, ConflictError, CtxError, InvalidEntryError, NotFoundError, Param
 from ctxtree.service import purge as purging
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter, journal
 from ctxtree.tree.git import GitRepo
 from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
-from ctxtree.tree.paths import id_from_relpath, parse_id
+from ctxtree.tree.paths import LIST_ENTRIES, id_from_relpath, parse_id
 from ctxtree.tree.store import indexable_id
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list
         return found
     raise NotFoundError(
         f"no entry {entry_id!r} (current or archived" + (", nor in the history)" if purge else ")"),
-        "list entries with `ctx ls [PREFIX]`",
+        ("list entries with `", LIST_ENTRIES, "`"),
     )
 
 
@@ -163,10 +163,13 @@ def forget(
                 if not isinstance(exc, CtxError):
                     raise
                 if tx.commit_sha:
+                    _message, hint = exc.parts()
+                    retry = (entry_id, Param("purge", True), Param("yes", True, cli_only=True))
                     exc.hint = (
                         f"{entry_id} is forgotten ({tx.commit_sha[:10]}) but the history was not "
-                        f"rewritten; retry with `ctx forget {entry_id} --purge --yes`. {exc.hint}"
-                    )
+                        "rewritten; retry with `", Call("forget", retry, "forget"), "`. ",
+                        *([hint] if isinstance(hint, str) else hint),
+                    )  # fmt: skip
                 raise
             ids = list(report.ids)
     if not dry_run:

@@ -12,7 +12,7 @@ from typing import Any
 from ctxtree.curation import plan as plans
 from ctxtree.curation import relations as rel
 from ctxtree.curation import sections
-from ctxtree.errors import ConflictError, NotFoundError, UsageError
+from ctxtree.errors import Call, ConflictError, Hole, NotFoundError, Param, Text, UsageError
 from ctxtree.service import drafts
 from ctxtree.service.workspace import AlreadyDone, Workspace, archive_relpath
 from ctxtree.tree import frontmatter
@@ -24,7 +24,7 @@ def _now(ws: Workspace) -> str:
     return ws.session.timestamp
 
 
-def do_add(ws: Workspace, draft: Entry, hint: str = "use UPDATE or UPSERT to change it") -> Entry:
+def do_add(ws: Workspace, draft: Entry, hint: Text = "use UPDATE or UPSERT to change it") -> Entry:
     """Create an entry; refuses an id taken in the tree, the archive or by a folder."""
     entry_id = parse_id(draft.id)
     ws.require_free(entry_id, hint)
@@ -70,13 +70,17 @@ def do_update(
 
 
 class LossError(ConflictError):
-    """An update that drops knowledge, refused without --allow-loss (high impact)."""
+    """An update that drops knowledge, refused without `allow_loss` (high impact)."""
 
     def __init__(self, entry_id: str, lost: Sequence[str]) -> None:
         more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
         super().__init__(
             f"high impact: updating {entry_id!r} {lost[0]}{more}",
-            "keep what it drops, or pass --allow-loss if dropping it is intended",
+            (
+                "keep what it drops, or pass ",
+                Param("allow_loss", True),
+                " if dropping it is intended",
+            ),
         )
         self.lost = list(lost)
 
@@ -91,7 +95,7 @@ def do_move(ws: Workspace, raw_old: str, raw_new: str) -> list[str]:
     if ws.entry(new) is not None:
         raise ConflictError(
             f"cannot move {old!r} onto {new!r}: that entry exists",
-            f"merge them, or remove {new!r} first with `ctx rm {new}`",
+            (f"merge them, or remove {new!r} first with `", Call("rm", (new,), "remove"), "`"),
         )
     ws.require_free(new, "")
     referrers = ws.referrers(old)
@@ -142,7 +146,9 @@ def do_supersede(ws: Workspace, raw_old: str, raw_new: str) -> Entry:
 def do_archive(ws: Workspace, raw_id: str) -> None:
     entry_id = parse_id(raw_id)
     if ws.entry(entry_id) is None and ws.archived(entry_id) is not None:
-        raise ConflictError(f"{entry_id!r} is already archived", f"`ctx restore {entry_id}`")
+        raise ConflictError(
+            f"{entry_id!r} is already archived", ("`", Call("restore", (entry_id,), "restore"), "`")
+        )
     ws.require(entry_id)
     ws.move_file(entry_relpath(entry_id), archive_relpath(entry_id))
 
@@ -153,11 +159,14 @@ def do_restore(ws: Workspace, raw_id: str) -> None:
     if text is None:
         if ws.entry(entry_id) is not None:
             raise ConflictError(f"{entry_id!r} is not archived", "it is in the tree already")
-        raise NotFoundError(f"no archived entry {entry_id!r}", "see `ctx search --archived`")
+        archived = Param("include_archived", True, flag="--archived")
+        raise NotFoundError(
+            f"no archived entry {entry_id!r}", ("see `", Call("search", (archived,), "search"), "`")
+        )
     if ws.entry(entry_id) is not None:
         raise ConflictError(
             f"cannot restore {entry_id!r}: an entry with that id exists in the tree",
-            f"move it away first with `ctx mv {entry_id} NEW_ID`",
+            ("move it away first with `", Call("mv", (entry_id, Hole("NEW_ID")), "move"), "`"),
         )
     frontmatter.parse(text, entry_id, archive_relpath(entry_id))
     ws.move_file(archive_relpath(entry_id), entry_relpath(entry_id))
@@ -167,7 +176,7 @@ def do_delete(
     ws: Workspace,
     raw_id: str,
     force: bool,
-    hint: str = 'remove those relations first, or set "force": true to drop them',
+    hint: Text = 'remove those relations first, or set "force": true to drop them',
 ) -> list[str]:
     """Delete an entry. Refuses while others point at it (relations or inline links),
     unless `force`, which also drops their declared relations to it (inline links stay as
@@ -195,7 +204,7 @@ def do_delete(
 def do_link(ws: Workspace, raw_src: str, raw_dst: str, rtype: str) -> Entry:
     """Add a relation; AlreadyDone when it exists."""
     src_id, dst = parse_id(raw_src), parse_target(raw_dst)
-    drafts.check_choice(rtype, RELATION_TYPES, "--type")
+    drafts.check_choice(rtype, RELATION_TYPES, Param("type"))
     if src_id == dst:
         raise UsageError("an entry cannot relate to itself", "")
     entry = ws.require(src_id)
@@ -210,7 +219,7 @@ def do_unlink(ws: Workspace, raw_src: str, raw_dst: str, rtype: str | None) -> E
     """Remove declared relations from SRC to DST (of `rtype`, or of any type)."""
     src, dst = parse_id(raw_src), parse_target(raw_dst)
     if rtype is not None:
-        drafts.check_choice(rtype, RELATION_TYPES, "--type")
+        drafts.check_choice(rtype, RELATION_TYPES, Param("type"))
     entry = ws.require(src)
     kept = tuple(r for r in entry.relations if not (r.target == dst and rtype in (None, r.type)))
     if kept == entry.relations:

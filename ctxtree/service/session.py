@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import UsageError
+from ctxtree.errors import Param, UsageError
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
 
@@ -33,7 +33,8 @@ class Session:
         from ctxtree.service.content import refuse_token
 
         if self.actor_override:
-            refuse_token(self.actor_override, "the author (--author or CTX_ACTOR)")
+            who = ("the author (", Param("actor", flag="--author"), " or CTX_ACTOR)")
+            refuse_token(self.actor_override, who)
             return self.actor_override
         configured = self.config().get("actor")
         if configured:

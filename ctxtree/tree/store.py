@@ -16,10 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
+from ctxtree.errors import Call, InvalidEntryError, NotFoundError, StoreError
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
-from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
+from ctxtree.tree.paths import (
+    CHOOSE_STORE,
+    LIST_ENTRIES,
+    STORE_MARKER,
+    entry_relpath,
+    id_from_relpath,
+)
 
 if TYPE_CHECKING:
     from ctxtree.tree.transaction import Transaction
@@ -210,7 +216,12 @@ class Store:
         if not (self.root / STORE_MARKER).is_file():
             raise StoreError(
                 f"no ctx store at {self.root}",
-                "run `ctx init` to create one, or pass --tree PATH / set CTX_TREE",
+                (
+                    "run `",
+                    Call("init", (), "Memory.init"),
+                    "` to create one, or pass ",
+                    CHOOSE_STORE,
+                ),
             )
         if recover:
             self.recover()
@@ -251,7 +262,7 @@ class Store:
         if not self.is_file(relpath):
             raise NotFoundError(
                 f"no entry {entry_id!r}",
-                "list entries with `ctx ls [PREFIX]`",
+                ("list entries with `", LIST_ENTRIES, "`"),
             )
         return frontmatter.parse(self.read_text(relpath), entry_id, relpath)
 
