@@ -135,7 +135,6 @@ def register(app: typer.Typer) -> None:
 
         As it read on a date: ctx show auth/jwt/refresh-rotation --as-of 2026-11-01
         """
-        from ctxtree.cli.lifecycle_cmds import record_used
         from ctxtree.retrieval.enclosure import Enclosure, escape_line, inline, one_line
         from ctxtree.service import reads
         from ctxtree.service.session import open_session
@@ -151,13 +150,13 @@ def register(app: typer.Typer) -> None:
             return
         if raw:
             text = reads.raw_text(session, entry_id)
-            record_used(session, entry_id)  # the lifecycle's "used" signal (cache/used.log)
+            reads.record_used(session, entry_id)  # the lifecycle's "used" signal (cache/used.log)
             emit_json({"id": entry_id, "text": text}) if json_out else sys.stdout.write(text)
             return
         shown = reads.show(session, entry_id, as_of)
         entry = shown.entry
         if shown.origin is None:
-            record_used(session, entry.id)
+            reads.record_used(session, entry.id)
         else:
             note(shown.origin.note())
         if json_out:
