@@ -180,7 +180,7 @@ def register(app: typer.Typer) -> None:
         Example: ctx apply plan.json --dry-run
         """
         from ctxtree.cli.import_cmds import read_input
-        from ctxtree.errors import CtxError, ExitCode, UsageError
+        from ctxtree.errors import UsageError
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
@@ -198,14 +198,8 @@ def register(app: typer.Typer) -> None:
             session, plan, name, redact=redact, allow_loss=allow_loss, dry_run=dry_run
         )
         _print_report(result, json_out)
-        if result.failures:
-            failed = len(result.failures)
-            error = CtxError(
-                f"plan not applied: {failed} of {len(result.operations)} operation(s) "
-                "failed; nothing was written",
-                "fix them and apply the whole plan again",
-            )
-            error.exit_code = ExitCode(result.exit_code())
+        error = result.error()
+        if error is not None:
             raise error
         if json_out:
             return

@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
             relations=tuple(entries.parse_relation(r) for r in relate or ()),
             sources=tuple(entries.parse_source(s) for s in source or ()),
             author=who,
-            trust=trust or ("user" if who.startswith("human:") else "agent"),
+            trust=trust or entries.default_trust(who),
         )
         result = entries.add(session, draft, redact=redact, dry_run=dry_run)
         report_write(result, json_out, f"added {result.ids[0]}")

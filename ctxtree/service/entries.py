@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ctxtree.errors import Call, Param
 from ctxtree.service import operations as ops
 from ctxtree.service.drafts import (
     Changes,
     apply_changes,
     check_choice,
     dedup,
+    default_trust,
     parse_relation,
     parse_source,
     with_title_heading,
@@ -27,6 +29,7 @@ __all__ = [
     "apply_changes",
     "check_choice",
     "dedup",
+    "default_trust",
     "dry_diff",
     "edit",
     "link",
@@ -43,9 +46,9 @@ __all__ = [
 def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = False) -> WriteResult:
     """Create a new entry; refuses an id in use (in the tree, the archive, or a folder)."""
     entry_id = parse_id(draft.id)
-    check_choice(draft.kind, KINDS, "--kind")  # named as the flags are; the validator checks too
-    check_choice(draft.trust, TRUST_LEVELS, "--trust")
-    hint = f"change it with `ctx edit {entry_id}`, or pick another id"
+    check_choice(draft.kind, KINDS, Param("kind"))  # named as parameters; the validator checks too
+    check_choice(draft.trust, TRUST_LEVELS, Param("trust"))
+    hint = ("change it with `", Call("edit", (entry_id,), "edit"), "`, or pick another id")
     sources = [s.render() for s in draft.sources]
     importance = session.config()["lifecycle"]["importance_default"]
     draft = replace(draft, importance=importance)
@@ -91,7 +94,8 @@ def remove(
 ) -> WriteResult:
     """`ctx rm`: delete an entry (refused while others point at it, unless `force`)."""
     entry_id = parse_id(raw_id)
-    hint = "remove those relations first (`ctx unlink`), or pass --force to drop them"
+    hint = ("remove those relations first (`", Call("unlink", (), "unlink"), "`), or pass ",
+            Param("force", True), " to drop them")  # fmt: skip
     return run(
         session, "rm", entry_id, lambda ws: ops.do_delete(ws, entry_id, force, hint),
         (entry_id,), dry_run=dry_run,
@@ -102,7 +106,7 @@ def link(
     session: Session, raw_src: str, raw_dst: str, rtype: str, dry_run: bool = False
 ) -> WriteResult:
     src, dst = parse_id(raw_src), parse_target(raw_dst)
-    check_choice(rtype, RELATION_TYPES, "--type")
+    check_choice(rtype, RELATION_TYPES, Param("type"))
     return run(
         session, "link", f"{src} -{rtype}-> {dst}",
         lambda ws: ops.do_link(ws, src, dst, rtype), (src, dst), dry_run=dry_run,
