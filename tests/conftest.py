@@ -133,3 +133,9 @@ def bare(tmp_path: Path) -> Ctx:
 def add(ctx: Ctx, entry_id: str, title: str = "", *extra: str) -> str:
     return ctx.ok("add", entry_id, "--title", title or entry_id.rsplit("/", 1)[-1], *extra)
 
+
+def fails(run: Run, code: int, message: str) -> None:
+    """`run` failed with exit `code`, printed nothing on stdout, and its error line is
+    `ctx: error: MESSAGE`: an exit code alone could come from another failure."""
+    said = run.stderr.splitlines()[0] if run.stderr else ""
+    assert (run.code, run.stdout, said) == (code, "", f"ctx: error: {message}"), run.stderr

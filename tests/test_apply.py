@@ -67,7 +67,7 @@ def test_a_valid_plan_lands_as_one_commit(store: Ctx) -> None:
     assert not store.file("auth/jwt/notes").exists()
     message = store.git("log", "-1", "--format=%B")
     assert message.startswith("apply: learned in session 12\n")
-    assert "ADD auth/jwt/ttl: new policy [ok]" in message or "new policy" in message
+    assert "\nADD auth/jwt/ttl: new policy [ok]\n" in message
     assert "Ctx-Op: apply" in message and "Ctx-Source: plan:stdin" in message
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Ctx, add
+from conftest import Ctx, add, fails
 
 from ctxtree.cli.app import build
 from ctxtree.curation import lint
@@ -277,7 +277,7 @@ def test_usage_errors(ctx: Ctx) -> None:
     run = ctx("lint", "--dry-run")
     assert (run.code, run.stderr) == (2, "ctx: error: --dry-run needs --fix\n"
                                          "  hint: run `ctx lint --fix --dry-run`\n")  # fmt: skip
-    assert ctx("lint", "../x").code == 5  # not a prefix
+    fails(ctx("lint", "../x"), 5, "invalid id '../x': segment '..' is not a slug")  # not a prefix
     run = ctx("lint", "no/such")
     assert (run.code, run.stderr) == (
         3,
