@@ -132,14 +132,14 @@ def test_returned_but_never_used_does_not_rise(ctx: Ctx) -> None:
     """The popularity-contest test: search hits alone never raise importance."""
     add(ctx, "a/b/popular", "Redis cache layout", "--body", "Redis keys and cache layout.")
     add(ctx, "a/b/read", "Redis cache eviction", "--body", "Redis eviction of cache keys.")
-    for _ in range(30):
+    for _ in range(12):  # returned 24 times, read once
         ctx.ok("search", "redis cache")
         ctx.ok("context", "redis cache keys", "--budget", "300")
     ctx.ok("show", "a/b/read")
     at(ctx, 2)
     changes = {c["id"]: c for c in maintain(ctx)["changes"]}
     popular, read = changes["a/b/popular"], changes["a/b/read"]
-    assert popular["returned"] >= 30 and popular["used"] == 0
+    assert popular["returned"] >= 12 and popular["used"] == 0
     assert popular["importance"] == [50, 49.5]  # decay only: 50 x 0.995^2
     assert read["used"] == 1 and read["importance"] == [50, 52.5]
     assert "used" not in " ".join(popular["reasons"])
