@@ -1,20 +1,18 @@
 """One error hierarchy: every failure the user can cause carries an exit code and a hint.
 
-Messages and hints may name a parameter or a command. They do so with `Param`, `Call` and
-`Hole` parts rather than spelled text, because the front ends spell them differently: the CLI
-says `pass --allow-loss` and `ctx restore a/b/c`, the Python API `pass allow_loss=True` and
-`memory.restore('a/b/c')`. An error reads as the CLI spells it unless the API re-spells it
-(`for_python`), so CLI messages are what they always were.
+A message or hint is text, or a sequence of parts that name parameters and commands
+(ctxtree/hints.py): `message` and `hint` spell them as the CLI does (`--allow-loss`) unless
+`for_python()` asked for the Python API's spelling (`allow_loss=True`). This module imports
+nothing but enum: `import ctxtree` loads it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import IntEnum
-from typing import Literal
+from typing import TYPE_CHECKING
 
-Front = Literal["cli", "python"]
+if TYPE_CHECKING:
+    from ctxtree.hints import Front, Text
 
 
 class ExitCode(IntEnum):
@@ -30,90 +28,6 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-@dataclass(frozen=True)
-class Param:
-    """A parameter a message names: `--allow-loss` / `allow_loss=True`.
-
-    `name` is the Python keyword; `example` a value to show (None: just the name, True: a
-    switch); `flag` the CLI option when it is not `--name-with-dashes`; `cli_only` marks an
-    option the Python API has no use for (it is left out of the Python spelling)."""
-
-    name: str
-    example: str | int | bool | None = None
-    flag: str = ""
-    cli_only: bool = False
-
-    def spell(self, front: Front) -> str:
-        if front == "python":
-            if self.cli_only:
-                return ""
-            return self.name if self.example is None else f"{self.name}={self.example!r}"
-        flag = self.flag or "--" + self.name.replace("_", "-")
-        if self.example is None or self.example is True:
-            return flag
-        import shlex  # only an error being shown needs it
-
-        value = self.example
-        return f"{flag} {shlex.quote(value) if isinstance(value, str) else value}"
-
-
-@dataclass(frozen=True)
-class Hole:
-    """A placeholder in a command: `NEW_ID` on the CLI, `new_id` in Python; `[PREFIX]` when
-    optional."""
-
-    name: str
-    optional: bool = False
-
-    def spell(self, front: Front) -> str:
-        if front == "python":
-            return self.name.lower()
-        return f"[{self.name}]" if self.optional else self.name
-
-
-@dataclass(frozen=True)
-class Call:
-    """A command a hint points to: `ctx restore a/b/c` / `memory.restore('a/b/c')`.
-
-    `method` is the Python API's method for it (`Memory.init` for a class method); without
-    one both front ends name the CLI command (it is installed with the package)."""
-
-    command: str
-    args: tuple[str | Param | Hole, ...] = ()
-    method: str = ""
-
-    def spell(self, front: Front) -> str:
-        if front == "python" and self.method:
-            words = [repr(a) if isinstance(a, str) else a.spell(front) for a in self.args]
-            owner = "" if "." in self.method else "memory."  # Memory.init: a class method
-            return f"{owner}{self.method}({', '.join(w for w in words if w)})"
-        words = [a if isinstance(a, str) else a.spell("cli") for a in self.args]
-        return " ".join(["ctx", self.command, *words])
-
-
-@dataclass(frozen=True)
-class Alt:
-    """Wording that differs between the front ends beyond a name (how to choose the store:
-    `--tree PATH` on the CLI, `Memory.open(path)` in Python)."""
-
-    cli: str
-    python: str
-
-    def spell(self, front: Front) -> str:
-        return self.python if front == "python" else self.cli
-
-
-Part = str | Param | Hole | Call | Alt
-Text = str | Sequence[Part]
-
-
-def spell(text: Text, front: Front = "cli") -> str:
-    """A message or hint as `front` writes it."""
-    if isinstance(text, str):
-        return text
-    return "".join(p if isinstance(p, str) else p.spell(front) for p in text)
-
-
 class CtxError(Exception):
     """Base class: a message naming the subject and a hint naming the next action. Both may
     be plain text or parts (see the module's docstring); `message` and `hint` are spelled
@@ -124,13 +38,13 @@ class CtxError(Exception):
     front: Front = "cli"
 
     def __init__(self, message: Text, hint: Text = "") -> None:
-        super().__init__(spell(message))
+        super().__init__(message)
         self._message = message
         self._hint = hint
 
     @property
     def message(self) -> str:
-        return spell(self._message, self.front)
+        return _spell(self._message, self.front)
 
     @message.setter
     def message(self, value: Text) -> None:
@@ -138,7 +52,7 @@ class CtxError(Exception):
 
     @property
     def hint(self) -> str:
-        return spell(self._hint, self.front)
+        return _spell(self._hint, self.front)
 
     @hint.setter
     def hint(self, value: Text) -> None:
@@ -192,6 +106,14 @@ class InvalidEntryError(CtxError):
         super().__init__(message, hint)
         self.path = path
         self.line = line
+
+
+def _spell(text: Text, front: Front) -> str:
+    if isinstance(text, str):
+        return text
+    from ctxtree.hints import spell
+
+    return spell(text, front)
 
 
 class StoreError(CtxError):

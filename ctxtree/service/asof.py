@@ -18,7 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import NotFoundError, Param, UsageError
+from ctxtree.errors import NotFoundError, UsageError
+from ctxtree.hints import Param
 from ctxtree.retrieval import validity
 from ctxtree.service.session import Session
 from ctxtree.tree.store import Store

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ctxtree.curation import secrets
-from ctxtree.errors import InvalidEntryError, Param, Text
+from ctxtree.errors import InvalidEntryError
+from ctxtree.hints import Param, Text
 
 
 def decode_input(data: bytes, what: str) -> str:

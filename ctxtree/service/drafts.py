@@ -11,7 +11,8 @@ from typing import Any
 
 from ctxtree.curation import relations as rel
 from ctxtree.curation import sections
-from ctxtree.errors import NotFoundError, Param, UsageError
+from ctxtree.errors import NotFoundError, UsageError
+from ctxtree.hints import Param
 from ctxtree.tree.model import (
     KINDS,
     MATURITIES,

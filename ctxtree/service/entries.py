@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ctxtree.errors import Call, Param
+from ctxtree.hints import Call, Param
 from ctxtree.service import operations as ops
 from ctxtree.service.drafts import (
     Changes,

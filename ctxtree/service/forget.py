@@ -6,7 +6,8 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import Call, ConflictError, CtxError, InvalidEntryError, NotFoundError, Param
+from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
+from ctxtree.hints import Call, Param
 from ctxtree.service import purge as purging
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter, journal

@@ -12,7 +12,8 @@ from typing import Any
 from ctxtree.curation import plan as plans
 from ctxtree.curation import relations as rel
 from ctxtree.curation import sections
-from ctxtree.errors import Call, ConflictError, Hole, NotFoundError, Param, Text, UsageError
+from ctxtree.errors import ConflictError, NotFoundError, UsageError
+from ctxtree.hints import Call, Hole, Param, Text
 from ctxtree.service import drafts
 from ctxtree.service.workspace import AlreadyDone, Workspace, archive_relpath
 from ctxtree.tree import frontmatter

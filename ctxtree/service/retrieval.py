@@ -9,7 +9,8 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import Param, UsageError
+from ctxtree.errors import UsageError
+from ctxtree.hints import Param
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import enclosure
 from ctxtree.retrieval.enclosure import Enclosure, one_line

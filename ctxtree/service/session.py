@@ -12,7 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import Param, UsageError
+from ctxtree.errors import UsageError
+from ctxtree.hints import Param
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
 

@@ -20,16 +20,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.curation import relations as rel
-from ctxtree.errors import (
-    Call,
-    ConflictError,
-    CtxError,
-    InvalidEntryError,
-    NotFoundError,
-    Param,
-    Text,
-    UsageError,
-)
+from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError, UsageError
+from ctxtree.hints import Call, Param, Text
 from ctxtree.retrieval.validity import check_validity
 from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.drafts import check_choice

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctxtree.errors import Alt, Call, Hole, InvalidEntryError, StoreError
+from ctxtree.errors import InvalidEntryError, StoreError
+from ctxtree.hints import Alt, Call, Hole
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 RESERVED = frozenset({"context", "_index", "cache", "archive", "tree"})

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import Call, InvalidEntryError, NotFoundError, StoreError
+from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
+from ctxtree.hints import Call
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import (
