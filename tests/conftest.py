@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +128,44 @@ def bare(tmp_path: Path) -> Ctx:
     project = tmp_path / "bare" / "project"
     project.mkdir()
     return Ctx(project, isolated_env(home))
+
+
+class Templates:
+    """Stores built once per run by a function of a Ctx, then copied into each test's store:
+    a fixture that makes several commits pays for them once. The copy leaves out cache/
+    (derived: the first command rebuilds what it needs) and carries over the environment
+    the build changed (a clock it moved)."""
+
+    def __init__(self, base: Path, empty: Path) -> None:
+        self.base = base
+        self.empty = empty
+        self.built: dict[Callable[[Ctx], object], tuple[Path, dict[str, str]]] = {}
+
+    def copy(self, ctx: Ctx, build: Callable[[Ctx], object]) -> Ctx:
+        if build not in self.built:
+            root = self.base / f"{build.__module__}.{build.__qualname__}"
+            (root / "home").mkdir(parents=True)
+            (root / "project").mkdir()
+            env = isolated_env(root / "home")
+            maker = Ctx(root / "project", dict(env))
+            shutil.copytree(self.empty, maker.store, symlinks=True)
+            build(maker)
+            drift = {k: v for k, v in maker.env.items() if env.get(k) != v}
+            self.built[build] = (maker.store, drift)
+        store, drift = self.built[build]
+        shutil.rmtree(ctx.store)
+        shutil.copytree(store, ctx.store, symlinks=True, ignore=_top_cache)
+        ctx.env.update(drift)
+        return ctx
+
+
+def _top_cache(folder: str, names: list[str]) -> list[str]:
+    return ["cache"] if Path(folder).name == ".ctx" and "cache" in names else []
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory, empty_store: Path) -> Templates:
+    return Templates(tmp_path_factory.mktemp("templates"), empty_store)
 
 
 def add(ctx: Ctx, entry_id: str, title: str = "", *extra: str) -> str:

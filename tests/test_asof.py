@@ -12,7 +12,7 @@ from contextlib import closing
 from typing import Any
 
 import pytest
-from conftest import Ctx, Run
+from conftest import Ctx, Run, Templates
 
 from ctxtree.errors import UsageError
 from ctxtree.retrieval import validity
@@ -47,8 +47,7 @@ def found(ctx: Ctx, n: int, *args: str) -> tuple[list[str], dict[str, Any]]:
     return [h["id"] for h in data["hits"]], data
 
 
-@pytest.fixture
-def history(ctx: Ctx) -> Ctx:
+def build_history(ctx: Ctx) -> None:
     """Day 1: A says 24 hours. Day 4: A is edited. Day 5: B says 8 hours, superseding A."""
     ok_on(ctx, 1, "add", A, "--title", "Sessions last 24 hours",
           "--body", "Sessions last 24 hours before users log in again.")  # fmt: skip
@@ -56,7 +55,11 @@ def history(ctx: Ctx) -> Ctx:
     ok_on(ctx, 5, "add", B, "--title", "Sessions last 8 hours",
           "--body", "Sessions last 8 hours since the security audit.",
           "--relate", f"supersedes:{A}")  # fmt: skip
-    return ctx
+
+
+@pytest.fixture
+def history(ctx: Ctx, templates: Templates) -> Ctx:
+    return templates.copy(ctx, build_history)
 
 
 # ---- DATE ------------------------------------------------------------------------------------

@@ -7,13 +7,12 @@ import os
 import time
 
 import pytest
-from conftest import Ctx, add, fails
+from conftest import Ctx, Templates, add, fails
 
 from ctxtree.retrieval.budget import exact_counts
 
 
-@pytest.fixture
-def kb(ctx: Ctx) -> Ctx:
+def build_kb(ctx: Ctx) -> None:
     add(ctx, "auth/jwt/refresh-rotation", "Refresh tokens rotate on every use",
         "--summary", "Each refresh issues a new refresh token and revokes the old one.",
         "--keyword", "token rotation", "--tag", "auth",
@@ -28,7 +27,11 @@ def kb(ctx: Ctx) -> Ctx:
         "--body", "Stripe retries failed deliveries for three days.")  # fmt: skip
     add(ctx, "infra/k8s/probes", "Liveness probes never touch the database",
         "--body", "A slow database once caused a restart storm.")  # fmt: skip
-    return ctx
+
+
+@pytest.fixture
+def kb(ctx: Ctx, templates: Templates) -> Ctx:
+    return templates.copy(ctx, build_kb)
 
 
 def search(ctx: Ctx, *args: str) -> tuple[int, dict[str, object]]:
