@@ -64,8 +64,8 @@ class Hole:
 class Call:
     """A command a hint points to: `ctx restore a/b/c` / `memory.restore('a/b/c')`.
 
-    `method` is the Python API's method for it (`Memory.init` for a class method); without
-    one both front ends name the CLI command (it is installed with the package)."""
+    `method` is the Python API's method for it; without one both front ends name the CLI
+    command (it is installed with the package)."""
 
     command: str
     args: tuple[str | Param | Hole, ...] = ()
@@ -74,8 +74,7 @@ class Call:
     def spell(self, front: Front) -> str:
         if front == "python" and self.method:
             words = [repr(a) if isinstance(a, str) else a.spell(front) for a in self.args]
-            owner = "" if "." in self.method else "memory."  # Memory.init: a class method
-            return f"{owner}{self.method}({', '.join(w for w in words if w)})"
+            return f"memory.{self.method}({', '.join(w for w in words if w)})"
         words = [a if isinstance(a, str) else a.spell("cli") for a in self.args]
         return " ".join(["ctx", self.command, *words])
 

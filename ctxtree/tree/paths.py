@@ -16,6 +16,7 @@ STORE_DIRNAME = ".ctx"
 STORE_MARKER = "config.yaml"
 # Hints' words for listing entries, and for naming the store on each front end.
 LIST_ENTRIES = Call("ls", (Hole("PREFIX", optional=True),), "entries")
+INIT = Alt("ctx init", "Memory.init(path)")
 CHOOSE_STORE = Alt(
     "--tree PATH / set CTX_TREE", "the store's path to Memory.open(path) / set CTX_TREE"
 )
@@ -139,7 +140,7 @@ def discover_store(explicit: str | None, env: Mapping[str, str], cwd: Path) -> S
         f"no ctx store found in {here} or any parent directory",
         (
             "run `",
-            Call("init", (), "Memory.init"),
+            INIT,
             "` here (or `ctx init --global`), or pass ",
             CHOOSE_STORE,
         ),

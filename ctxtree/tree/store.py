@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
-from ctxtree.hints import Call
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import (
     CHOOSE_STORE,
+    INIT,
     LIST_ENTRIES,
     STORE_MARKER,
     entry_relpath,
@@ -219,7 +219,7 @@ class Store:
                 f"no ctx store at {self.root}",
                 (
                     "run `",
-                    Call("init", (), "Memory.init"),
+                    INIT,
                     "` to create one, or pass ",
                     CHOOSE_STORE,
                 ),
