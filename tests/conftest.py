@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -189,6 +190,13 @@ def _top_cache(folder: str, names: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory: pytest.TempPathFactory, empty_store: Path) -> Templates:
     return Templates(tmp_path_factory.mktemp("templates"), empty_store)
+
+
+def missed(ctx: Ctx, query: str, *args: str) -> list[str]:
+    """`ctx search QUERY` found nothing confident (exit 3): the ids it still listed."""
+    run = ctx("search", query, *args, "--json")
+    assert run.code == 3, (run.code, run.stdout, run.stderr)
+    return [hit["id"] for hit in json.loads(run.stdout)["hits"]]
 
 
 def add(ctx: Ctx, entry_id: str, title: str = "", *extra: str) -> str:

@@ -182,7 +182,11 @@ def test_show_as_of_follows_later_moves(history: Ctx) -> None:
         on(history, 12, "show", "auth/session/old-length", "--as-of", "2040-01-03", "--json").stdout
     )
     assert (data["id"], data["path"]) == (A, f"tree/{A}.md")
-    assert on(history, 12, "show", A, "--as-of", "2040-01-08").code == 3
+    run = on(history, 12, "show", A, "--as-of", "2040-01-08")
+    assert (run.code, run.stdout) == (3, "")
+    assert run.stderr.startswith(
+        f"ctx: error: '{A}' did not exist on 2040-01-08T23:59:59Z (store at commit "
+    )
 
 
 def test_show_marks_superseded_entries(history: Ctx) -> None:

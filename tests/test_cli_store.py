@@ -26,7 +26,7 @@ def test_init_global_uses_xdg_data_home(bare: Ctx) -> None:
     # with no project store, commands fall back to the global one
     add(bare, "a/b/c", "In the global store")
     assert (root / "tree" / "a" / "b" / "c.md").is_file()
-    assert bare("init", "--global", "--tree", "x").code == 2
+    fails(bare("init", "--global", "--tree", "x"), 2, "--global and --tree are exclusive")
 
 
 def test_commands_without_a_store_say_how_to_make_one(bare: Ctx) -> None:
@@ -72,7 +72,11 @@ def test_status_reports_counts_dirty_and_malformed_files(ctx: Ctx) -> None:
     assert run.stdout == "auth/jwt/a   A\ninfra/k8s/c  C\n"
     assert "skipped tree/auth/jwt/b.md:4: malformed YAML" in run.stderr
     assert ctx("ls", "infra").stderr == ""
-    assert ctx("show", "auth/jwt/b").code == 5
+    fails(
+        ctx("show", "auth/jwt/b"),
+        5,
+        "tree/auth/jwt/b.md:4: malformed YAML frontmatter: did not find expected ',' or ']'",
+    )
     assert ctx.ok("show", "auth/jwt/a").startswith("auth/jwt/a")
 
 
