@@ -6,6 +6,9 @@ error in tree/, a summary in curation/, a count in cli/)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ELLIPSIS = "…"
 CUTOFF = 75  # rapidfuzz ratio (0-100): below it two names are not one name mistyped
@@ -57,7 +60,8 @@ def closest(wanted: str, known: Iterable[str]) -> str | None:
     return best[1] if best else None
 
 
-def did_you_mean(wanted: str, known: Iterable[str], otherwise: str) -> str:
-    """A hint: "did you mean X?" for the closest known id, else `otherwise`."""
+def did_you_mean(wanted: str, known: Iterable[str], otherwise: T) -> str | T:
+    """A hint: "did you mean X?" for the closest known id, else `otherwise` (text, or the
+    parts of a hint each front end spells: ctxtree.hints)."""
     match = closest(wanted, known)
     return f"did you mean {match}?" if match else otherwise

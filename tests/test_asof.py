@@ -12,7 +12,7 @@ from contextlib import closing
 from typing import Any
 
 import pytest
-from conftest import Ctx, Run
+from conftest import Ctx, Run, Templates
 
 from ctxtree.errors import UsageError
 from ctxtree.service.asof import KEEP, parse_date
@@ -47,8 +47,7 @@ def found(ctx: Ctx, n: int, *args: str) -> tuple[list[str], dict[str, Any]]:
     return [h["id"] for h in data["hits"]], data
 
 
-@pytest.fixture
-def history(ctx: Ctx) -> Ctx:
+def build_history(ctx: Ctx) -> None:
     """Day 1: A says 24 hours. Day 4: A is edited. Day 5: B says 8 hours, superseding A."""
     ok_on(ctx, 1, "add", A, "--title", "Sessions last 24 hours",
           "--body", "Sessions last 24 hours before users log in again.")  # fmt: skip
@@ -57,7 +56,11 @@ def history(ctx: Ctx) -> Ctx:
     ok_on(ctx, 5, "add", B, "--title", "Sessions last 8 hours",
           "--body", "Sessions last 8 hours since the security audit.",
           "--relate", f"supersedes:{A}")  # fmt: skip
-    return ctx
+
+
+@pytest.fixture
+def history(ctx: Ctx, templates: Templates) -> Ctx:
+    return templates.copy(ctx, build_history)
 
 
 # ---- DATE ------------------------------------------------------------------------------------
@@ -180,7 +183,11 @@ def test_show_as_of_follows_later_moves(history: Ctx) -> None:
         on(history, 12, "show", "auth/session/old-length", "--as-of", "2040-01-03", "--json").stdout
     )
     assert (data["id"], data["path"]) == (A, f"tree/{A}.md")
-    assert on(history, 12, "show", A, "--as-of", "2040-01-08").code == 3
+    run = on(history, 12, "show", A, "--as-of", "2040-01-08")
+    assert (run.code, run.stdout) == (3, "")
+    assert run.stderr.startswith(
+        f"ctx: error: '{A}' did not exist on 2040-01-08T23:59:59Z (store at commit "
+    )
 
 
 def test_show_marks_superseded_entries(history: Ctx) -> None:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Ctx, add
+from conftest import Ctx, add, fails
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -199,7 +199,11 @@ def test_hand_edit_into_bad_yaml_does_not_break_other_commands(ctx: Ctx) -> None
     add(ctx, "a/b/bad", "Bad")
     add(ctx, "a/b/user", "User", "--relate", "related:a/b/good")
     ctx.file("a/b/bad").write_text("---\ntitle: Bad\nkind: [x\n---\n")
-    assert ctx("show", "a/b/bad").code == 5
+    fails(
+        ctx("show", "a/b/bad"),
+        5,
+        "tree/a/b/bad.md:4: malformed YAML frontmatter: did not find expected ',' or ']'",
+    )
     assert ctx.ok("related", "a/b/good") == "← related a/b/user User\n"
     ctx.ok("mv", "a/b/good", "a/b/better")
     assert ctx.file("a/b/bad").read_text() == "---\ntitle: Bad\nkind: [x\n---\n"

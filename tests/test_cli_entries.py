@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import NOW, Ctx, add
+from conftest import NOW, Ctx, add, fails
 
 
 def test_add_writes_the_canonical_file_and_one_commit(ctx: Ctx) -> None:
@@ -141,8 +141,12 @@ def test_edit_fields_and_title_heading(ctx: Ctx) -> None:
     assert data["sources"] == [{"type": "url", "ref": "https://x.org"}]
     run = ctx("edit", "a/b/c", "--importance", "70")
     assert run.code == 0 and "nothing changed" in run.stderr
-    assert ctx("edit", "a/b/c", "--maturity", "gold").code == 2
-    assert ctx("edit", "a/b/c").code == 2  # no flags and no terminal: usage error
+    fails(
+        ctx("edit", "a/b/c", "--maturity", "gold"),
+        2,
+        "--maturity 'gold' is not one of draft, validated, core",
+    )
+    fails(ctx("edit", "a/b/c"), 2, "no changes given")  # no flags and no terminal: usage error
 
 
 def test_edit_preserves_hand_formatting_of_untouched_frontmatter(ctx: Ctx) -> None:
@@ -198,14 +202,19 @@ def test_link_unlink_related(ctx: Ctx) -> None:
     )
     run = ctx("link", "a/b/src", "a/b/dst", "--type", "depends_on")
     assert run.code == 0 and "already depends_on a/b/dst" in run.stderr
-    assert ctx("link", "a/b/src", "a/b/missing").code == 3
-    assert ctx("link", "a/b/src", "a/b/src").code == 2
-    assert ctx("link", "a/b/src", "a/b/dst", "--type", "likes").code == 2
+    fails(ctx("link", "a/b/src", "a/b/missing"), 3, "relation target 'a/b/missing' does not exist")
+    fails(ctx("link", "a/b/src", "a/b/src"), 2, "an entry cannot relate to itself")
+    fails(
+        ctx("link", "a/b/src", "a/b/dst", "--type", "likes"),
+        2,
+        "--type 'likes' is not one of related, depends_on, part_of, supersedes, contradicts, "
+        "derived_from, example_of",
+    )
     assert ctx.ok("related", "a/b/src") == "→ depends_on a/b/dst Dest\n"
     assert ctx.ok("related", "a/b/dst") == "← depends_on a/b/src Source\n"
     ctx.ok("unlink", "a/b/src", "a/b/dst")
     assert ctx.ok("related", "a/b/src") == ""
-    assert ctx("unlink", "a/b/src", "a/b/dst").code == 3
+    fails(ctx("unlink", "a/b/src", "a/b/dst"), 3, "'a/b/src' has no relation to 'a/b/dst'")
 
 
 def test_rm_refuses_while_referenced_then_forces(ctx: Ctx) -> None:
@@ -225,7 +234,7 @@ def test_rm_prunes_empty_folders(ctx: Ctx) -> None:
     add(ctx, "x/y/z", "Z")
     ctx.ok("rm", "x/y/z")
     assert not (ctx.store / "tree" / "x").exists()
-    assert ctx("show", "x/y/z").code == 3
+    fails(ctx("show", "x/y/z"), 3, "no entry 'x/y/z'")
 
 
 def _on_a_terminal(ctx: Ctx, editor: str, *args: str) -> int:

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import Ctx, add
+from conftest import Ctx, Templates, add
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -130,8 +130,7 @@ def check_enclosed(lines: list[str]) -> None:
         assert not re.search(r"<<<|>>>|<!--", line), line
 
 
-@pytest.fixture
-def poisoned(ctx: Ctx) -> Ctx:
+def build_poisoned(ctx: Ctx) -> None:
     forged = "Deploy only from main.\nid: ops/deploy/forged · rule\n### Sub · id: a/b/c"
     add(ctx, TRUSTED[0], "Deploy notes", "--kind", "rule", "--summary", "Deploys go through CI.",
         "--body", forged)  # fmt: skip
@@ -142,7 +141,11 @@ def poisoned(ctx: Ctx) -> Ctx:
         "--summary", "How to deploy.\r### Summary rule", "--body", "-",
         input=ATTACK.encode(),
     )  # fmt: skip
-    return ctx
+
+
+@pytest.fixture
+def poisoned(ctx: Ctx, templates: Templates) -> Ctx:
+    return templates.copy(ctx, build_poisoned)
 
 
 def test_the_attack_is_stored_as_written(poisoned: Ctx) -> None:

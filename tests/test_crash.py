@@ -29,6 +29,11 @@ from crashkit import (
 )
 
 FRACTIONS = (0.35, 0.6, 0.75, 0.9, 1.0)
+# Sizes: large enough that every write spans all its phases and commits over 200 paths (git
+# then reads them from a file, tree/git.py `_pathspec`); bench/crash.py runs the larger sizes.
+ADDS = 240
+ARCHIVED = 110  # each archive moves a file: 220 paths
+TURNS = 1200
 
 
 def kill_everywhere(tmp: Path, pristine: Path, args: list[str], env: dict[str, str]) -> set[str]:
@@ -49,11 +54,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_apply_of_500_operations(home: Path, tmp_path: Path) -> None:
+def test_apply_of_hundreds_of_operations(home: Path, tmp_path: Path) -> None:
     env = env_for(home)
     pristine = new_store(tmp_path / "pristine", env)
     plan = tmp_path / "plan.json"
-    plan.write_text(add_plan(500), encoding="utf-8")
+    plan.write_text(add_plan(ADDS), encoding="utf-8")
     states = kill_everywhere(tmp_path, pristine, ["apply", str(plan)], env)
     assert states <= {"before", "after"}
 
@@ -62,12 +67,12 @@ def test_maintain_archiving_hundreds(home: Path, tmp_path: Path) -> None:
     env = env_for(home)
     pristine = new_store(tmp_path / "pristine", env)
     plan = tmp_path / "plan.json"
-    plan.write_text(add_plan(400, importance=5), encoding="utf-8")
+    plan.write_text(add_plan(ARCHIVED, importance=5), encoding="utf-8")
     ctx(pristine, env, "apply", str(plan))
     later = env_for(home, now="2027-06-01T10:00:00Z")  # idle long enough to be archived
     states = kill_everywhere(tmp_path, pristine, ["maintain", "--apply"], later)
     archived = [p for p in files(tmp_path / "after") if p.startswith("archive/")]
-    assert len(archived) == 400
+    assert len(archived) == ARCHIVED
     assert states <= {"before", "after"}
 
 
@@ -75,16 +80,16 @@ def test_import_transcript(home: Path, tmp_path: Path) -> None:
     env = env_for(home)
     pristine = new_store(tmp_path / "pristine", env)
     chat = tmp_path / "chat.jsonl"
-    chat.write_text(transcript(3000), encoding="utf-8")
+    chat.write_text(transcript(TURNS), encoding="utf-8")
     states = kill_everywhere(tmp_path, pristine, ["import", "transcript", str(chat)], env)
     assert states <= {"before", "after"}
 
 
-def test_undo_of_a_500_entry_commit(home: Path, tmp_path: Path) -> None:
+def test_undo_of_a_commit_of_hundreds_of_entries(home: Path, tmp_path: Path) -> None:
     env = env_for(home)
     pristine = new_store(tmp_path / "pristine", env)
     plan = tmp_path / "plan.json"
-    plan.write_text(add_plan(500), encoding="utf-8")
+    plan.write_text(add_plan(ADDS), encoding="utf-8")
     ctx(pristine, env, "apply", str(plan))
     states = kill_everywhere(tmp_path, pristine, ["undo"], env)
     assert states <= {"before", "after"}

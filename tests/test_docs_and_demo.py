@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import Ctx
+from conftest import Ctx, fails
 
 from ctxtree.cli import reference
 from ctxtree.tree import frontmatter
@@ -70,7 +70,8 @@ def test_demo_builds_a_store_and_tours_it(bare: Ctx, tmp_path: Path) -> None:
     store = Ctx(tmp_path / "d", bare.env)
     data = json.loads(store.ok("status", "--json"))
     assert data["entries"] == 44 and data["invalid"] == [] and data["dirty"] == []
-    assert bare("demo", str(tmp_path / "d")).code == 4  # refuses to reuse a store
+    reused = bare("demo", str(tmp_path / "d"))  # refuses to reuse a store
+    fails(reused, 4, f"{tmp_path / 'd'} already holds a ctx store")
 
 
 def test_demo_quiet_json(bare: Ctx, tmp_path: Path) -> None:

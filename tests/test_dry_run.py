@@ -69,10 +69,22 @@ def test_dry_run_json_carries_the_diff(seeded: Ctx) -> None:
 
 
 def test_dry_run_still_validates(seeded: Ctx) -> None:
+    before = snapshot(seeded)
     run = seeded("add", "auth/jwt/keys", "-t", "Again", "--dry-run")
-    assert run.code == 4
+    assert (run.code, run.stdout, run.stderr) == (
+        4,
+        "",
+        "ctx: error: entry 'auth/jwt/keys' already exists\n"
+        "  hint: change it with `ctx edit auth/jwt/keys`, or pick another id\n",
+    )
     run = seeded("add", "auth/jwt/x", "-t", "Leak", "--body", f"key {AWS}", "--dry-run")
-    assert run.code == 5
+    assert (run.code, run.stdout, run.stderr) == (
+        5,
+        "",
+        "ctx: error: refusing to store a secret: aws-access-key-id on line 3 (AKIA…) in the "
+        "body\n  hint: remove it and refer to the secret by name, or pass --redact to mask it\n",
+    )
+    assert snapshot(seeded) == before
 
 
 def test_dry_run_import_transcript(ctx: Ctx) -> None:
@@ -88,10 +100,7 @@ def test_commits_carry_the_session_clock(seeded: Ctx) -> None:
     seeded.env["CTX_NOW"] = "2026-12-24T08:30:00Z"
     add(seeded, "auth/jwt/late", "Late entry")
     dates = seeded.git("log", "-1", "--format=%aI %cI").split()
-    assert dates == ["2026-12-24T08:30:00Z", "2026-12-24T08:30:00Z"] or dates == [
-        "2026-12-24T08:30:00+00:00",
-        "2026-12-24T08:30:00+00:00",
-    ]
+    assert dates == ["2026-12-24T08:30:00+00:00", "2026-12-24T08:30:00+00:00"]
 
 
 def test_config_set_refuses_a_credential(ctx: Ctx) -> None:

@@ -47,7 +47,7 @@ def test_rm_recursive_off_a_terminal_needs_yes(ctx: Ctx) -> None:
     run = ctx("rm", "chat/s01", "--recursive")
     assert run.code == 2
     assert run.stderr == (
-        "ctx: error: `ctx rm chat/s01 --recursive` removes 2 entries and 2 other file(s); "
+        "ctx: error: `ctx rm chat/s01 --recursive` removes 2 entries and 2 other files; "
         "stdin is not a terminal, so it cannot ask\n"
         "  hint: pass --yes to confirm (see first what it removes with --dry-run)\n"
     )
@@ -58,7 +58,7 @@ def test_rm_recursive_removes_the_folder_in_one_commit(ctx: Ctx) -> None:
     build(ctx)
     before = commits(ctx)
     out = ctx.ok("rm", "chat/s01", "-r", "--yes")
-    assert out.startswith("removed chat/s01/: 2 entries, 4 file(s) (")
+    assert out.startswith("removed chat/s01/: 2 entries, 4 files (")
     assert commits(ctx) == before + 1
     assert not (ctx.store / "tree" / "chat" / "s01").exists()
     assert [e["id"] for e in json.loads(ctx.ok("ls", "--json"))] == ["chat/s02/c"]
@@ -123,9 +123,9 @@ def test_rm_recursive_asks_on_a_terminal(ctx: Ctx) -> None:
     code, out, err = on_a_terminal(ctx, b"y\n", "rm", "chat/s01", "--recursive")
     assert code == 0, err
     assert err.startswith(
-        "chat/s01/ holds 2 entries and 2 other file(s):\n"
+        "chat/s01/ holds 2 entries and 2 other files:\n"
         "  tree/chat/s01/_index.md\n  tree/chat/s01/a.md\n  tree/chat/s01/b.md\n"
-        "  tree/chat/s01/context.md\nRemove all 4 file(s)? [y/N]:"
+        "  tree/chat/s01/context.md\nRemove 4 files? [y/N]:"
     )
     assert out.startswith("removed chat/s01/")
 
@@ -137,7 +137,7 @@ def test_forget_recursive_cleans_links_and_archive(ctx: Ctx) -> None:
     add(ctx, "notes/x/y", "Y", "--relate", "depends_on:chat/s01/b", "--body", "See [[chat/s01/a]].")
     before = commits(ctx)
     out = ctx.ok("forget", "chat/s01", "--recursive", "--yes")
-    assert out.startswith("forgot chat/s01/: 3 entries, 5 file(s) (")
+    assert out.startswith("forgot chat/s01/: 3 entries, 5 files (")
     assert "  links to it removed in: notes/x/y\n" in out
     assert commits(ctx) == before + 1
     y = json.loads(ctx.ok("show", "notes/x/y", "--json"))

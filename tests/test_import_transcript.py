@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from conftest import NOW, Ctx
+from conftest import NOW, Ctx, fails
 
 from ctxtree.curation.importers.transcript import keywords_of, parse_time, topic_slug
 
@@ -171,8 +172,14 @@ def test_window_boundaries(ctx: Ctx, count: int, window: str | None, expected: l
 
 
 def test_window_must_be_positive(ctx: Ctx) -> None:
+    before = commits(ctx)
     run = ctx("import", "transcript", write(ctx, SMALL), "--window", "0")
-    assert run.code == 2
+    assert (run.code, run.stdout) == (2, "")
+    assert run.stderr.splitlines()[0] == (
+        "ctx: error: bad value for --window: 0 is not in the range 1<=x<=10000"
+    )
+    assert "--window takes a whole number from 1 to 10,000" in run.stderr
+    assert commits(ctx) == before and not (ctx.store / "tree" / "conversations").exists()
 
 
 def test_reimport_of_the_same_file_is_unchanged(ctx: Ctx) -> None:
@@ -393,17 +400,23 @@ def test_unparsed_time_keeps_the_clock_and_the_original(ctx: Ctx) -> None:
 
 
 def test_whole_process_and_help(ctx: Ctx) -> None:
-    assert "  import " in ctx.proc("--help").stdout
+    listed = ctx.proc("--help").stdout
+    assert re.search(r"^  import +Import knowledge from other formats\.$", listed, re.M), listed
     run = ctx.proc("import", "transcript", write(ctx, SMALL))
     assert run.code == 0, run.stderr
     assert run.stdout.startswith("imported 3 turns from chat.jsonl")
-    assert "transcript" in ctx.proc("import", "--help").stdout
+    assert [e["id"] for e in json.loads(ctx.ok("ls", "conversations", "--json"))] == [
+        "conversations/conv-26-s01/turns-001-003"
+    ]
+    helped = ctx.proc("import", "--help").stdout
+    assert re.search(r"^  transcript +Import a chat transcript", helped, re.M), helped
 
 
 def test_missing_store(bare: Ctx) -> None:
     Path(bare.cwd / "t.jsonl").write_text(turn("1", "A", "x") + "\n")
     run = bare("import", "transcript", "t.jsonl")
-    assert run.code == 6
+    fails(run, 6, f"no ctx store found in {bare.cwd} or any parent directory")
+    assert not bare.store.exists()
 
 
 @pytest.mark.parametrize(

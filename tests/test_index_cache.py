@@ -61,12 +61,14 @@ def run_at_once(ctx: Ctx, count: int, *args: str) -> list[tuple[int, str, str]]:
 def test_concurrent_searches_on_a_fresh_cache_all_succeed_alike(ctx: Ctx) -> None:
     hand_written(ctx, 150)
     expected = None
-    for _round in range(3):
+    # Two rounds of eight builders racing: on two cores more only queue behind each other
+    # (the deterministic form of the race is the next test).
+    for _round in range(2):
         for path in (ctx.store / "cache").glob("index.sqlite*"):
             path.unlink()
-        results = run_at_once(ctx, 10, "search", "token rotation", "--json", "-n", "20")
+        results = run_at_once(ctx, 8, "search", "token rotation", "--json", "-n", "20")
         # 150 entries that match alike: a tie, so not confident (exit 3), in every process.
-        assert [(code, err) for code, _out, err in results] == [(3, "")] * 10
+        assert [(code, err) for code, _out, err in results] == [(3, "")] * 8
         hits = {json.dumps([h["id"] for h in json.loads(out)["hits"]]) for _c, out, _e in results}
         assert len(hits) == 1
         expected = expected or hits

@@ -14,15 +14,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ctxtree"
 
 # Lowest first. A unit may import units below it and modules of its own package; nothing above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # The package itself holds only __version__; templates/ holds data files.
-    ("ctxtree", "ctxtree.errors", "ctxtree.wording", "ctxtree.templates"),
+    # Stdlib-only leaves: the version, the named parts of hints, message wording, data files.
+    ("ctxtree.version", "ctxtree.hints", "ctxtree.wording", "ctxtree.templates"),
+    ("ctxtree.errors",),
     ("ctxtree.config",),
     ("ctxtree.tree",),
     ("ctxtree.retrieval",),
     ("ctxtree.curation",),
     ("ctxtree.service",),
-    ("ctxtree.cli",),
-    ("ctxtree.__main__",),
+    # The two front ends over the service use cases: the command line and the Python API.
+    ("ctxtree.cli", "ctxtree.memory"),
+    # The package's own namespace re-exports the Python API and its errors.
+    ("ctxtree", "ctxtree.__main__"),
 )
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Ctx, add
+from conftest import Ctx, add, fails
 
 from ctxtree.cli.app import build
 from ctxtree.config import LintConfig
@@ -68,7 +68,8 @@ def test_the_demo_store_reports_only_its_open_question(bare: Ctx, tmp_path: Path
         "ctx supersede OLD NEW, or set valid_until on the one that no longer holds)\n"
     )
     assert run.stderr == "0 errors, 1 warning, 0 info found in 43 entries\n"
-    assert store("lint", "--strict").code == 5
+    strict = store("lint", "--strict")  # warnings fail it
+    assert (strict.code, strict.stdout) == (5, run.stdout)
     assert store.ok("lint", "auth") == ""
 
 
@@ -180,8 +181,9 @@ def test_seeded_problems_are_each_reported(ctx: Ctx) -> None:
     assert ctx("lint").stderr.startswith("3 errors, 8 warnings, 2 info found in 16 entries\n")
     # a prefix narrows the report, not the checks: a/b/dangling's target is still resolved
     assert pairs(ctx("lint", "a/c", "--json").stdout) == [("contradiction", "a/c/left")]
-    assert ctx("lint", "a/c").code == 0
-    assert ctx("lint", "a/c", "--strict").code == 5
+    plain, strict = ctx("lint", "a/c"), ctx("lint", "a/c", "--strict")
+    assert (plain.code, strict.code) == (0, 5)
+    assert strict.stdout == plain.stdout and "a/c/left" in plain.stdout
 
 
 def test_fix_repairs_the_mechanical_findings_in_one_commit(ctx: Ctx) -> None:
@@ -280,7 +282,7 @@ def test_usage_errors(ctx: Ctx) -> None:
     run = ctx("lint", "--dry-run")
     assert (run.code, run.stderr) == (2, "ctx: error: --dry-run needs --fix\n"
                                          "  hint: run `ctx lint --fix --dry-run`\n")  # fmt: skip
-    assert ctx("lint", "../x").code == 5  # not a prefix
+    fails(ctx("lint", "../x"), 5, "invalid id '../x': segment '..' is not a slug")  # not a prefix
     run = ctx("lint", "no/such")
     assert (run.code, run.stderr) == (
         3,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conftest import Ctx, add
+from conftest import Ctx, add, missed
 
 from ctxtree.tree.model import round_importance
 
@@ -132,14 +132,14 @@ def test_returned_but_never_used_does_not_rise(ctx: Ctx) -> None:
     """The popularity-contest test: search hits alone never raise importance."""
     add(ctx, "a/b/popular", "Redis cache layout", "--body", "Redis keys and cache layout.")
     add(ctx, "a/b/read", "Redis cache eviction", "--body", "Redis eviction of cache keys.")
-    for _ in range(30):
+    for _ in range(12):  # returned 24 times, read once
         ctx.ok("search", "redis cache layout")
         ctx.ok("context", "redis cache keys", "--budget", "300")
     ctx.ok("show", "a/b/read")
     at(ctx, 2)
     changes = {c["id"]: c for c in maintain(ctx)["changes"]}
     popular, read = changes["a/b/popular"], changes["a/b/read"]
-    assert popular["returned"] >= 30 and popular["used"] == 0
+    assert popular["returned"] >= 12 and popular["used"] == 0
     assert popular["importance"] == [50, 49.5]  # decay only: 50 x 0.995^2
     assert read["used"] == 1 and read["importance"] == [50, 52.5]
     assert "used" not in " ".join(popular["reasons"])
@@ -238,7 +238,7 @@ def test_archive_candidates_are_listed_then_archived_with_apply(ctx: Ctx) -> Non
     moved = ctx.git("show", "--no-renames", "--name-status", "--format=", "HEAD").splitlines()
     assert "A\tarchive/a/b/stale.md" in moved and "D\ttree/a/b/stale.md" in moved
     assert "archived a/b/stale: importance 3.63" in ctx.git("log", "-1", "--format=%b")
-    assert ctx("search", "stale").code == 3  # not in memory: archived entries are hidden
+    assert missed(ctx, "stale") == []  # not in memory: archived entries are hidden
     assert "a/b/stale" in ctx.ok("search", "stale", "--archived")
     assert "a/b/stale" not in (ctx.store / "tree/a/b/_index.md").read_text()
 

@@ -7,13 +7,12 @@ import os
 import time
 
 import pytest
-from conftest import Ctx, add
+from conftest import Ctx, Templates, add, fails
 
 from ctxtree.retrieval.budget import exact_counts
 
 
-@pytest.fixture
-def kb(ctx: Ctx) -> Ctx:
+def build_kb(ctx: Ctx) -> None:
     add(ctx, "auth/jwt/refresh-rotation", "Refresh tokens rotate on every use",
         "--summary", "Each refresh issues a new refresh token and revokes the old one.",
         "--keyword", "token rotation", "--tag", "auth",
@@ -28,7 +27,11 @@ def kb(ctx: Ctx) -> Ctx:
         "--body", "Stripe retries failed deliveries for three days.")  # fmt: skip
     add(ctx, "infra/k8s/probes", "Liveness probes never touch the database",
         "--body", "A slow database once caused a restart storm.")  # fmt: skip
-    return ctx
+
+
+@pytest.fixture
+def kb(ctx: Ctx, templates: Templates) -> Ctx:
+    return templates.copy(ctx, build_kb)
 
 
 def search(ctx: Ctx, *args: str) -> tuple[int, dict[str, object]]:
@@ -166,9 +169,13 @@ def test_context_budget_edges(kb: Ctx, bare: Ctx) -> None:
     run = kb("context", "refresh token", "--budget", "3")
     assert run.code == 3 and run.stdout == ""
     assert "budget is too small" in run.stderr
-    assert kb("context", "refresh", "--budget", "0").code == 2
-    assert kb("context").code == 2
-    assert kb("context", "x", "--core").code == 2
+    fails(
+        kb("context", "refresh", "--budget", "0"),
+        2,
+        "bad value for --budget: 0 is not in the range 1<=x<=1000000",
+    )
+    fails(kb("context"), 2, "give a QUERY or --core (not both)")
+    fails(kb("context", "x", "--core"), 2, "give a QUERY or --core (not both)")
     bare.ok("init")
     run = bare("context", "anything", "--budget", "500")
     assert run.code == 3 and run.stdout == ""
@@ -183,10 +190,12 @@ def test_context_formats_and_core(kb: Ctx) -> None:
     assert exact_counts([xml])[0] <= 300
     data = json.loads(kb.ok("context", "stripe webhook", "--budget", "300", "--format", "json"))
     assert data["entries"][0]["id"] == "payments/stripe/webhooks"
-    assert data["entries"][0]["sources"] == [{"type": "cli", "ref": "add"}] or True
+    first = data["entries"][0]
+    assert (first["title"], first["sources"]) == ("Stripe webhooks are verified", [])
+    assert first["passages"] == ["Stripe retries failed deliveries for three days."]
     core = kb.ok("context", "--core", "--budget", "150")
     assert core.startswith("### ") and exact_counts([core])[0] <= 150
-    assert kb("context", "x", "--format", "yaml").code == 2
+    fails(kb("context", "x", "--format", "yaml"), 2, "unknown format 'yaml'")
 
 
 def test_external_entries_are_labelled(ctx: Ctx) -> None:

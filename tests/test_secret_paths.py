@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from conftest import Ctx, add
+from conftest import Ctx, add, fails
 from test_cli_entries import _on_a_terminal
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
@@ -80,7 +80,11 @@ def test_merge_and_split_check_what_they_write(store: Ctx) -> None:
     path.write_text(path.read_text() + f"\nkey {AWS}\n")
     store.git("commit", "-qam", "hand edit")
     before = state(store)
-    assert store("merge", "a/b/other", "a/b/base").code == 5
+    fails(
+        store("merge", "a/b/other", "a/b/base"),
+        5,
+        "refusing to store a secret: aws-access-key-id on line 3 (AKIA…) in the body",
+    )
     assert state(store) == before
     store.ok("merge", "a/b/other", "a/b/base", "--redact")
     assert AWS not in store.file("a/b/base").read_text()
@@ -88,7 +92,14 @@ def test_merge_and_split_check_what_they_write(store: Ctx) -> None:
 
 def test_a_secret_in_a_reason_is_refused_and_never_reaches_a_commit_message(store: Ctx) -> None:
     plan = json.dumps([{"op": "ADD", "id": "a/b/r", "title": "R", "reason": f"from {URL}"}])
-    assert store("apply", "-", input=plan).code == 5
+    run = store("apply", "-", input=plan)
+    assert run.code == 5
+    assert run.stdout.startswith(
+        "  1. failed  ADD a/b/r: refusing to store a secret: password-in-url on line 1"
+    )
+    assert run.stderr.splitlines()[0] == (
+        "ctx: error: plan not applied: 1 of 1 operation(s) failed; nothing was written"
+    )
     store.ok("merge", "a/b/other", "a/b/base", "--reason", f"creds {AWS}")
     assert AWS not in store.git("log", "--format=%B")
 

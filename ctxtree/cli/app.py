@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from ctxtree import __version__
 from ctxtree.cli import global_options
 from ctxtree.cli.global_options import QuietOpt
 from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.version import __version__
 
 HELP = """ctxtree: a git-versioned context tree, long-term memory for coding agents and people.
 

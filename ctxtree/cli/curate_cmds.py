@@ -216,7 +216,7 @@ def register(app: typer.Typer) -> None:
           ctx apply --schema
         """
         from ctxtree.cli.import_cmds import read_input
-        from ctxtree.errors import CtxError, ExitCode, UsageError
+        from ctxtree.errors import UsageError
         from ctxtree.service import curate
         from ctxtree.service.session import open_session
 
@@ -234,14 +234,8 @@ def register(app: typer.Typer) -> None:
             session, plan, name, redact=redact, allow_loss=allow_loss, dry_run=dry_run
         )
         _print_report(result, json_out)
-        if result.failures:
-            failed = len(result.failures)
-            error = CtxError(
-                f"plan not applied: {failed} of {plural(len(result.operations), 'operation')} "
-                "failed; nothing was written",
-                "fix them and apply the whole plan again",
-            )
-            error.exit_code = ExitCode(result.exit_code())
+        error = result.error()
+        if error is not None:
             raise error
         if json_out:
             return

@@ -21,6 +21,7 @@ from ctxtree.cli.options import (
 )
 from ctxtree.cli.output import confirm, emit_json, note, out, table, warn
 from ctxtree.errors import CtxError, InvalidEntryError, UsageError
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.entries import FolderListing, WriteResult
@@ -71,8 +72,8 @@ LISTED = 20  # files listed before asking; the rest are counted
 def confirm_folder_removal(listing: FolderListing, command: str, yes: bool) -> None:
     """Before removing a folder: list what goes on stderr and ask on a terminal. `--yes`
     skips the question; without it, off a terminal, the removal is refused."""
-    count = len(listing.entries)
-    what = f"{count} entr{'y' if count == 1 else 'ies'} and {len(listing.others)} other file(s)"
+    entries = plural(len(listing.entries), "entry")
+    what = f"{entries} and {plural(len(listing.others), 'other file')}"
     if yes:
         return
     if not sys.stdin.isatty():
@@ -87,7 +88,7 @@ def confirm_folder_removal(listing: FolderListing, command: str, yes: bool) -> N
     if len(listing.files) > LISTED:
         note(f"  ... and {len(listing.files) - LISTED} more")
     # Asked on stderr and read from stdin by hand: click's confirm writes a space to stdout.
-    sys.stderr.write(f"Remove all {len(listing.files)} file(s)? [y/N]: ")
+    sys.stderr.write(f"Remove {plural(len(listing.files), 'file')}? [y/N]: ")
     sys.stderr.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         raise UsageError("not confirmed; nothing changed", "")
@@ -151,7 +152,7 @@ def register(app: typer.Typer) -> None:
             relations=tuple(entries.parse_relation(r) for r in relate or ()),
             sources=tuple(entries.parse_source(s) for s in source or ()),
             author=who,
-            trust=trust or ("user" if who.startswith("human:") else "agent"),
+            trust=trust or entries.default_trust(who),
         )
         result = entries.add(session, draft, redact=redact, dry_run=dry_run)
         report_write(result, json_out, f"added {result.ids[0]}")
@@ -174,7 +175,6 @@ def register(app: typer.Typer) -> None:
           ctx show auth/jwt/refresh-rotation --raw                as stored
           ctx show auth/jwt/refresh-rotation --as-of 2026-11-01   as it read then
         """
-        from ctxtree.cli.lifecycle_cmds import record_used
         from ctxtree.retrieval.enclosure import Enclosure, escape_line, inline, one_line
         from ctxtree.service import reads
         from ctxtree.service.session import open_session
@@ -190,13 +190,13 @@ def register(app: typer.Typer) -> None:
             return
         if raw:
             text = reads.raw_text(session, entry_id)
-            record_used(session, entry_id)  # the lifecycle's "used" signal (cache/used.log)
+            reads.record_used(session, entry_id)  # the lifecycle's "used" signal (cache/used.log)
             emit_json({"id": entry_id, "text": text}) if json_out else sys.stdout.write(text)
             return
         shown = reads.show(session, entry_id, as_of)
         entry = shown.entry
         if shown.origin is None:
-            record_used(session, entry.id)
+            reads.record_used(session, entry.id)
         else:
             note(shown.origin.note())
         if json_out:
@@ -502,12 +502,11 @@ def register(app: typer.Typer) -> None:
         if not dry_run:
             confirm_folder_removal(listing, "rm", yes)
         result = entries.remove_folder(session, entry_id, force, dry_run, expected=listing)
-        count = len(listing.entries)
         report_write(
             result,
             json_out,
-            f"removed {listing.folder}/: {count} entr{'y' if count == 1 else 'ies'}, "
-            f"{len(listing.files)} file(s)",
+            f"removed {listing.folder}/: {plural(len(listing.entries), 'entry')}, "
+            f"{plural(len(listing.files), 'file')}",
         )
 
     @app.command()

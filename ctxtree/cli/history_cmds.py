@@ -316,13 +316,12 @@ def _forget_folder(
         sys.stdout.write(result.diff)
         note("dry run: nothing changed")
     else:
-        count = len(result.removed)
-        out(
-            f"forgot {result.id}/: {count} entr{'y' if count == 1 else 'ies'}, "
-            f"{len(listing.files)} file(s) ({(result.commit or '')[:10]})"
+        confirm(
+            f"forgot {result.id}/: {plural(len(result.removed), 'entry')}, "
+            f"{plural(len(listing.files), 'file')} ({(result.commit or '')[:10]})"
         )
         if result.changed:
-            out(f"  links to it removed in: {', '.join(result.changed)}")
+            confirm(f"  links to it removed in: {', '.join(result.changed)}")
 
 
 def _purge_warnings(report: PurgeReport) -> None:

@@ -1,9 +1,7 @@
-"""Lifecycle commands: maintain; and the `used` signal that `ctx show` records."""
+"""Lifecycle commands: maintain."""
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
@@ -17,34 +15,6 @@ from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.maintain import MaintainReport
-    from ctxtree.service.session import Session
-
-USED_LOG = "cache/used.log"  # read and reset by service/maintain.py
-
-
-def record_used(session: Session, raw_id: str) -> None:
-    """Note that `ctx show` read an entry: append `time<TAB>id` to cache/used.log, which
-    `ctx maintain` folds into importance. It lives here, not in service/maintain.py, because
-    `ctx show` must stay fast: this costs about 0.1 ms, importing that module about 6 ms.
-    Never fails the read (a read-only store records nothing); the flock orders appends
-    against maintain's reset of the file."""
-    from ctxtree.tree.paths import parse_id
-
-    path = session.store.root / USED_LOG
-    line = f"{session.timestamp}\t{parse_id(raw_id)}\n".encode()
-    try:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except FileNotFoundError:
-            path.parent.mkdir(exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, line)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
 
 
 def report_lines(report: MaintainReport) -> list[str]:

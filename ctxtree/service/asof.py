@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import NotFoundError, UsageError
+from ctxtree.hints import Param
 from ctxtree.service.session import Session
 from ctxtree.tree import validity
 from ctxtree.tree.store import Store
@@ -33,7 +34,9 @@ STALE_BUILD = timedelta(hours=1)  # a half-built snapshot this old belongs to a 
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})")
-EXAMPLE = "e.g. --as-of 2026-11-20 (the end of that day, UTC) or --as-of 2026-11-20T09:30:00Z"
+AS_OF = Param("as_of")
+EXAMPLE = ("e.g. ", Param("as_of", "2026-11-20"), " (the end of that day, UTC) or ",
+           Param("as_of", "2026-11-20T09:30:00Z"))  # fmt: skip
 
 
 def parse_date(raw: str) -> datetime:
@@ -48,7 +51,7 @@ def parse_date(raw: str) -> datetime:
             return datetime.fromisoformat(text).astimezone(UTC)
     except ValueError:
         pass
-    raise UsageError(f"--as-of {raw!r} is not a date", EXAMPLE)
+    raise UsageError((AS_OF, f" {raw!r} is not a date"), EXAMPLE)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ def commit_at(repo: GitRepo, moment: datetime) -> tuple[str, str]:
         since = f"first commit: {first[1]}" if first else "no commits yet"
         raise NotFoundError(
             f"the store has no history before {validity.iso(moment)} ({since})",
-            "pass a later --as-of date; see `ctx log` for the history",
+            ("pass a later ", AS_OF, " date; see `ctx log` for the history"),
         )
     return found
 

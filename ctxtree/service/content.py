@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ctxtree.errors import InvalidEntryError
+from ctxtree.hints import Param, Text
 from ctxtree.tree import secrets
 
 
@@ -12,7 +13,10 @@ def decode_input(data: bytes, what: str) -> str:
     if nul >= 0:
         raise InvalidEntryError(
             f"{what} is binary data (NUL byte at offset {nul}), not text",
-            "store a text description and point at the file with --source file:PATH",
+            (
+                "store a text description and point at the file with ",
+                Param("sources", "file:PATH", flag="--source"),
+            ),
         )
     try:
         return data.decode("utf-8")
@@ -35,6 +39,9 @@ def check_text(text: str, what: str, max_bytes: int) -> None:
         raise InvalidEntryError(f"{what} contains NUL bytes", "store text, not binary data")
 
 
+REDACT = Param("redact", True)
+
+
 def guard_secrets(fields: dict[str, str], redact: bool) -> dict[str, str]:
     """Refuse (or, with redact, mask) credentials in any field; returns the fields to write."""
     out = {}
@@ -44,13 +51,13 @@ def guard_secrets(fields: dict[str, str], redact: bool) -> dict[str, str]:
             raise InvalidEntryError(
                 f"refusing to store a secret: {found[0].describe()} in {name}"
                 + (f" (and {len(found) - 1} more)" if len(found) > 1 else ""),
-                "remove it and refer to the secret by name, or pass --redact to mask it",
+                ("remove it and refer to the secret by name, or pass ", REDACT, " to mask it"),
             )
         out[name] = secrets.redact(text) if found else text
     return out
 
 
-def refuse_token(value: str, what: str) -> None:
+def refuse_token(value: str, what: Text) -> None:
     """Refuse a short value that is itself a credential (an id, a target, an author), without
     echoing it: scan() finds tokens in text, this finds bare token-shaped values too."""
     from ctxtree.tree.secrets import looks_like_secret_token
@@ -58,6 +65,10 @@ def refuse_token(value: str, what: str) -> None:
     kind = looks_like_secret_token(value)
     if kind is not None:
         raise InvalidEntryError(
-            f"refusing to store a secret: {what} looks like a {kind}",
+            (
+                "refusing to store a secret: ",
+                *([what] if isinstance(what, str) else what),
+                f" looks like a {kind}",
+            ),
             "name things after their subject; never put a credential in an id or a name",
         )

@@ -17,7 +17,7 @@ from ctxtree.curation import plan as plans
 from ctxtree.errors import CtxError, ExitCode, InvalidEntryError, UsageError
 from ctxtree.service import operations as ops
 from ctxtree.service.content import guard_secrets
-from ctxtree.service.drafts import parse_relations
+from ctxtree.service.drafts import default_trust, parse_relations
 from ctxtree.service.session import Session
 from ctxtree.service.workspace import AlreadyDone, Workspace, WriteResult, run
 from ctxtree.tree.model import Entry, Source
@@ -92,6 +92,7 @@ class OpReport:
     message: str = ""
     code: int = 0
     losses: list[str] = field(default_factory=list)
+    error: CtxError | None = field(default=None, repr=False)  # what failed it, unspelled
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,6 +135,32 @@ class ApplyResult:
             data["diff"] = self.diff
         return data
 
+    def error(self) -> PlanError | None:
+        """The error a failed plan is reported with (its exit code is the first failure's)."""
+        return PlanError(self) if self.failures else None
+
+
+class PlanError(CtxError):
+    """A plan with failed operations: nothing was written. `result` says what each one did."""
+
+    def __init__(self, result: ApplyResult) -> None:
+        failed = len(result.failures)
+        super().__init__(
+            f"plan not applied: {failed} of {len(result.operations)} operation(s) "
+            "failed; nothing was written",
+            "fix them and apply the whole plan again",
+        )
+        self.exit_code = ExitCode(result.exit_code())
+        self.result = result
+
+    def for_python(self) -> PlanError:
+        """Spelled for the Python API, the operations' messages too."""
+        for report in self.result.operations:
+            if report.error is not None:
+                report.message = report.error.for_python().with_hint()
+        super().for_python()
+        return self
+
 
 def load_plan(text: str) -> plans.Plan:
     try:
@@ -149,6 +176,11 @@ def load_plan(text: str) -> plans.Plan:
             "1,000 levels inside each other)",
             "a plan needs 5 levels; see the format with `ctx apply --schema`",
         ) from None
+    return checked_plan(raw)
+
+
+def checked_plan(raw: Any) -> plans.Plan:
+    """A plan from its JSON value (a dict), or the first problem that makes it unreadable."""
     parsed = plans.parse_plan(raw)
     if parsed.problems:
         raise InvalidEntryError(
@@ -170,7 +202,7 @@ def _draft(fields: Mapping[str, Any], session: Session) -> Entry:
         relations=tuple(parse_relations(fields.get("relations", ()))),
         sources=tuple(Source(s["type"], s["ref"].strip()) for s in fields.get("sources", ())),
         author=who,
-        trust=fields.get("trust") or ("user" if who.startswith("human:") else "agent"),
+        trust=fields.get("trust") or default_trust(who),
         importance=fields.get("importance", session.settings.lifecycle.importance_default),
         maturity=fields.get("maturity", "draft"),
         valid_from=fields.get("valid_from"),
@@ -246,9 +278,7 @@ def apply_plan(
             except CtxError as exc:
                 tx.writes = before
                 report.status, report.code = "failed", int(exc.exit_code)
-                report.message = exc.message
-                if exc.hint:
-                    report.message += f" ({exc.hint})"
+                report.message, report.error = exc.with_hint(), exc
         failed = any(r.status in ("failed", "blocked") for r in reports)
         if failed:
             tx.writes.clear()

@@ -11,6 +11,7 @@ from typing import Any
 
 from ctxtree.curation import sections
 from ctxtree.errors import NotFoundError, UsageError
+from ctxtree.hints import Param
 from ctxtree.tree import relations as rel
 from ctxtree.tree.model import (
     KINDS,
@@ -55,9 +56,10 @@ def parse_source(raw: str) -> Source:
     return Source(stype, ref.strip())
 
 
-def check_choice(value: str, choices: tuple[str, ...], flag: str) -> str:
+def check_choice(value: str, choices: tuple[str, ...], name: str | Param) -> str:
+    """`value`, or a usage error naming the field or parameter (`name`) and the choices."""
     if value not in choices:
-        raise UsageError(f"{flag} {value!r} is not one of {', '.join(choices)}", "")
+        raise UsageError((name, f" {value!r} is not one of {', '.join(choices)}"), "")
     return value
 
 
@@ -136,16 +138,16 @@ def apply_changes(entry: Entry, changes: Changes) -> Entry:
     if changes.summary is not None:
         updated = replace(updated, summary=changes.summary.strip())
     if changes.kind is not None:
-        updated = replace(updated, kind=check_choice(changes.kind, KINDS, "--kind"))
+        updated = replace(updated, kind=check_choice(changes.kind, KINDS, Param("kind")))
     if changes.trust is not None:
-        updated = replace(updated, trust=check_choice(changes.trust, TRUST_LEVELS, "--trust"))
+        updated = replace(updated, trust=check_choice(changes.trust, TRUST_LEVELS, Param("trust")))
     if changes.maturity is not None:
         updated = replace(
-            updated, maturity=check_choice(changes.maturity, MATURITIES, "--maturity")
+            updated, maturity=check_choice(changes.maturity, MATURITIES, Param("maturity"))
         )
     if changes.importance is not None:
         if not 0 <= changes.importance <= 100:
-            raise UsageError("--importance must be from 0 to 100", "")
+            raise UsageError((Param("importance"), " must be from 0 to 100"), "")
         updated = replace(updated, importance=changes.importance)
     tags = [t for t in updated.tags if t not in changes.remove_tags]
     keywords = [k for k in updated.keywords if k not in changes.remove_keywords]
@@ -185,6 +187,11 @@ def updated_entry(current: Entry, fields: Mapping[str, Any]) -> Entry:
     if "body" in fields:
         new = replace(new, body=with_title_heading(new.title, fields["body"]))
     return new
+
+
+def default_trust(author: str) -> str:
+    """A new entry's trust when none is given: `user` for a human author, else `agent`."""
+    return "user" if author.startswith("human:") else "agent"
 
 
 def least_trusted(a: str, b: str) -> str:

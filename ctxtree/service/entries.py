@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ctxtree.errors import InvalidEntryError, NotFoundError, UsageError
+from ctxtree.hints import Call, Param
 from ctxtree.service import operations as ops
 from ctxtree.service.drafts import (
     Changes,
     apply_changes,
     check_choice,
     dedup,
+    default_trust,
     parse_folder,
     parse_relation,
     parse_source,
@@ -29,6 +31,7 @@ __all__ = [
     "apply_changes",
     "check_choice",
     "dedup",
+    "default_trust",
     "dry_diff",
     "edit",
     "folder_listing",
@@ -47,9 +50,9 @@ __all__ = [
 def add(session: Session, draft: Entry, redact: bool = False, dry_run: bool = False) -> WriteResult:
     """Create a new entry; refuses an id in use (in the tree, the archive, or a folder)."""
     entry_id = parse_id(draft.id)
-    check_choice(draft.kind, KINDS, "--kind")  # named as the flags are; the validator checks too
-    check_choice(draft.trust, TRUST_LEVELS, "--trust")
-    hint = f"change it with `ctx edit {entry_id}`, or pick another id"
+    check_choice(draft.kind, KINDS, Param("kind"))  # named as parameters; the validator checks too
+    check_choice(draft.trust, TRUST_LEVELS, Param("trust"))
+    hint = ("change it with `", Call("edit", (entry_id,), "edit"), "`, or pick another id")
     sources = [s.render() for s in draft.sources]
     importance = session.settings.lifecycle.importance_default
     draft = replace(draft, importance=importance)
@@ -98,7 +101,8 @@ def move(session: Session, raw_old: str, raw_new: str, dry_run: bool = False) ->
     )  # fmt: skip
 
 
-RM_HINT = "remove those relations first (`ctx unlink`), or pass --force to drop them"
+RM_HINT = ("remove those relations first (`", Call("unlink", (), "unlink"), "`), or pass ",
+           Param("force", True), " to drop them")  # fmt: skip
 
 
 def remove(
@@ -185,7 +189,7 @@ def link(
     session: Session, raw_src: str, raw_dst: str, rtype: str, dry_run: bool = False
 ) -> WriteResult:
     src, dst = parse_id(raw_src), parse_target(raw_dst)
-    check_choice(rtype, RELATION_TYPES, "--type")
+    check_choice(rtype, RELATION_TYPES, Param("type"))
     return run(
         session, "link", f"{src} -{rtype}-> {dst}",
         lambda ws: ops.do_link(ws, src, dst, rtype), (src, dst), dry_run=dry_run,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
+from ctxtree.hints import Call, Param
 from ctxtree.service import purge as purging
 from ctxtree.service.drafts import parse_folder
 from ctxtree.service.entries import refuse_folder
@@ -179,10 +180,13 @@ def forget(
                 if not isinstance(exc, CtxError):
                     raise
                 if tx.commit_sha:
+                    _message, hint = exc.parts()
+                    retry = (entry_id, Param("purge", True), Param("yes", True, cli_only=True))
                     exc.hint = (
                         f"{entry_id} is forgotten ({tx.commit_sha[:10]}) but the history was not "
-                        f"rewritten; retry with `ctx forget {entry_id} --purge --yes`. {exc.hint}"
-                    )
+                        "rewritten; retry with `", Call("forget", retry, "forget"), "`. ",
+                        *([hint] if isinstance(hint, str) else hint),
+                    )  # fmt: skip
                 raise
             ids = list(report.ids)
     if not dry_run:

@@ -4,7 +4,7 @@ Usage signals, kept in cache/ so reads never dirty git:
 - *returned*: an entry appeared in `ctx search`/`ctx context` output (the index's usage table,
   written by those reads). Reported, never rewarded.
 - *used*: an entry was actually read with `ctx show`: one line `time<TAB>id` appended to
-  cache/used.log by `cli.lifecycle_cmds.record_used` (no sqlite, no dataclasses: importing
+  cache/used.log by `service.reads.record_used` (no sqlite, no dataclasses: importing
   this module would cost `ctx show` 6 ms, mostly creating dataclasses).
 
 A pass folds the used lines and the content updates since the last pass into importance
@@ -37,12 +37,12 @@ from ctxtree.wording import plural
 if TYPE_CHECKING:
     from ctxtree.retrieval.index import Doc
 
-USED_LOG = "cache/used.log"  # the same path as in cli/lifecycle_cmds.py
+USED_LOG = "cache/used.log"  # the same path as in service/reads.py
 FOLD_LOCK = "cache/usage.lock"
 OP = "maintain"
 
 
-# ---- the used signal (appended by cli/lifecycle_cmds.record_used) --------------------------
+# ---- the used signal (appended by service/reads.record_used) -------------------------------
 @dataclass(frozen=True)
 class UsedLog:
     """What cache/used.log held when a pass read it: its first `size` bytes."""

@@ -12,6 +12,7 @@ from typing import Any
 from ctxtree.curation import plan as plans
 from ctxtree.curation import sections
 from ctxtree.errors import ConflictError, NotFoundError, UsageError
+from ctxtree.hints import Call, Hole, Param, Text
 from ctxtree.service import drafts
 from ctxtree.service.workspace import AlreadyDone, Workspace, archive_relpath
 from ctxtree.tree import frontmatter
@@ -25,7 +26,7 @@ def _now(ws: Workspace) -> str:
     return ws.session.timestamp
 
 
-def do_add(ws: Workspace, draft: Entry, hint: str = "use UPDATE or UPSERT to change it") -> Entry:
+def do_add(ws: Workspace, draft: Entry, hint: Text = "use UPDATE or UPSERT to change it") -> Entry:
     """Create an entry; refuses an id taken in the tree, the archive or by a folder."""
     entry_id = parse_id(draft.id)
     ws.require_free(entry_id, hint)
@@ -70,14 +71,17 @@ def do_update(
     return ws.put(replace(new, updated=_now(ws))), lost
 
 
-PLAN_LOSS_HINT = "keep what it drops, or pass --allow-loss if dropping it is intended"
-EDIT_LOSS_HINT = (
-    "add text without replacing with --append-body, or pass --allow-loss if dropping it is intended"
-)
+PLAN_LOSS_HINT: Text = (
+    "keep what it drops, or pass ", Param("allow_loss", True), " if dropping it is intended"
+)  # fmt: skip
+EDIT_LOSS_HINT: Text = (
+    "add text without replacing with ", Param("append_body", "TEXT"), ", or pass ",
+    Param("allow_loss", True), " if dropping it is intended",
+)  # fmt: skip
 
 
 def check_losses(
-    current: Entry, new: Entry, allow_loss: bool, hint: str = PLAN_LOSS_HINT
+    current: Entry, new: Entry, allow_loss: bool, hint: Text = PLAN_LOSS_HINT
 ) -> list[str]:
     """The one rule for writes that replace an entry's content (a plan's UPDATE, `ctx edit`):
     dropping facts (body lines), relations or sources is high impact, refused with LossError
@@ -89,10 +93,10 @@ def check_losses(
 
 
 class LossError(ConflictError):
-    """A write that drops knowledge, refused without --allow-loss (high impact). `lost` lists
+    """A write that drops knowledge, refused without `allow_loss` (high impact). `lost` lists
     every drop, one line each; the CLI prints them under the error."""
 
-    def __init__(self, entry_id: str, lost: Sequence[str], hint: str = PLAN_LOSS_HINT) -> None:
+    def __init__(self, entry_id: str, lost: Sequence[str], hint: Text = PLAN_LOSS_HINT) -> None:
         more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
         super().__init__(f"high impact: updating {entry_id!r} {lost[0]}{more}", hint)
         self.lost = list(lost)
@@ -109,7 +113,7 @@ def do_move(ws: Workspace, raw_old: str, raw_new: str) -> list[str]:
     if ws.entry(new) is not None:
         raise ConflictError(
             f"cannot move {old!r} onto {new!r}: that entry exists",
-            f"merge them, or remove {new!r} first with `ctx rm {new}`",
+            (f"merge them, or remove {new!r} first with `", Call("rm", (new,), "remove"), "`"),
         )
     ws.require_free(new, "")
     referrers = ws.referrers(old)
@@ -160,7 +164,9 @@ def do_supersede(ws: Workspace, raw_old: str, raw_new: str) -> Entry:
 def do_archive(ws: Workspace, raw_id: str) -> None:
     entry_id = parse_id(raw_id)
     if ws.entry(entry_id) is None and ws.archived(entry_id) is not None:
-        raise ConflictError(f"{entry_id!r} is already archived", f"`ctx restore {entry_id}`")
+        raise ConflictError(
+            f"{entry_id!r} is already archived", ("`", Call("restore", (entry_id,), "restore"), "`")
+        )
     ws.require(entry_id)
     ws.move_file(entry_relpath(entry_id), archive_relpath(entry_id))
 
@@ -171,11 +177,14 @@ def do_restore(ws: Workspace, raw_id: str) -> None:
     if text is None:
         if ws.entry(entry_id) is not None:
             raise ConflictError(f"{entry_id!r} is not archived", "it is in the tree already")
-        raise NotFoundError(f"no archived entry {entry_id!r}", "see `ctx search --archived`")
+        archived = Param("include_archived", True, flag="--archived")
+        raise NotFoundError(
+            f"no archived entry {entry_id!r}", ("see `", Call("search", (archived,), "search"), "`")
+        )
     if ws.entry(entry_id) is not None:
         raise ConflictError(
             f"cannot restore {entry_id!r}: an entry with that id exists in the tree",
-            f"move it away first with `ctx mv {entry_id} NEW_ID`",
+            ("move it away first with `", Call("mv", (entry_id, Hole("NEW_ID")), "move"), "`"),
         )
     frontmatter.parse(text, entry_id, archive_relpath(entry_id))
     ws.move_file(archive_relpath(entry_id), entry_relpath(entry_id))
@@ -185,7 +194,7 @@ def do_delete(
     ws: Workspace,
     raw_id: str,
     force: bool,
-    hint: str = 'remove those relations first, or set "force": true to drop them',
+    hint: Text = 'remove those relations first, or set "force": true to drop them',
 ) -> list[str]:
     """Delete an entry. Refuses while others point at it (relations or inline links),
     unless `force`, which also drops their declared relations to it (inline links stay as
@@ -193,8 +202,8 @@ def do_delete(
     entry_id = parse_id(raw_id)
     ws.require(entry_id)
     referrers = ws.referrers(entry_id)
-    count = f"{len(referrers)} entr{'y' if len(referrers) == 1 else 'ies'}"
-    refusal = f"{count} point at {entry_id!r}"
+    count = plural(len(referrers), "entry")
+    refusal = f"{count} point{'s' * (len(referrers) == 1)} at {entry_id!r}"
     changed = _unlink(ws, referrers, entry_id.__eq__, force, refusal, hint)
     ws.drop(entry_id)
     return changed
@@ -206,7 +215,7 @@ def _unlink(
     gone: Callable[[str], bool],
     force: bool,
     refusal: str,
-    hint: str,
+    hint: Text,
 ) -> list[str]:
     """Drop the declared relations of `referrers` whose target is `gone`, or, without
     `force`, refuse (`refusal: the first five ids`). Returns the ids rewritten."""
@@ -230,7 +239,7 @@ def do_delete_folder(
     ws: Workspace,
     raw_folder: str,
     force: bool,
-    hint: str,
+    hint: Text,
     expected: Sequence[str] | None = None,
 ) -> list[str]:
     """Delete a folder of the tree: every entry under it and its overviews and summaries
@@ -258,7 +267,7 @@ def do_delete_folder(
 def do_link(ws: Workspace, raw_src: str, raw_dst: str, rtype: str) -> Entry:
     """Add a relation; AlreadyDone when it exists."""
     src_id, dst = parse_id(raw_src), parse_target(raw_dst)
-    drafts.check_choice(rtype, RELATION_TYPES, "--type")
+    drafts.check_choice(rtype, RELATION_TYPES, Param("type"))
     if src_id == dst:
         raise UsageError("an entry cannot relate to itself", "")
     entry = ws.require(src_id)
@@ -273,7 +282,7 @@ def do_unlink(ws: Workspace, raw_src: str, raw_dst: str, rtype: str | None) -> E
     """Remove declared relations from SRC to DST (of `rtype`, or of any type)."""
     src, dst = parse_id(raw_src), parse_target(raw_dst)
     if rtype is not None:
-        drafts.check_choice(rtype, RELATION_TYPES, "--type")
+        drafts.check_choice(rtype, RELATION_TYPES, Param("type"))
     entry = ws.require(src)
     kept = tuple(r for r in entry.relations if not (r.target == dst and rtype in (None, r.type)))
     if kept == entry.relations:

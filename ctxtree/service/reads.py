@@ -3,6 +3,8 @@ commands import as little as possible (they run on every agent prompt)."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,31 @@ from ctxtree.tree.paths import entry_relpath, parse_id, parse_prefix
 
 if TYPE_CHECKING:
     from ctxtree.service.asof import AsOf, EntryAt
+
+USED_LOG = "cache/used.log"  # read and reset by service/maintain.py
+
+
+def record_used(session: Session, raw_id: str) -> None:
+    """Note that `ctx show` (or `Memory.get`) read an entry: append `time<TAB>id` to
+    cache/used.log, which `ctx maintain` folds into importance. It lives here, not in
+    service/maintain.py, because a read must stay fast: this costs about 0.1 ms, importing
+    that module about 6 ms. Never fails the read (a read-only store records nothing); the
+    flock orders appends against maintain's reset of the file."""
+    path = session.store.root / USED_LOG
+    line = f"{session.timestamp}\t{parse_id(raw_id)}\n".encode()
+    try:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def backlinks(session: Session, entry_id: str) -> list[Entry]:

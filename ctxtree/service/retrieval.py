@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import UsageError
+from ctxtree.hints import Param
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import passages
 from ctxtree.retrieval.enclosure import Enclosure
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ctxtree.service.asof import AsOf
 
 FORMATS = ("markdown", "xml", "json")
+BUDGET = Param("budget")
 
 
 def open_index(session: Session, progress: Progress | None = None) -> Index:
@@ -123,6 +125,10 @@ class SearchResult:
         return self.retrieval.hits
 
     @property
+    def confidence(self) -> float:
+        return self.retrieval.confidence
+
+    @property
     def confident(self) -> bool:
         return self.retrieval.confident
 
@@ -143,7 +149,7 @@ def search(
 ) -> SearchResult:
     """Ranked hits (tiers 0-2); with `as_of` (a DATE), as the store stood then."""
     if limit < 1:
-        raise UsageError("--limit must be at least 1", "")
+        raise UsageError((Param("limit"), " must be at least 1"), "")
     _query(query, 'ctx search "refresh token reuse"')
     _kind(kind)
     reader = open_reader(session, as_of)
@@ -238,7 +244,7 @@ def context(
     """The best material for `query` packed into `budget` tokens (cl100k_base); with `as_of`
     (a DATE), from the store as it stood then."""
     if budget < 1:
-        raise UsageError("--budget must be at least 1 token", "e.g. --budget 1500")
+        raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1500)))
     _query(query, 'ctx context "jwt refresh"')
     _kind(kind)
     reader = open_reader(session, as_of)
@@ -269,7 +275,7 @@ def core_context(
     `as_of` (a DATE), as the store stood then. Superseded entries and entries outside their
     validity window are left out."""
     if budget < 1:
-        raise UsageError("--budget must be at least 1 token", "e.g. --budget 1000")
+        raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1000)))
     reader = open_reader(session, as_of)
     index = reader.index
     try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctxtree.config import Config, from_values
 from ctxtree.errors import UsageError
+from ctxtree.hints import Param
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
 from ctxtree.tree.validity import iso
@@ -36,7 +37,8 @@ class Session:
         from ctxtree.service.content import refuse_token
 
         if self.actor_override:
-            refuse_token(self.actor_override, "the author (--author or CTX_ACTOR)")
+            who = ("the author (", Param("actor", flag="--author"), " or CTX_ACTOR)")
+            refuse_token(self.actor_override, who)
             return self.actor_override
         configured = self.settings.actor
         if configured:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError, UsageError
+from ctxtree.hints import Call, Param, Text
 from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.drafts import check_choice
 from ctxtree.service.session import Session
@@ -70,6 +71,10 @@ def archive_relpath(entry_id: str) -> str:
     return f"archive/{entry_id}.md"
 
 
+def _restore(entry_id: str) -> Call:
+    return Call("restore", (entry_id,), "restore")
+
+
 class Workspace:
     """Entries as the transaction would leave them (pending writes first)."""
 
@@ -94,11 +99,11 @@ class Workspace:
             return found
         if self.archived(entry_id) is not None:
             raise ConflictError(
-                f"{entry_id!r} is archived", f"bring it back first with `ctx restore {entry_id}`"
+                f"{entry_id!r} is archived", ("bring it back first with `", _restore(entry_id), "`")
             )
         raise missing_entry(self.session.store, entry_id)
 
-    def require_free(self, entry_id: str, hint: str) -> None:
+    def require_free(self, entry_id: str, hint: Text) -> None:
         """Refuse an id already taken: by an entry in the tree or the archive (the same id
         in both would make `restore` impossible), or by a folder of entries."""
         if self.entry(entry_id) is not None:
@@ -106,7 +111,7 @@ class Workspace:
         if self.archived(entry_id) is not None:
             raise ConflictError(
                 f"{entry_id!r} exists in the archive",
-                f"restore it with `ctx restore {entry_id}`, or pick another id",
+                ("restore it with `", _restore(entry_id), "`, or pick another id"),
             )
         if self.folder_exists(entry_id):
             raise ConflictError(f"{entry_id!r} is a folder of entries", "pick another id")
@@ -140,7 +145,11 @@ class Workspace:
             raise NotFoundError(
                 f"relation target {missing[0]!r} does not exist"
                 + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""),
-                "create it first (earlier in the plan), or check the id with `ctx ls`",
+                (
+                    "create it first (earlier in the plan), or check the id with `",
+                    Call("ls", (), "entries"),
+                    "`",
+                ),
             )
 
     def put(self, entry: Entry) -> Entry:
@@ -219,7 +228,9 @@ def validated(session: Session, entry: Entry, current: Entry | None, redact: boo
     if changed("importance"):
         check_importance(entry.importance)
     if changed("title") and ("\n" in entry.title or not entry.title.strip()):
-        raise InvalidEntryError("the title must be one non-empty line", "pass --title 'A title'")
+        raise InvalidEntryError(
+            "the title must be one non-empty line", ("pass ", Param("title", "A title"))
+        )
     if changed("relations"):
         for relation in entry.relations:
             check_choice(relation.type, RELATION_TYPES, "relation type")

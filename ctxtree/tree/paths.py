@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctxtree.errors import InvalidEntryError, StoreError
+from ctxtree.hints import Alt, Call, Hole
 from ctxtree.wording import plural
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 RESERVED = frozenset({"context", "_index", "cache", "archive", "tree"})
 STORE_DIRNAME = ".ctx"
 STORE_MARKER = "config.yaml"
+# Hints' words for listing entries, and for naming the store on each front end.
+LIST_ENTRIES = Call("ls", (Hole("PREFIX", optional=True),), "entries")
+INIT = Alt("ctx init", "Memory.init(path)")
+CHOOSE_STORE = Alt(
+    "--tree PATH / set CTX_TREE", "the store's path to Memory.open(path) / set CTX_TREE"
+)
 
 
 def check_segment(segment: str, whole: str) -> None:
@@ -132,5 +139,10 @@ def discover_store(explicit: str | None, env: Mapping[str, str], cwd: Path) -> S
         return StoreLocation(glob, "global")
     raise StoreError(
         f"no ctx store found in {here} or any parent directory",
-        "run `ctx init` here (or `ctx init --global`), or pass --tree PATH / set CTX_TREE",
+        (
+            "run `",
+            INIT,
+            "` here (or `ctx init --global`), or pass ",
+            CHOOSE_STORE,
+        ),
     )

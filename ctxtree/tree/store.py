@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry
-from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath
+from ctxtree.tree.paths import CHOOSE_STORE, INIT, STORE_MARKER, entry_relpath, id_from_relpath
 from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:
@@ -211,7 +211,12 @@ class Store:
         if not (self.root / STORE_MARKER).is_file():
             raise StoreError(
                 f"no ctx store at {self.root}",
-                "run `ctx init` to create one, or pass --tree PATH / set CTX_TREE",
+                (
+                    "run `",
+                    INIT,
+                    "` to create one, or pass ",
+                    CHOOSE_STORE,
+                ),
             )
         if recover:
             self.recover()
@@ -516,7 +521,7 @@ class Store:
         if (self.root / ".git" / "index.lock").exists():
             removed = clear_stale_locks(self.root)
             if removed:
-                _announce(f"removed stale git lock file(s) left by a killed git: {removed}")
+                _announce(f"removed stale git lock files left by a killed git: {removed}")
 
     def recover(self, wait: float = 30.0) -> bool:
         """Repair an interrupted write if one is pending. While its writer still runs, this

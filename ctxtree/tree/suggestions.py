@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ctxtree.errors import NotFoundError
+from ctxtree.tree.paths import LIST_ENTRIES
 from ctxtree.wording import did_you_mean
 
 if TYPE_CHECKING:
     from ctxtree.tree.store import Store
 
-LIST_HINT = "list entries with `ctx ls [PREFIX]`"
+LIST_HINT = ("list entries with `", LIST_ENTRIES, "`")
 
 
 def entry_ids(store: Store) -> list[str]:
