@@ -227,6 +227,7 @@ class Memory:
         title: str | None = None,
         summary: str | None = None,
         body: str | None = None,
+        append_body: str | None = None,
         kind: str | None = None,
         trust: str | None = None,
         maturity: str | None = None,
@@ -238,12 +239,15 @@ class Memory:
         add_sources: Iterable[str | Source] = (),
         valid_from: str | None = None,
         valid_until: str | None = None,
+        allow_loss: bool = False,
         redact: bool = False,
         dry_run: bool = False,
     ) -> WriteResult:
         """Change an entry's fields, as `ctx edit` does; None leaves a field as it is, and
         `valid_from=""`/`valid_until=""` clear a date. Changing nothing commits nothing
-        (`.commit` is None)."""
+        (`.commit` is None). A `body` that drops a fact line, or anything that drops a
+        relation or source, raises ConflictError unless `allow_loss=True`; `append_body`
+        adds a paragraph without replacing anything (not together with `body`)."""
         from ctxtree.service import entries
         from ctxtree.tree.model import Source
 
@@ -251,6 +255,7 @@ class Memory:
             title=title,
             summary=summary,
             body=body,
+            append_body=append_body,
             kind=kind,
             trust=trust,
             maturity=maturity,
@@ -265,7 +270,14 @@ class Memory:
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        return entries.edit(self._session(), entry_id, changes, redact=redact, dry_run=dry_run)
+        return entries.edit(
+            self._session(),
+            entry_id,
+            changes,
+            redact=redact,
+            dry_run=dry_run,
+            allow_loss=allow_loss,
+        )
 
     @_in_python
     def move(self, old: str, new: str, *, dry_run: bool = False) -> WriteResult:

@@ -222,7 +222,7 @@ def test_rm_refuses_while_referenced_then_forces(ctx: Ctx) -> None:
     add(ctx, "a/b/user", "User", "--relate", "related:a/b/target")
     run = ctx("rm", "a/b/target")
     assert run.code == 4
-    assert "1 entry point at 'a/b/target': a/b/user" in run.stderr
+    assert "1 entry points at 'a/b/target': a/b/user" in run.stderr
     assert ctx.file("a/b/target").exists()
     ctx.ok("rm", "a/b/target", "--force")
     assert not ctx.file("a/b/target").exists()

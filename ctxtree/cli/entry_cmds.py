@@ -380,11 +380,6 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import entries, reads
         from ctxtree.service.session import open_session
 
-        if body is not None and append_body is not None:
-            raise UsageError(
-                "--body and --append-body are exclusive",
-                "--body replaces the body, --append-body adds to it: pass one of them",
-            )
         session = open_session(tree, actor=author)
         limit = session.settings.limits.max_entry_bytes
         changes = entries.Changes(

@@ -54,7 +54,10 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import admin
 
         if global_ and (tree or here):
-            raise UsageError("--global goes alone", "pass --global, or --tree PATH [--here]")
+            other = "--tree" if tree else "--here"
+            raise UsageError(
+                f"--global and {other} are exclusive", "pass --global, or --tree PATH [--here]"
+            )
         result = admin.init(
             tree,
             global_,

@@ -146,7 +146,7 @@ class PlanError(CtxError):
     def __init__(self, result: ApplyResult) -> None:
         failed = len(result.failures)
         super().__init__(
-            f"plan not applied: {failed} of {len(result.operations)} operation(s) "
+            f"plan not applied: {failed} of {plural(len(result.operations), 'operation')} "
             "failed; nothing was written",
             "fix them and apply the whole plan again",
         )

@@ -73,6 +73,12 @@ def edit(
     """Change an entry's fields. A new body that drops facts (or anything dropping
     relations or sources) is refused with LossError unless `allow_loss`, by the rule plans
     follow; `Changes.append_body` adds text without replacing."""
+    if changes.body is not None and changes.append_body is not None:
+        raise UsageError(
+            (Param("body"), " and ", Param("append_body"), " are exclusive"),
+            (Param("body"), " replaces the body, ", Param("append_body"),
+             " adds to it: pass one of them"),
+        )  # fmt: skip
     entry_id = parse_id(raw_id)
     sources = [s.render() for s in changes.add_sources]
     return run(

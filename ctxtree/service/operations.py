@@ -75,7 +75,7 @@ PLAN_LOSS_HINT: Text = (
     "keep what it drops, or pass ", Param("allow_loss", True), " if dropping it is intended"
 )  # fmt: skip
 EDIT_LOSS_HINT: Text = (
-    "add text without replacing with ", Param("append_body", "TEXT"), ", or pass ",
+    "add text without replacing with ", Param("append_body"), ", or pass ",
     Param("allow_loss", True), " if dropping it is intended",
 )  # fmt: skip
 
