@@ -74,13 +74,13 @@ def ask(store: Path, questions: Sequence[tuple[str, str, bool, Callable[[list[st
     """(question, kind, answerable, is_right(hit ids)) -> outcomes, from the engine the
     service runs (without the query cache: a cached answer would not say its tier)."""
     from ctxtree.retrieval.tiers import Options
-    from ctxtree.service import retrieval
+    from ctxtree.service import recall
     from ctxtree.service.session import open_session
 
     session = open_session(str(store))
-    index = retrieval.open_index(session)
+    index = recall.open_index(session)
     try:
-        engine = retrieval.engine(session, index)
+        engine = recall.engine(session, index)
         out = []
         for text, kind, answerable, is_right in questions:
             found = engine.run(text, Options(limit=10), use_cache=False)

@@ -3,7 +3,7 @@
 For each conversation of FILE (the format of ../shared/data/locomo/locomo_dev.json; the data
 stays outside the repository): convert it to transcript JSONL, `ctx import transcript` it into a
 fresh store in a temp dir (the real CLI, as a subprocess), then for every question ask ctxtree
-for the packed context at each budget (in-process, `ctxtree.service.retrieval.context`) and
+for the packed context at each budget (in-process, `ctxtree.service.recall.context`) and
 count an evidence turn as retrieved when its text (whitespace normalised) is a substring of the
 packed text. Also from `search`: session-level hit@5 (an evidence turn's session is among the
 sessions of the top-5 hits) and turn-level recall@10 (evidence turns inside the top-10 hits'
@@ -187,12 +187,12 @@ class Retriever(Protocol):
 
 
 class CtxRetriever:
-    """ctxtree in-process: `ctxtree.service.retrieval.search` and `.context` on one session."""
+    """ctxtree in-process: `ctxtree.service.recall.search` and `.context` on one session."""
 
     def __init__(self, store: Path) -> None:
         from ctxtree.service.session import open_session
 
-        self.module: Any = importlib.import_module("ctxtree.service.retrieval")
+        self.module: Any = importlib.import_module("ctxtree.service.recall")
         self.session = open_session(str(store))
 
     def search(self, query: str, limit: int) -> Searched:
@@ -592,7 +592,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fake-retrieval",
         action="store_true",
-        help="stand-in: the BM25 baseline plays ctxtree (before ctxtree.service.retrieval)",
+        help="stand-in: the BM25 baseline plays ctxtree (before ctxtree.service.recall)",
     )
     return parser.parse_args(argv)
 
@@ -602,10 +602,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     if not args.fake_retrieval:
         try:
-            importlib.import_module("ctxtree.service.retrieval")
+            importlib.import_module("ctxtree.service.recall")
         except ImportError:
             raise SystemExit(
-                "ctxtree.service.retrieval is not available yet: run with --fake-retrieval"
+                "ctxtree.service.recall is not available yet: run with --fake-retrieval"
             ) from None
     if not Path(args.data).is_file():
         print(
@@ -655,7 +655,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"categories 1-4 and {len(run.rows) - main_rows} adversarial "
         f"({skipped} without a usable evidence id skipped, {dropped} evidence ids dropped)"
     )
-    system = "ctxtree.service.retrieval (in-process)"
+    system = "ctxtree.service.recall (in-process)"
     if args.fake_retrieval:
         system = "FAKE: the BM25 baseline stands in for ctxtree (--fake-retrieval)"
     print(f"retrieval: {system}")

@@ -23,7 +23,7 @@ from ctxtree.version import __version__
 
 if TYPE_CHECKING:
     from ctxtree.memory import Memory
-    from ctxtree.service.curate import PlanError
+    from ctxtree.service.plans import PlanError
 
 __all__ = [
     "ConflictError",
@@ -46,7 +46,7 @@ def __getattr__(name: str) -> Any:
 
         return Memory
     if name == "PlanError":
-        from ctxtree.service.curate import PlanError
+        from ctxtree.service.plans import PlanError
 
         return PlanError
     raise AttributeError(f"module 'ctxtree' has no attribute {name!r}")

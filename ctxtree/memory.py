@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from ctxtree.errors import CtxError
 
 if TYPE_CHECKING:
-    from ctxtree.service.curate import ApplyResult
     from ctxtree.service.entries import WriteResult
     from ctxtree.service.forget import ForgetResult
+    from ctxtree.service.plans import ApplyResult
     from ctxtree.service.reads import Shown
-    from ctxtree.service.retrieval import ContextResult, SearchResult
+    from ctxtree.service.recall import ContextResult, SearchResult
     from ctxtree.service.session import Session
     from ctxtree.tree.model import EntryRef, Relation, Source
 
@@ -142,9 +142,9 @@ class Memory:
         has `.hits` (id, title, score, snippet, status...), `.confidence` (0..1) and
         `.confident`: False means nothing relevant is in memory (the CLI's exit code 3).
         `scope` limits it to a domain or topic, `kind` to one kind of entry."""
-        from ctxtree.service import retrieval
+        from ctxtree.service import recall
 
-        return retrieval.search(
+        return recall.search(
             self._session(), query, limit, scope, kind, include_superseded, include_archived,
             as_of,
         )  # fmt: skip
@@ -163,12 +163,12 @@ class Memory:
         prompt, as `ctx context` packs it: `.text`, `.tokens` (never over the budget),
         `.ids`, `.confident`. Without a query, the store's most important knowledge (`ctx
         context --core`). `format` is markdown, xml or json."""
-        from ctxtree.service import retrieval
+        from ctxtree.service import recall
 
         session = self._session()
         if query is None:
-            return retrieval.core_context(session, budget, format, as_of=as_of)
-        return retrieval.context(session, query, budget, format, scope, as_of=as_of)
+            return recall.core_context(session, budget, format, as_of=as_of)
+        return recall.context(session, query, budget, format, scope, as_of=as_of)
 
     # ---- writing -------------------------------------------------------------------------
     @_in_python
@@ -320,9 +320,9 @@ class Memory:
         dry_run: bool = False,
     ) -> WriteResult:  # fmt: skip
         """Fold `source` into `target` and delete `source`, in one commit (`ctx merge`)."""
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
 
-        return curate.merge(self._session(), source, target, reason, redact, dry_run)
+        return restructure.merge(self._session(), source, target, reason, redact, dry_run)
 
     @_in_python
     def supersede(
@@ -330,24 +330,24 @@ class Memory:
     ) -> WriteResult:
         """Record that `new` replaces `old` (`ctx supersede`): `old` leaves default results
         but stays for history (`include_superseded=True`, `as_of`)."""
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
 
-        return curate.supersede(self._session(), old, new, reason, dry_run)
+        return restructure.supersede(self._session(), old, new, reason, dry_run)
 
     @_in_python
     def archive(self, entry_id: str, *, reason: str = "", dry_run: bool = False) -> WriteResult:
         """Move an entry to archive/ (`ctx archive`): out of default results, still found
         with `include_archived=True`; `restore` brings it back."""
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
 
-        return curate.archive(self._session(), entry_id, reason, dry_run)
+        return restructure.archive(self._session(), entry_id, reason, dry_run)
 
     @_in_python
     def restore(self, entry_id: str, *, reason: str = "", dry_run: bool = False) -> WriteResult:
         """Bring an archived entry back into the tree (`ctx restore`)."""
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
 
-        return curate.restore(self._session(), entry_id, reason, dry_run)
+        return restructure.restore(self._session(), entry_id, reason, dry_run)
 
     @_in_python
     def forget(self, entry_id: str, *, purge: bool = False, dry_run: bool = False) -> ForgetResult:
@@ -375,11 +375,11 @@ class Memory:
         unless `allow_loss`. When any operation fails nothing is written and PlanError is
         raised; its `.result.operations` say what each operation did. `source` names where
         the plan came from in the commit's trailers (`Ctx-Source: plan:SOURCE`)."""
-        from ctxtree.service import curate
+        from ctxtree.service import plans
 
         session = self._session()
-        parsed = curate.load_plan(plan) if isinstance(plan, str) else curate.checked_plan(plan)
-        result = curate.apply_plan(
+        parsed = plans.load_plan(plan) if isinstance(plan, str) else plans.checked_plan(plan)
+        result = plans.apply_plan(
             session, parsed, source, redact=redact, allow_loss=allow_loss, dry_run=dry_run
         )
         error = result.error()

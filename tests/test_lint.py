@@ -11,7 +11,7 @@ from conftest import Ctx, add, fails
 
 from ctxtree.cli.app import build
 from ctxtree.config import LintConfig
-from ctxtree.curation import lint
+from ctxtree.curation import checks as lint
 from ctxtree.curation.summaries import render_index
 from ctxtree.tree import frontmatter
 from ctxtree.tree.model import Entry, Relation, Source

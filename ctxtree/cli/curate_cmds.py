@@ -14,7 +14,7 @@ from ctxtree.cli.output import emit_json, note, out
 from ctxtree.wording import plural
 
 if TYPE_CHECKING:
-    from ctxtree.service.curate import ApplyResult
+    from ctxtree.service.plans import ApplyResult
 
 ReasonOpt = Annotated[str, typer.Option("--reason", "-r", help="Why; recorded in the commit.")]
 RedactOpt = Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")]
@@ -60,10 +60,12 @@ def register(app: typer.Typer) -> None:
           ctx merge auth/jwt/refresh-notes auth/jwt/refresh-rotation -r "duplicates"
           ctx merge a/b/old a/b/new --dry-run
         """
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
         from ctxtree.service.session import open_session
 
-        result = curate.merge(open_session(tree, actor=author), src, dst, reason, redact, dry_run)
+        result = restructure.merge(
+            open_session(tree, actor=author), src, dst, reason, redact, dry_run
+        )
         report_write(result, json_out, f"merged {result.ids[0]} into {result.ids[1]}")
 
     @app.command()
@@ -84,10 +86,10 @@ def register(app: typer.Typer) -> None:
         Examples:
           ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
         """
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
         from ctxtree.service.session import open_session
 
-        result = curate.supersede(open_session(tree, actor=author), old, new, reason, dry_run)
+        result = restructure.supersede(open_session(tree, actor=author), old, new, reason, dry_run)
         report_write(result, json_out, f"{result.ids[1]} supersedes {result.ids[0]}")
 
     @app.command()
@@ -107,10 +109,10 @@ def register(app: typer.Typer) -> None:
         Examples:
           ctx archive infra/ci/old-runner -r "replaced by the new runners"
         """
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
         from ctxtree.service.session import open_session
 
-        result = curate.archive(open_session(tree, actor=author), entry_id, reason, dry_run)
+        result = restructure.archive(open_session(tree, actor=author), entry_id, reason, dry_run)
         report_write(result, json_out, f"archived {result.ids[0]}")
 
     @app.command()
@@ -130,10 +132,10 @@ def register(app: typer.Typer) -> None:
           ctx search runner --archived   find it
           ctx restore infra/ci/old-runner -r "back in use"
         """
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
         from ctxtree.service.session import open_session
 
-        result = curate.restore(open_session(tree, actor=author), entry_id, reason, dry_run)
+        result = restructure.restore(open_session(tree, actor=author), entry_id, reason, dry_run)
         report_write(result, json_out, f"restored {result.ids[0]}")
 
     @app.command()
@@ -166,10 +168,10 @@ def register(app: typer.Typer) -> None:
           ctx split ops/deploy/runbook
           ctx split ops/deploy/runbook --section Rollback --into ops/deploy/rollback
         """
-        from ctxtree.service import curate
+        from ctxtree.service import restructure
         from ctxtree.service.session import open_session
 
-        result = curate.split(
+        result = restructure.split(
             open_session(tree, actor=author),
             entry_id,
             section or [],
@@ -217,7 +219,7 @@ def register(app: typer.Typer) -> None:
         """
         from ctxtree.cli.import_cmds import read_input
         from ctxtree.errors import UsageError
-        from ctxtree.service import curate
+        from ctxtree.service import plans
         from ctxtree.service.session import open_session
 
         if schema:
@@ -229,8 +231,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("missing PLAN", "pass a plan file or - for stdin; see --schema")
         session = open_session(tree, actor=author)
         name, text = read_input(plan_file, "plan", 64 * 1024 * 1024)
-        plan = curate.load_plan(text)
-        result = curate.apply_plan(
+        plan = plans.load_plan(text)
+        result = plans.apply_plan(
             session, plan, name, redact=redact, allow_loss=allow_loss, dry_run=dry_run
         )
         _print_report(result, json_out)

@@ -123,10 +123,10 @@ def transcript(
     # A bulk import is the moment to index and count tokens: the first query after it then
     # never loads the tokenizer (~300 ms). Best effort: the import itself has landed.
     from ctxtree.errors import CtxError
-    from ctxtree.service import retrieval
+    from ctxtree.service import recall
 
     try:
-        retrieval.count_tokens(session)
+        recall.count_tokens(session)
     except (CtxError, OSError) as exc:
         note(f"imported, but indexing failed ({exc}); the next read will retry")
     if json_out:

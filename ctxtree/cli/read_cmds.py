@@ -61,10 +61,10 @@ def register(app: typer.Typer) -> None:
           ctx search "session length" --as-of 2026-11-01   what we believed then
         """
         from ctxtree.retrieval.enclosure import Enclosure, one_line
-        from ctxtree.service import retrieval
+        from ctxtree.service import recall
         from ctxtree.service.session import open_session
 
-        found = retrieval.search(
+        found = recall.search(
             open_session(tree), query, limit, scope, kind, superseded, archived, as_of
         )
         result = found.retrieval
@@ -141,16 +141,16 @@ def register(app: typer.Typer) -> None:
           ctx context --core --budget 1000
         """
         from ctxtree.errors import UsageError
-        from ctxtree.service import retrieval
+        from ctxtree.service import recall
         from ctxtree.service.session import open_session
 
         if core == (query is not None):
             raise UsageError("give a QUERY or --core (not both)", 'e.g. ctx context "jwt refresh"')
         session = open_session(tree)
         if core:
-            result = retrieval.core_context(session, budget, fmt, as_of=as_of)
+            result = recall.core_context(session, budget, fmt, as_of=as_of)
         else:
-            result = retrieval.context(session, query or "", budget, fmt, scope, as_of=as_of)
+            result = recall.context(session, query or "", budget, fmt, scope, as_of=as_of)
         if result.origin is not None and not json_out:
             note(result.origin.note())
         if json_out:
@@ -197,18 +197,18 @@ def register(app: typer.Typer) -> None:
         import time
 
         from ctxtree.cli import render
-        from ctxtree.service import retrieval
+        from ctxtree.service import recall
         from ctxtree.service.session import open_session
 
         session = open_session(tree)
         started = time.perf_counter()
         with render.progress("indexing") as advance:
-            stats = retrieval.reindex(session, advance)
+            stats = recall.reindex(session, advance)
         built = time.perf_counter() - started
         counted = 0
         if tokens:
             with render.progress("counting tokens") as advance:
-                counted = retrieval.count_tokens(session, advance)
+                counted = recall.count_tokens(session, advance)
         total = time.perf_counter() - started
         if json_out:
             emit_json(

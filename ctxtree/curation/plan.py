@@ -1,5 +1,5 @@
 """Curation plans: the agent-native write path (`ctx apply`). Pure: parsing, the published
-JSON Schema, and impact assessment. Applying lives in `service/curate.py`.
+JSON Schema, and impact assessment. Applying lives in `service/plans.py`.
 
 A plan is `{"reason": "...", "operations": [OP, ...]}` (or a bare list of OPs). Each OP has
 `op` (ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK; case-insensitive) and a

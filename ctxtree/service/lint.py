@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ctxtree.curation import lint as checks
-from ctxtree.curation.lint import Corpus, Finding
+from ctxtree.curation import checks
+from ctxtree.curation.checks import Corpus, Finding
 from ctxtree.curation.summaries import index_relpath, plan_indexes
 from ctxtree.errors import InvalidEntryError, NotFoundError, UsageError
 from ctxtree.service.session import Session
@@ -112,7 +112,7 @@ def candidates(session: Session, entries: Sequence[Entry]) -> list[tuple[str, st
     from collections import Counter
 
     from ctxtree.retrieval.tokenize import query_terms
-    from ctxtree.service.retrieval import open_index
+    from ctxtree.service.recall import open_index
 
     terms = {e.id: query_terms(e.title) for e in entries}
     titles_with = Counter(t for ts in terms.values() for t in ts)

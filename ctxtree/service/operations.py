@@ -1,5 +1,5 @@
 """Write operations on a Workspace: the one implementation of each mutation, shared by the
-single commands (service/entries.py, service/curate.py) and by plans (`ctx apply`). Each takes
+single commands (service/entries.py, service/restructure.py) and by plans (`ctx apply`). Each takes
 raw ids, validates them, reads through the workspace and writes through `Workspace.put`.
 """
 

@@ -1,86 +1,29 @@
-"""Curation use cases: merge, supersede, archive, restore, split, and plans (`ctx apply`).
+"""Plans (`ctx apply`): an agent's or a person's batch of operations, applied as one commit.
 
-Each single command is one operation (service/operations.py) run as one commit on the one write
-path (service/workspace.py). A plan runs many operations on one Workspace, in order, each
-validated against the store as the earlier ones leave it, and lands as one commit (or not at
-all).
+A plan runs many operations (service/operations.py, the same ones the single commands run) on
+one Workspace, in order, each validated against the store as the earlier ones leave it, and
+lands as one commit, or not at all, with an honest status for every operation.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from ctxtree.curation import plan as plans
+from ctxtree.curation import plan as plan_rules
 from ctxtree.errors import CtxError, ExitCode, InvalidEntryError, UsageError
 from ctxtree.service import operations as ops
 from ctxtree.service.content import guard_secrets
 from ctxtree.service.drafts import default_trust, parse_relations
 from ctxtree.service.session import Session
-from ctxtree.service.workspace import AlreadyDone, Workspace, WriteResult, run
+from ctxtree.service.workspace import AlreadyDone, Workspace
 from ctxtree.tree.model import Entry, Source
 from ctxtree.tree.paths import parse_id
 from ctxtree.wording import plural
 
 
-# ---- single-operation commands -------------------------------------------------------------
-def merge(
-    session: Session, src: str, dst: str, reason: str = "", redact: bool = False,
-    dry_run: bool = False,
-) -> WriteResult:  # fmt: skip
-    src, dst = parse_id(src), parse_id(dst)
-    return run(
-        session, "merge", f"{src} -> {dst}", lambda ws: ops.do_merge(ws, src, dst), (src, dst),
-        body=reason, dry_run=dry_run, redact=redact,
-    )  # fmt: skip
-
-
-def supersede(
-    session: Session, old: str, new: str, reason: str = "", dry_run: bool = False
-) -> WriteResult:
-    old, new = parse_id(old), parse_id(new)
-    return run(
-        session, "supersede", f"{new} supersedes {old}", lambda ws: ops.do_supersede(ws, old, new),
-        (old, new), body=reason, dry_run=dry_run,
-    )  # fmt: skip
-
-
-def archive(session: Session, raw_id: str, reason: str = "", dry_run: bool = False) -> WriteResult:
-    entry_id = parse_id(raw_id)
-    return run(
-        session, "archive", entry_id, lambda ws: ops.do_archive(ws, entry_id), (entry_id,),
-        body=reason, dry_run=dry_run,
-    )  # fmt: skip
-
-
-def restore(session: Session, raw_id: str, reason: str = "", dry_run: bool = False) -> WriteResult:
-    entry_id = parse_id(raw_id)
-    return run(
-        session, "restore", entry_id, lambda ws: ops.do_restore(ws, entry_id), (entry_id,),
-        body=reason, dry_run=dry_run,
-    )  # fmt: skip
-
-
-def split(
-    session: Session, raw_id: str, headings: Sequence[str], into: Sequence[str],
-    reason: str = "", redact: bool = False, dry_run: bool = False,
-) -> WriteResult:  # fmt: skip
-    entry_id = parse_id(raw_id)
-    created: list[str] = []
-
-    def action(ws: Workspace) -> None:
-        created.extend(ops.do_split(ws, entry_id, headings, into))
-
-    result = run(
-        session, "split", entry_id, action, (entry_id,), body=reason, dry_run=dry_run,
-        redact=redact,
-    )  # fmt: skip
-    return replace(result, ids=(entry_id, *created))
-
-
-# ---- plans ---------------------------------------------------------------------------------
 @dataclass
 class OpReport:
     index: int
@@ -162,7 +105,7 @@ class PlanError(CtxError):
         return self
 
 
-def load_plan(text: str) -> plans.Plan:
+def load_plan(text: str) -> plan_rules.Plan:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -179,9 +122,9 @@ def load_plan(text: str) -> plans.Plan:
     return checked_plan(raw)
 
 
-def checked_plan(raw: Any) -> plans.Plan:
+def checked_plan(raw: Any) -> plan_rules.Plan:
     """A plan from its JSON value (a dict), or the first problem that makes it unreadable."""
-    parsed = plans.parse_plan(raw)
+    parsed = plan_rules.parse_plan(raw)
     if parsed.problems:
         raise InvalidEntryError(
             f"bad plan: {parsed.problems[0]}", "see the format with `ctx apply --schema`"
@@ -211,7 +154,7 @@ def _draft(fields: Mapping[str, Any], session: Session) -> Entry:
     )
 
 
-def _run(ws: Workspace, op: plans.Operation, allow_loss: bool) -> tuple[str, list[str]]:
+def _run(ws: Workspace, op: plan_rules.Operation, allow_loss: bool) -> tuple[str, list[str]]:
     """Apply one operation to the workspace; returns a short note and what it dropped."""
     f = op.fields
     if op.op == "ADD" or (op.op == "UPSERT" and ws.entry(parse_id(f["id"])) is None):
@@ -246,7 +189,7 @@ def _run(ws: Workspace, op: plans.Operation, allow_loss: bool) -> tuple[str, lis
 
 def apply_plan(
     session: Session,
-    plan: plans.Plan,
+    plan: plan_rules.Plan,
     source: str,
     *,
     redact: bool = False,
