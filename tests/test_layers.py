@@ -119,8 +119,8 @@ def test_the_packages_have_no_cycle() -> None:
     [
         (
             "tree/fake.py",
-            "def f():\n    from ctxtree.curation import lint\n",
-            "ctxtree/tree/fake.py:2: ctxtree.tree imports ctxtree.curation.lint",
+            "def f():\n    from ctxtree.curation import checks\n",
+            "ctxtree/tree/fake.py:2: ctxtree.tree imports ctxtree.curation.checks",
         ),
         (
             "retrieval/fake.py",

@@ -98,7 +98,7 @@ def test_a_secret_in_a_reason_is_refused_and_never_reaches_a_commit_message(stor
         "  1. failed  ADD a/b/r: refusing to store a secret: password-in-url on line 1"
     )
     assert run.stderr.splitlines()[0] == (
-        "ctx: error: plan not applied: 1 of 1 operation(s) failed; nothing was written"
+        "ctx: error: plan not applied: 1 of 1 operation failed; nothing was written"
     )
     store.ok("merge", "a/b/other", "a/b/base", "--reason", f"creds {AWS}")
     assert AWS not in store.git("log", "--format=%B")
