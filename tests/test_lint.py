@@ -413,19 +413,6 @@ def test_oversized_and_stale_summaries() -> None:
     assert lint.check(corpus, [], LintConfig(oversized_bytes=101))[1].code == "stale-summary"
 
 
-@pytest.mark.parametrize(
-    ("body", "targets", "expected"),
-    [
-        ("See [[a/b/x]].", {"a/b/x"}, "See a/b/x."),
-        ("See [[a/b/x|the x]] and [[a/b/y]].", {"a/b/x"}, "See the x and [[a/b/y]]."),
-        ("[[a/b/x]][[a/b/x]]", {"a/b/x"}, "a/b/xa/b/x"),
-        ("no links", {"a/b/x"}, "no links"),
-    ],
-)
-def test_unwrap_links(body: str, targets: set[str], expected: str) -> None:
-    assert lint.unwrap_links(body, targets) == expected
-
-
 def test_repair_applies_each_fix_and_stays_valid() -> None:
     broken = entry("a/b/c", "related:a/b/gone", "related:a/b/d", trust="agent",
                    body=f"[[a/b/zz]] {TOKEN}\n", keywords=(TOKEN,))  # fmt: skip

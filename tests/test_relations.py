@@ -133,3 +133,24 @@ POINTS_AT = {
 @pytest.mark.parametrize(("e", "target", "expected"), POINTS_AT.values(), ids=POINTS_AT.keys())
 def test_points_at(e: Entry, target: str, expected: bool) -> None:
     assert relations.points_at(e, target) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "ids", "plain", "expected"),
+    [
+        ("See [[a/b/x]].", {"a/b/x"}, None, "See a/b/x."),
+        ("See [[a/b/x|the x]] and [[a/b/y]].", {"a/b/x"}, None, "See the x and [[a/b/y]]."),
+        ("[[a/b/x]][[a/b/x]]", {"a/b/x"}, None, "a/b/xa/b/x"),
+        ("no links", {"a/b/x"}, None, "no links"),
+        ("See [[a/b/x]] and [[a/b/x|it]].", {"a/b/x"}, "(removed)", "See (removed) and it."),
+        ("A blank label: [[a/b/x|  ]].", {"a/b/x"}, None, "A blank label: a/b/x."),
+        ("A blank label: [[a/b/x|]].", {"a/b/x"}, "gone", "A blank label: gone."),
+        ("A folder: [[a/b]], an entry under it: [[a/b/x]].", {"a/b"}, None,
+         "A folder: a/b, an entry under it: [[a/b/x]]."),
+        ("Nothing asked: [[a/b/x]].", set(), None, "Nothing asked: [[a/b/x]]."),
+        ("Not a link: [[Not An Id]].", {"Not An Id"}, None, "Not a link: [[Not An Id]]."),
+    ],
+)  # fmt: skip
+def test_unwrap_links(text: str, ids: set[str], plain: str | None, expected: str) -> None:
+    """One rule for lint's broken-link fix and forget's cleanup of links to what it removed."""
+    assert relations.unwrap_links(text, ids, plain) == expected

@@ -27,17 +27,17 @@ its validity window (the same rule retrieval uses, which ignores an unreadable b
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from ctxtree.config import LintConfig
 from ctxtree.curation.summaries import index_relpath, plan_indexes
 from ctxtree.errors import InvalidEntryError
+from ctxtree.tree import relations as rel
 from ctxtree.tree import secrets
 from ctxtree.tree.model import Entry, Source
 from ctxtree.tree.paths import id_from_relpath
-from ctxtree.tree.relations import LINK_RE, inline_links
+from ctxtree.tree.relations import inline_links
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -507,18 +507,6 @@ def _why_keep(keep: Entry, fold: Entry) -> str:
 
 
 # ---- repairs -----------------------------------------------------------------------------
-def unwrap_links(body: str, targets: set[str]) -> str:
-    """`[[t]]` -> `t` and `[[t|label]]` -> `label` for each target in `targets`."""
-
-    def plain(match: re.Match[str]) -> str:
-        if match.group(1) not in targets:
-            return match.group(0)
-        label = match.group(2)
-        return label[1:] if label else match.group(1)
-
-    return LINK_RE.sub(plain, body)
-
-
 def redact_entry(entry: Entry) -> Entry:
     """`entry` with every credential in its text fields masked (`secrets.redact`)."""
 
@@ -548,7 +536,7 @@ def repair(entry: Entry, findings: Iterable[Finding], introduced: str | None) ->
             fixed, relations=tuple(r for r in fixed.relations if r.target not in broken)
         )
     if links:
-        fixed = replace(fixed, body=unwrap_links(fixed.body, links))
+        fixed = replace(fixed, body=rel.unwrap_links(fixed.body, links))
     if introduced and any(f.code == "missing-provenance" for f in found):
         fixed = replace(fixed, sources=(*fixed.sources, Source("commit", introduced)))
     if any(f.code == "secret" for f in found):

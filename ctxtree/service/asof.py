@@ -136,7 +136,7 @@ def snapshot(session: Session, moment: datetime) -> Snapshot:
     return Snapshot(Store(target), origin)
 
 
-def open_index(snapshot: Snapshot) -> Index:
+def snapshot_index(snapshot: Snapshot) -> Index:
     """The snapshot's search index. A materialised commit never changes, so its index is
     refreshed only when it was never filled (new, or thrown away by a schema change)."""
     from ctxtree.retrieval.index import Index

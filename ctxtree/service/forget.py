@@ -15,6 +15,7 @@ from ctxtree.service.entries import refuse_folder
 from ctxtree.service.operations import in_folder
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter, journal
+from ctxtree.tree import relations as rel
 from ctxtree.tree.git import GitRepo
 from ctxtree.tree.lock import write_lock
 from ctxtree.tree.model import Entry
@@ -77,7 +78,7 @@ def _without(entry: Entry, gone: Sequence[str], plain: str | None, folder: str =
         for r in entry.relations
         if r.target not in gone and not (folder and in_folder(r.target, folder))
     )
-    body = purging.unwrap_links(entry.body, gone, plain)
+    body = rel.unwrap_links(entry.body, gone, plain)
     if relations == entry.relations and body == entry.body:
         return entry
     return replace(entry, relations=relations, body=body)
@@ -96,7 +97,7 @@ def _clean_referrer(
         entry = frontmatter.parse(text, other_id, relpath)
         text = frontmatter.serialize(_without(entry, gone, plain, folder))
     except InvalidEntryError:  # an overview, a summary, or a malformed entry: text only
-        text = purging.unwrap_links(text, gone, plain)
+        text = rel.unwrap_links(text, gone, plain)
     return purging.erase_mentions(text, gone) if purge else text
 
 

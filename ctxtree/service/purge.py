@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctxtree.tree import relations as rel
 from ctxtree.tree.git import GitRepo
 from ctxtree.tree.paths import id_from_relpath
 
@@ -50,11 +51,6 @@ def mention_re(ids: Iterable[str]) -> re.Pattern[str]:
     )
 
 
-def _link_re(ids: Iterable[str]) -> re.Pattern[str]:
-    names = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-    return re.compile(rf"\[\[(?:{names})(?:\|([^\]]*))?\]\]")
-
-
 def _relation_line_re(ids: Iterable[str]) -> re.Pattern[str]:
     names = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
     return re.compile(
@@ -62,18 +58,6 @@ def _relation_line_re(ids: Iterable[str]) -> re.Pattern[str]:
         r"[ \t]*\}[ \t]*\r?\n",
         re.MULTILINE,
     )
-
-
-def unwrap_links(text: str, ids: Iterable[str], plain: str | None = None) -> str:
-    """`[[ID|label]]` -> `label`; `[[ID]]` -> `plain` (default: the id as plain text)."""
-    ids = list(ids)
-
-    def one(match: re.Match[str]) -> str:
-        if match.group(1) is not None and match.group(1).strip():
-            return match.group(1)
-        return plain if plain is not None else match.group(0)[2:-2]
-
-    return _link_re(ids).sub(one, text)
 
 
 def erase_mentions(text: str, ids: Iterable[str]) -> str:
@@ -92,7 +76,7 @@ def erase_mentions(text: str, ids: Iterable[str]) -> str:
         end = text.find("\n---", 3)
         if end > 0:
             text = _EMPTY_RELATIONS.sub("", text[:end]) + text[end:]
-    text = unwrap_links(text, ids, IN_FILES)
+    text = rel.unwrap_links(text, ids, IN_FILES)
     return mention_re(ids).sub(IN_FILES, text)
 
 

@@ -106,7 +106,7 @@ def open_reader(session: Session, as_of: str | None) -> Reader:
 
     moment = asof.parse_date(as_of)
     snapshot = asof.snapshot(session, moment)
-    return Reader(asof.open_index(snapshot), snapshot.origin, moment)
+    return Reader(asof.snapshot_index(snapshot), snapshot.origin, moment)
 
 
 @dataclass

@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from ctxtree.tree.model import Entry, Relation
 
 LINK_RE = re.compile(r"\[\[([a-z0-9][a-z0-9_/-]*)(\|[^\]]*)?\]\]")
+
+
+def unwrap_links(text: str, ids: Iterable[str], plain: str | None = None) -> str:
+    """`text` with each inline link to one of `ids` turned into plain text: `[[id|label]]`
+    becomes `label`; `[[id]]`, or a link whose label is blank, becomes `plain` (default: the
+    id itself). Links to other targets are left alone. lint's fix for a broken link and
+    forget's cleanup of the entries that linked to what it removed both use this one rule."""
+    wanted = set(ids)
+    if not wanted:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) not in wanted:
+            return match.group(0)
+        label = (match.group(2) or "|")[1:]
+        if label.strip():
+            return label
+        return plain if plain is not None else match.group(1)
+
+    return LINK_RE.sub(one, text)
 
 
 def inline_links(body: str) -> list[str]:
