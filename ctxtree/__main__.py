@@ -1,3 +1,3 @@
-from ctxtree.cli.app import main
+from ctxtree.cli.entry import main
 
 main()

@@ -22,8 +22,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ctxtree.retrieval",),
     ("ctxtree.curation",),
     ("ctxtree.service",),
-    # The two front ends over the service use cases: the command line and the Python API.
-    ("ctxtree.cli", "ctxtree.memory"),
+    # The front ends over the service use cases: hooks and the Python API, then the command
+    # line (which hands `ctx hook` to ctxtree.hooks before typer loads).
+    ("ctxtree.hooks", "ctxtree.memory"),
+    ("ctxtree.cli",),
     # The package's own namespace re-exports the Python API and its errors.
     ("ctxtree", "ctxtree.__main__"),
 )

@@ -28,6 +28,31 @@ if TYPE_CHECKING:
 EntryArg = Annotated[str, typer.Argument(metavar="ID", help="Entry id (current or archived).")]
 
 
+def _injections(session: Session, session_id: str | None, limit: int, json_out: bool) -> None:
+    from ctxtree.tree import injections
+
+    records = injections.read(session.store.root, session_id)[-limit:]
+    if json_out:
+        emit_json([r.to_json() for r in records])
+        return
+    rows = [
+        (
+            r.time[:19].replace("T", " "),
+            r.event,
+            r.session[:12] or "-",
+            "silent" if r.silent else f"{plural(r.tokens, 'token')}",
+            ", ".join(r.ids) or "-",
+            r.why,
+        )
+        for r in records
+    ]
+    for line in table(rows):
+        out(line)
+    if not records:
+        where = f" in session {session_id}" if session_id else ""
+        note(f"no injections recorded{where}; hooks and `ctx mcp` record what they hand over")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @handled
@@ -39,20 +64,53 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         limit: Annotated[int, bounded_option("-n", bounds=COMMITS, help="How many commits.")] = 20,
+        injections: Annotated[
+            bool,
+            typer.Option(
+                "--injections",
+                help="List what hooks and MCP calls handed to agents instead (newest last).",
+            ),
+        ] = False,
+        session_id: Annotated[
+            str | None,
+            typer.Option(
+                "--session",
+                metavar="ID",
+                help="With --injections: only this agent session's.",
+                show_default=False,
+            ),
+        ] = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """The store's history (of one entry with ID, also after it was removed or
         archived): sha, time, op, actor, subject. An ID no entry ever had exits 3.
 
+        With --injections, what agents were shown instead: every bundle a hook or an MCP call
+        handed over (time, event, session, entries, tokens, why) and every prompt a hook
+        stayed silent on.
+
         \b
         Examples:
           ctx log -n 5
           ctx log auth/jwt/refresh-rotation --json
+          ctx log --injections --session 5f1c9e2a
         """
         from ctxtree.service import history
         from ctxtree.service.session import open_session
 
+        if session_id is not None and not injections:
+            raise UsageError(
+                "--session goes with --injections", "ctx log --injections --session ID"
+            )
+        if injections:
+            if entry_id:
+                raise UsageError(
+                    "--injections lists every entry handed over; it takes no ID",
+                    "filter with --session, or pipe --json to jq",
+                )
+            _injections(open_session(tree), session_id, limit, json_out)
+            return
         commits = history.log(open_session(tree), entry_id, limit)
         if json_out:
             emit_json([c.to_json() for c in commits])
