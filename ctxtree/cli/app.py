@@ -38,6 +38,7 @@ def build() -> typer.Typer:
     from ctxtree.cli import (
         curate_cmds,
         entry_cmds,
+        export_cmds,
         history_cmds,
         import_cmds,
         lifecycle_cmds,
@@ -81,6 +82,7 @@ def build() -> typer.Typer:
 
     care_cmds.register(app)
     app.add_typer(import_cmds.app, name="import", cls=Group)
+    app.add_typer(export_cmds.app, name="export", cls=Group)
     return app
 
 
