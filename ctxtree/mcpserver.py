@@ -496,5 +496,8 @@ def serve(tree: str | None, actor: str | None) -> None:
         import mcp  # noqa: F401
     except ImportError:
         raise missing_sdk() from None
-    memory = Memory.open(tree, actor=actor)
+    from ctxtree.service.session import open_session
+
+    # Opened as `ctx` opens it, so a missing store is reported in the CLI's words.
+    memory = Memory(open_session(tree, actor=actor).store.root, actor=actor)
     build(memory).run("stdio")

@@ -218,3 +218,11 @@ def test_without_the_sdk_ctx_mcp_says_how_to_install_it(ctx: Ctx) -> None:
     assert done.stdout == ""
     assert "`ctx mcp` needs the MCP Python SDK" in done.stderr
     assert "pip install 'ctxtree[mcp]'" in done.stderr
+
+
+@needs_sdk
+def test_without_a_store_ctx_mcp_says_so_in_the_cli_words(bare: Ctx) -> None:
+    done = bare.proc("mcp")
+    assert done.code == 6
+    assert done.stdout == ""
+    assert "no ctx store" in done.stderr and "run `ctx init`" in done.stderr
