@@ -78,6 +78,7 @@ class Server:
         """Record the bundle handed to the agent (never fails the call it belongs to)."""
         from ctxtree.tree import injections
 
+        handed = tuple(ids)
         try:
             if tokens < 0:
                 from ctxtree.retrieval.budget import exact_counts
@@ -89,11 +90,11 @@ class Server:
                     event=f"mcp:{tool}",
                     session=self.session,
                     agent=self.memory.actor or "",
-                    ids=tuple(ids),
+                    ids=handed,
                     revision=_revision(self.root),
                     tokens=tokens,
                     chars=len(text),
-                    silent=not text,
+                    silent=not handed,  # a "not in memory" answer hands over no entry
                     why=why,
                 ),
             )
@@ -152,11 +153,9 @@ def render_context(result: "ContextResult") -> str:
     if not result.ids:
         why = "nothing relevant in memory" if result.not_in_memory else "budget too small"
         return f"nothing packed: {why}"
-    head = (
-        f"{len(result.ids)} entries in {result.tokens} tokens: {', '.join(result.ids)}"
-        if len(result.ids) > 1
-        else f"1 entry in {result.tokens} tokens: {result.ids[0]}"
-    )
+    from ctxtree.wording import plural
+
+    head = f"{plural(len(result.ids), 'entry')} in {result.tokens} tokens: {', '.join(result.ids)}"
     return f"{head}\n\n{result.text.rstrip()}"
 
 
@@ -164,7 +163,8 @@ def render_shown(shown: "Shown") -> str:
     from ctxtree.retrieval.enclosure import Enclosure, escape_line, inline, one_line
 
     entry = shown.entry
-    lines = [f"{entry.id} [{entry.kind}]: {one_line(entry.title)}"]
+    external = entry.trust == "external"  # its free text is data: enclosed below
+    lines = [f"{entry.id} [{entry.kind}]" + ("" if external else f": {one_line(entry.title)}")]
     if shown.status_line():
         lines.append(f"status: {shown.status_line()}")
     lines.append(
@@ -172,11 +172,11 @@ def render_shown(shown: "Shown") -> str:
         f"by {inline(entry.author) or '?'} · updated {entry.updated or '?'}"
     )
     described = [
+        *([f"title: {entry.title}"] if external else []),
         *([f"summary: {entry.summary}"] if entry.summary else []),
         *([f"tags: {', '.join(entry.tags)}"] if entry.tags else []),
         *([f"keywords: {', '.join(entry.keywords)}"] if entry.keywords else []),
     ]
-    external = entry.trust == "external"
     if not external:
         lines += [one_line(line) for line in described]
     lines += [f"→ {r.type} {r.target}" for r in entry.relations]
