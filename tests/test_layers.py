@@ -25,6 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The front ends over the service use cases: hooks and the Python API, then the command
     # line (which hands `ctx hook` to ctxtree.hooks before typer loads).
     ("ctxtree.hooks", "ctxtree.memory"),
+    # The MCP server, over the Python API; only `ctx mcp` imports it.
+    ("ctxtree.mcpserver",),
     ("ctxtree.cli",),
     # The package's own namespace re-exports the Python API and its errors.
     ("ctxtree", "ctxtree.__main__"),

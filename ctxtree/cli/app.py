@@ -81,6 +81,9 @@ def build() -> typer.Typer:
     from ctxtree.cli import care_cmds
 
     care_cmds.register(app)
+    from ctxtree.cli import mcp_cmds
+
+    mcp_cmds.register(app)
     app.add_typer(import_cmds.app, name="import", cls=Group)
     app.add_typer(export_cmds.app, name="export", cls=Group)
     return app

@@ -95,7 +95,7 @@ def _parser_errors() -> tuple[type[Exception], ...]:
     try:
         from typer._click.exceptions import UsageError as ClickUsageError
     except ImportError:  # an older typer
-        from click.exceptions import UsageError as ClickUsageError  # type: ignore[import-not-found,no-redef]
+        from click.exceptions import UsageError as ClickUsageError  # type: ignore[import-not-found,no-redef,assignment]
     return (ClickUsageError,)
 
 
