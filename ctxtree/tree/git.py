@@ -201,27 +201,8 @@ class GitRepo:
         )
 
     def head_sha_fast(self) -> str | None:
-        """HEAD's sha read from .git files (loose or packed ref), without a git process;
-        None before the first commit or when it cannot be read that way."""
-        git_dir = self.root / ".git"
-        try:
-            head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
-            if not head.startswith("ref: "):
-                return head if SHA_RE.fullmatch(head) else None
-            ref = head[len("ref: ") :]
-            loose = git_dir / ref
-            if loose.is_file():
-                sha = loose.read_text(encoding="utf-8").strip()
-                return sha if SHA_RE.fullmatch(sha) else None
-            packed = git_dir / "packed-refs"
-            if packed.is_file():
-                for line in packed.read_text(encoding="utf-8").splitlines():
-                    sha, _sep, name = line.partition(" ")
-                    if name == ref and SHA_RE.fullmatch(sha):
-                        return sha
-        except OSError:
-            return None
-        return None
+        """HEAD's sha read from .git files (see `read_head`)."""
+        return read_head(self.root)
 
     def commit_index(self, message: str, date: str | None = None) -> str:
         """Commit what is staged (undo's revert), the message through stdin."""
@@ -385,3 +366,28 @@ class GitRepo:
         return self.run("diff", "--cached").decode("utf-8", "replace")
 
     # ---- ctx maintain ----------------------------------------------------------------------
+
+
+def read_head(root: Path) -> str | None:
+    """HEAD's sha of the repository at `root`, read from .git files (loose or packed ref)
+    without gitpython or a git process, so hooks can name the revision they read; None
+    before the first commit or when it cannot be read that way."""
+    git_dir = root / ".git"
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        if not head.startswith("ref: "):
+            return head if SHA_RE.fullmatch(head) else None
+        ref = head[len("ref: ") :]
+        loose = git_dir / ref
+        if loose.is_file():
+            sha = loose.read_text(encoding="utf-8").strip()
+            return sha if SHA_RE.fullmatch(sha) else None
+        packed = git_dir / "packed-refs"
+        if packed.is_file():
+            for line in packed.read_text(encoding="utf-8").splitlines():
+                sha, _sep, name = line.partition(" ")
+                if name == ref and SHA_RE.fullmatch(sha):
+                    return sha
+    except OSError:
+        return None
+    return None
