@@ -30,6 +30,8 @@ import latency
 import startup
 import synth
 
+# What the prompt path imports, without running it: the part of the hook that is start-up.
+IMPORTS = "import ctxtree.cli.entry, ctxtree.hooks.claude, ctxtree.service.recall"
 UNRELATED = "write a haiku about autumn leaves falling on a quiet pond"
 TARGET_RATIO = 3.0
 
@@ -72,6 +74,7 @@ def one_size(python: str, n: int, work: Path, runs: int) -> dict[str, Any]:
     for i, prompt in enumerate(prompts[:2]):  # bytecode, the OS cache, the query path
         timed(hook, payload(store, f"warm-{i}", prompt), env)
     base = [timed([python, "-c", "pass"], env=env)[0] for _ in range(runs)]
+    imports = [timed([python, "-c", IMPORTS], env=env)[0] for _ in range(runs)]
     relevant, injected = [], 0
     for i, prompt in enumerate(prompts[2:]):
         ms, out = timed(hook, payload(store, f"bench-{n}-{i}", prompt), env)
@@ -84,6 +87,7 @@ def one_size(python: str, n: int, work: Path, runs: int) -> dict[str, Any]:
     return {
         "entries": n,
         "python -c pass": latency.summary(base),
+        "imports only": latency.summary(imports),
         "relevant prompt": latency.summary(relevant),
         "unrelated prompt": latency.summary(unrelated),
         "relevant injected": f"{injected}/{len(relevant)}",
@@ -93,12 +97,15 @@ def one_size(python: str, n: int, work: Path, runs: int) -> dict[str, Any]:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["entries   python -c pass   relevant (med/p95)   unrelated (med/p95)   ratio"]
+    lines = [
+        "entries   python -c pass   imports only   relevant (med/p95)   unrelated (med/p95)   ratio"
+    ]
     for row in rows:
         base, rel, unr = row["python -c pass"], row["relevant prompt"], row["unrelated prompt"]
+        imp = row["imports only"]["median"]
         worst = max(row["ratio relevant"], row["ratio unrelated"])
         lines.append(
-            f"{row['entries']:>7,}   {base['median']:>9.1f} ms   "
+            f"{row['entries']:>7,}   {base['median']:>9.1f} ms   {imp:>9.1f} ms   "
             f"{rel['median']:>7.1f} / {rel['p95']:>6.1f} ms   "
             f"{unr['median']:>7.1f} / {unr['p95']:>6.1f} ms   "
             f"{row['ratio relevant']:.1f}x / {row['ratio unrelated']:.1f}x "
