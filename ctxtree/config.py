@@ -41,8 +41,21 @@ class LifecycleConfig:
 
 @dataclass(frozen=True)
 class BudgetsConfig:
+    """Token budgets: `ctx context`, what SessionStart injects, what one prompt may get."""
+
     context: int = 1500
     session_start: int = 1000
+    prompt: int = 600
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    """Agent hooks (`ctx hook EVENT`). `inject_prompts` false turns prompt injection off (the
+    prompt hook stays silent and records why); `max_chars` caps any one injection, well under
+    the ~10,000 characters Claude Code hands the model whole."""
+
+    inject_prompts: bool = True
+    max_chars: int = 6000
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,7 @@ class Config:
     budgets: BudgetsConfig = BudgetsConfig()
     lint: LintConfig = LintConfig()
     llm: LlmConfig = LlmConfig()
+    hooks: HooksConfig = HooksConfig()
 
 
 # The file `ctx init` writes, and what `ctx config` knows; derived, so defaults live above only.
@@ -94,6 +108,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "lifecycle.archive_idle_days": (1, 36_500),
     "budgets.context": (1, 1_000_000),  # as `ctx context --budget`
     "budgets.session_start": (1, 1_000_000),
+    "budgets.prompt": (1, 1_000_000),
+    "hooks.max_chars": (200, 9_000),  # Claude Code replaces longer output with a preview
     "lint.oversized_bytes": (1, 100 * 1024 * 1024),
     "lint.duplicate_ratio": (0, 100),
 }
@@ -158,9 +174,10 @@ def coerce(key: str, raw: str) -> Any:
         if isinstance(default, float):
             return _in_range(key, float(raw), raw)
     except ValueError:
+        example = str(default).lower() if isinstance(default, bool) else default
         raise UsageError(
             f"config {key} takes a {type(default).__name__}, not {raw!r}",
-            f"e.g. ctx config set {key} {default}",
+            f"e.g. ctx config set {key} {example}",
         ) from None
     return raw
 
@@ -224,7 +241,20 @@ def _value(key: str, kind: Any, value: Any, owner: Any) -> Any:
         return _section(key, value, default)
     if kind == "str":
         return "" if value is None else str(value)
+    if kind == "bool":
+        return _flag(key, value)
     return _number(key, value, whole=kind == "int", default=default)
+
+
+def _flag(key: str, value: Any) -> bool:
+    """`value` as a switch: a YAML boolean, or the text true/false (any case)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise UsageError(
+        f"config {key} is {value!r}, not true or false", f"e.g. ctx config set {key} false"
+    )
 
 
 def _number(key: str, value: Any, whole: bool, default: float) -> float:

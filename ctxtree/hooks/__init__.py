@@ -43,7 +43,12 @@ Handler = Callable[[Event], str]
 
 # EVENT -> "module:function", imported when the event fires. A handler returns what to print
 # on stdout ("" for nothing).
-HANDLERS: dict[str, str] = {}
+HANDLERS: dict[str, str] = {
+    "SessionStart": "ctxtree.hooks.claude:session_start",
+    "UserPromptSubmit": "ctxtree.hooks.claude:user_prompt_submit",
+    "PreCompact": "ctxtree.hooks.claude:capture",
+    "Stop": "ctxtree.hooks.claude:capture",
+}
 
 
 def _payload(raw: bytes) -> dict[str, Any]:

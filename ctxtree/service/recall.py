@@ -239,10 +239,13 @@ def _pack(
 
 def context(
     session: Session, query: str, budget: int, fmt: str = "markdown", scope: str = "",
-    kind: str = "", as_of: str | None = None,
+    kind: str = "", as_of: str | None = None, exclude: frozenset[str] = frozenset(),
+    confident_only: bool = False,
 ) -> ContextResult:  # fmt: skip
     """The best material for `query` packed into `budget` tokens (cl100k_base); with `as_of`
-    (a DATE), from the store as it stood then."""
+    (a DATE), from the store as it stood then. Entries in `exclude` are left out (a prompt
+    hook's "already shown in this session"); with `confident_only`, nothing is packed unless
+    the retrieval passed the confidence gate."""
     if budget < 1:
         raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1500)))
     _query(query, 'ctx context "jwt refresh"')
@@ -254,6 +257,9 @@ def context(
         options = Options(limit, _scope(session, reader, scope), kind, as_of=reader.as_of)
         result = reader.explained(reader.engine(session).run(query, options))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
+        if confident_only and not result.confident:
+            merged = []
+        merged = [h for h in merged if h.id not in exclude]
         rows = index.rowid_of([h.id for h in merged])
         docs = {d.id: d for d in index.docs(rows.values()).values()}
         docs.update(index.overviews([h.id for h in merged if h.id.endswith("/")]))

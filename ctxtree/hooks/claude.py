@@ -1,0 +1,171 @@
+"""Claude Code's hooks: what `ctx hook SessionStart|UserPromptSubmit|PreCompact|Stop` do.
+
+- SessionStart: the store's core knowledge (`ctx context --core`) within budgets.session_start,
+  plus one line when captured sessions wait to be curated.
+- UserPromptSubmit: retrieval for the prompt (tiers 0-2, no LLM); only what passes the
+  confidence gate, never an entry already handed to this session, within budgets.prompt tokens
+  and hooks.max_chars characters; silent otherwise, and silent when hooks.inject_prompts is off.
+- PreCompact, Stop: the session captured as one `episode` entry, updated on later captures.
+
+Output that reaches the model is `hookSpecificOutput.additionalContext` (Claude Code shows the
+model that text only, up to ~10,000 characters whole). Every bundle, and every silence on a
+prompt, is recorded in the injection log with why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ctxtree.hooks import Event
+from ctxtree.tree import injections
+from ctxtree.tree.git import read_head
+from ctxtree.tree.injections import Injection
+
+if TYPE_CHECKING:  # the capture hooks never load the retrieval stack
+    from ctxtree.service.recall import ContextResult
+    from ctxtree.service.session import Session
+
+AGENT = "claude-code"
+MAX_TRANSCRIPT = 16 * 1024 * 1024  # bytes read from the end of a transcript
+SESSION_HEADER = "Project memory (ctxtree): core knowledge. `ctx search QUERY` finds more."
+PROMPT_HEADER = "Project memory (ctxtree) that matches this prompt:"
+
+
+def _session(event: Event) -> Session:
+    from ctxtree.service.session import open_session
+
+    return open_session(str(event.root), event.env, event.root, actor=AGENT)
+
+
+def _output(event: str, text: str) -> str:
+    shaped = {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+    return json.dumps(shaped, ensure_ascii=False) + "\n"
+
+
+def _fit(pack: Callable[[int], ContextResult], budget: int, room: int) -> ContextResult:
+    """Pack within `budget` tokens, then shrink the budget until the text fits in `room`
+    characters (tokens are a poor guide to characters for code, paths and CJK)."""
+    result = pack(budget)
+    for _ in range(4):
+        if len(result.text) <= room or budget <= 1:
+            return result
+        budget = max(1, int(min(budget, result.tokens) * room / len(result.text) * 0.9))
+        result = pack(budget)
+    return result if len(result.text) <= room else pack(1)
+
+
+def _record(event: Event, session: Session, **fields: object) -> None:
+    item = Injection(
+        event=event.name,
+        session=event.text("session_id"),
+        agent=AGENT,
+        revision=read_head(session.store.root) or "",
+        **fields,  # type: ignore[arg-type]
+    )
+    injections.record(session.store.root, item)
+
+
+def session_start(event: Event) -> str:
+    from ctxtree.service import episodes
+    from ctxtree.service.recall import core_context
+
+    session = _session(event)
+    settings = session.settings
+    room = settings.hooks.max_chars - len(SESSION_HEADER) - 400  # the header and waiting line
+    core = _fit(lambda n: core_context(session, n), settings.budgets.session_start, room)
+    waiting = episodes.waiting(session)
+    parts = [SESSION_HEADER, core.text.rstrip()] if core.ids else []
+    if waiting:
+        count = len(waiting)
+        many = f"{count} captured sessions wait" if count > 1 else "1 captured session waits"
+        parts.append(
+            f"{many} to be curated ({waiting[0]}{', …' if len(waiting) > 1 else ''}): read "
+            "each with `ctx show ID`, then save what lasts and archive it with one "
+            "`ctx apply PLAN` (ADD/UPDATE operations, then ARCHIVE ID)."
+        )
+    text = "\n\n".join(parts)
+    source = event.text("source") or "startup"
+    if not text:
+        _record(event, session, silent=True, why=f"{source}: the store is empty")
+        return ""
+    why = f"{source}: core knowledge" + (f", {len(waiting)} sessions to curate" if waiting else "")
+    _record(event, session, ids=tuple(core.ids), tokens=core.tokens, chars=len(text), why=why)
+    return _output(event.name, text)
+
+
+def user_prompt_submit(event: Event) -> str:
+    from ctxtree.service.recall import context
+
+    session = _session(event)
+    settings = session.settings
+    prompt = event.text("prompt")
+    about = repr(prompt[:60] + ("…" if len(prompt) > 60 else ""))
+    if not settings.hooks.inject_prompts:
+        _record(event, session, silent=True, why="off: hooks.inject_prompts is false")
+        return ""
+    if not prompt.strip():
+        _record(event, session, silent=True, why="an empty prompt")
+        return ""
+    sid = event.text("session_id")
+    seen = frozenset(injections.already_injected(injections.read(session.store.root, sid), sid))
+    room = settings.hooks.max_chars - len(PROMPT_HEADER) - 1
+
+    def pack(budget: int) -> ContextResult:
+        return context(session, prompt, budget, exclude=seen, confident_only=True)
+
+    found = _fit(pack, settings.budgets.prompt, room)
+    confidence = found.retrieval.confidence if found.retrieval else 0.0
+    if not found.confident:
+        why = f"not confident ({confidence:.2f}) for {about}"
+        _record(event, session, silent=True, why=why)
+        return ""
+    if not found.ids:
+        hits = {h.id for h in found.retrieval.hits} if found.retrieval else set()
+        reason = "every match was already shown" if hits <= seen else "nothing fits the budget"
+        why = f"confidence {confidence:.2f} for {about}, but {reason}"
+        _record(event, session, silent=True, why=why)
+        return ""
+    text = f"{PROMPT_HEADER}\n{found.text.rstrip()}"
+    _record(
+        event, session, ids=tuple(found.ids), tokens=found.tokens, chars=len(text),
+        why=f"confidence {confidence:.2f} for {about}",
+    )  # fmt: skip
+    return _output(event.name, text)
+
+
+def _transcript_lines(path: str) -> list[str]:
+    """The transcript's lines, at most its last MAX_TRANSCRIPT bytes (a cut first line is
+    dropped); none when it cannot be read: a capture works with what it has."""
+    if not path:
+        return []
+    try:
+        with Path(path).open("rb") as file:
+            size = file.seek(0, 2)
+            file.seek(max(0, size - MAX_TRANSCRIPT))
+            data = file.read(MAX_TRANSCRIPT)
+    except OSError:
+        return []
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    return lines[1:] if size > MAX_TRANSCRIPT else lines
+
+
+def capture(event: Event) -> str:
+    """PreCompact and Stop: capture the session as its episode entry; prints nothing."""
+    if event.payload.get("stop_hook_active") is True:
+        return ""  # Claude Code is continuing because of a Stop hook: the session has not ended
+    session_id = event.text("session_id")
+    if not session_id.strip():
+        return ""
+    from ctxtree.curation.conversation import parse_transcript
+    from ctxtree.service import episodes
+
+    cwd = event.text("cwd")
+    conversation = parse_transcript(_transcript_lines(event.text("transcript_path")), cwd)
+    final = event.text("last_assistant_message")
+    if not (conversation.prompts or conversation.files or final):
+        return ""
+    episodes.capture(_session(event), conversation, session_id, final)
+    return ""
