@@ -81,6 +81,9 @@ def build() -> typer.Typer:
 
     care_cmds.register(app)
     app.add_typer(import_cmds.app, name="import", cls=Group)
+    from ctxtree.cli import integration_cmds
+
+    integration_cmds.register(app)
     return app
 
 

@@ -43,7 +43,9 @@ Handler = Callable[[Event], str]
 
 # EVENT -> "module:function", imported when the event fires. A handler returns what to print
 # on stdout ("" for nothing).
-HANDLERS: dict[str, str] = {}
+HANDLERS: dict[str, str] = {
+    "post-commit": "ctxtree.hooks.git:post_commit",
+}
 
 
 def _payload(raw: bytes) -> dict[str, Any]:
