@@ -193,7 +193,8 @@ def test_search_marks_and_down_ranks_a_stale_entry(ctx: Ctx) -> None:
 
 # ---- the store's pre-commit ---------------------------------------------------------------
 def test_the_store_pre_commit_refuses_secrets_and_invalid_entries(ctx: Ctx) -> None:
-    ctx.ok("hooks", "install", "--git")
+    # `ctx init` installed it (the fixture's store was made by `ctx init`).
+    assert "hooks check" in (ctx.store / ".git" / "hooks" / "pre-commit").read_text()
     bad = ctx.store / "tree" / "auth" / "jwt" / "leak.md"
     bad.parent.mkdir(parents=True)
     bad.write_text("---\ntitle: Leak\n---\nkey ghp_abcdefghijklmnopqrstuvwxyz0123456789\n")
@@ -235,8 +236,8 @@ def test_install_and_uninstall_round_trip_keeping_what_was_there(ctx: Ctx) -> No
 
     first = ctx("hooks", "install", "--all")
     assert first.code == 0
+    assert f"{ctx.store}/.git/hooks/pre-commit: already installed" in first.stderr  # by init
     assert first.stdout.splitlines() == [
-        f"{ctx.store}/.git/hooks/pre-commit: installed",
         f"{old}: existing hook kept as post-commit.pre-ctx, run first",
         f"{old}: updated",
         f"{settings}: hooks for SessionStart, UserPromptSubmit, PreCompact, Stop",
@@ -274,6 +275,15 @@ def test_install_and_uninstall_round_trip_keeping_what_was_there(ctx: Ctx) -> No
     assert not (ctx.store / ".git" / "hooks" / "pre-commit").exists()
     assert not (root / ".git" / "hooks" / "post-commit.pre-ctx").exists()
     assert json.loads(ctx.ok("hooks", "uninstall", "--json"))["changed"] == []
+
+
+def test_doctor_installs_a_missing_store_pre_commit(ctx: Ctx) -> None:
+    hook = ctx.store / ".git" / "hooks" / "pre-commit"
+    hook.unlink()
+    found = json.loads(ctx("doctor", "--json").stdout)["findings"]
+    assert [(p["code"], p["repaired"]) for p in found] == [("pre-commit-hook", True)]
+    assert "hooks check" in hook.read_text()
+    assert json.loads(ctx("doctor", "--json").stdout)["findings"] == []
 
 
 def test_uninstall_deletes_a_settings_file_that_held_only_ctx_hooks(ctx: Ctx) -> None:

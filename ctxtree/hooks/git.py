@@ -61,7 +61,7 @@ def _count(text: str) -> int | None:
 
 def post_commit(event: Event) -> str:
     """Read the commit now, record it in a detached worker; print nothing."""
-    commit = read_commit(Path.cwd())
+    commit = read_commit(Path.cwd(), event.env.get("CTX_COMMIT") or "HEAD")
     if event.env.get("CTX_HOOK_FOREGROUND") == "1":  # for debugging: write, then return
         record(event.root, commit, event.env)
         return ""

@@ -99,14 +99,20 @@ def _script(body: str) -> str:
 
 
 def post_commit_script(store: Path, project: Path) -> str:
-    """Records the commit in the background (`ctx hook post-commit` detaches); never fails."""
+    """Records the commit in the background; never fails. The commit waits only for
+    `git rev-parse` (the sha is passed on, so a quick next commit cannot be read instead),
+    not for Python to start."""
     run = command("post-commit", store, project)
-    return _script(f"{run} </dev/null >/dev/null 2>&1\nexit $status")
+    return _script(
+        'CTX_COMMIT=$(git rev-parse HEAD 2>/dev/null) || exit "$status"\nexport CTX_COMMIT\n'
+        f'{run} </dev/null >/dev/null 2>&1 &\nexit "$status"'
+    )
 
 
-def pre_commit_script(store: Path) -> str:
+def pre_commit_script() -> str:
     """Refuses a hand-made commit of the store that holds a secret or an invalid entry."""
-    check = f"{shlex.quote(sys.executable)} -m ctxtree --tree {shlex.quote(str(store))} hooks check"
+    # git runs the hook at the store's top level: `--tree .` survives moving or copying it.
+    check = f"{shlex.quote(sys.executable)} -m ctxtree --tree . hooks check"
     return _script(f'[ "$status" -eq 0 ] || exit "$status"\nexec {check}')
 
 
@@ -153,12 +159,21 @@ def _script_state(path: Path) -> str:
 # ---- git ----------------------------------------------------------------------------------
 def install_git(where: Places, report: Report) -> None:
     """The store's pre-commit hook, and the project's post-commit hook when there is one."""
-    _install_script(_hooks_dir(where.store) / "pre-commit", pre_commit_script(where.store), report)
+    install_store_hook(where.store, report)
     if where.project is None:
         report.unchanged.append("post-commit: no project git repository here, skipped")
         return
     path = _hooks_dir(where.project) / "post-commit"
     _install_script(path, post_commit_script(where.store, where.project), report)
+
+
+def install_store_hook(store: Path, report: Report) -> None:
+    """The store's own pre-commit (also installed by `ctx init` and `ctx doctor`)."""
+    _install_script(_hooks_dir(store) / "pre-commit", pre_commit_script(), report)
+
+
+def store_hook_installed(store: Path) -> bool:
+    return _script_state(_hooks_dir(store) / "pre-commit").startswith("installed")
 
 
 def uninstall_git(where: Places, report: Report) -> None:
