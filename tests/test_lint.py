@@ -32,8 +32,10 @@ def entry_text(title: str, *lines: str, body: str = "") -> str:
 
 
 def commit_by_hand(ctx: Ctx, message: str) -> None:
+    """Seed problems past the store's pre-commit hook (which would refuse them): lint must
+    find what slipped in anyway, e.g. from a clone without the hook."""
     ctx.git("add", "-A")
-    ctx.git("commit", "-q", "-m", message)
+    ctx.git("commit", "-q", "--no-verify", "-m", message)
 
 
 def pairs(out: str) -> list[tuple[str, str]]:

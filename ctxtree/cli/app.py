@@ -86,6 +86,9 @@ def build() -> typer.Typer:
     mcp_cmds.register(app)
     app.add_typer(import_cmds.app, name="import", cls=Group)
     app.add_typer(export_cmds.app, name="export", cls=Group)
+    from ctxtree.cli import integration_cmds
+
+    integration_cmds.register(app)
     return app
 
 

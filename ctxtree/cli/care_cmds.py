@@ -116,8 +116,9 @@ def register(app: typer.Typer) -> None:
         Every command already finishes or undoes an interrupted write before it starts;
         doctor lists those recoveries, and checks for the rest: an interrupted write's
         journal, stale git lock files, temp files, staged but uncommitted changes, a git
-        operation under way, symbolic links (never followed), files changed outside ctx.
-        It repairs what is safe (under the write lock) and says what to do about the rest.
+        operation under way, symbolic links (never followed), files changed outside ctx,
+        a missing store pre-commit hook (installed on repair). It repairs what is safe
+        (under the write lock) and says what to do about the rest.
         Exit 0 when no error remains, 6 when one does.
 
         \b

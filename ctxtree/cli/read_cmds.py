@@ -77,6 +77,7 @@ def register(app: typer.Typer) -> None:
             width = max((len(h.id) for h in result.hits), default=0)
             for rank, hit in enumerate(result.hits, start=1):
                 flag = "" if hit.status == "current" else f" [{hit.status}]"
+                flag += " [stale]" if hit.stale else ""
                 # Labelled: the per-hit ranking score is not the query's confidence.
                 lead = f"{rank:>2}. {hit.id.ljust(width)}  score={hit.score:.2f}  "
                 if hit.trust == "external":  # its title and snippet are data: enclosed

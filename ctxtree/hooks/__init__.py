@@ -48,6 +48,7 @@ HANDLERS: dict[str, str] = {
     "UserPromptSubmit": "ctxtree.hooks.claude:user_prompt_submit",
     "PreCompact": "ctxtree.hooks.claude:capture",
     "Stop": "ctxtree.hooks.claude:capture",
+    "post-commit": "ctxtree.hooks.git:post_commit",
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from ctxtree.errors import ConflictError, StoreError
 from ctxtree.tree.lock import write_lock
 
-SCHEMA = 6
+SCHEMA = 7
 DB_NAME = "index.sqlite"
 LOCK_NAME = "index.lock"
 # A first build of a big store takes a while (10,000 entries: ~12 s here); waiters wait for it.
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS docs(
     title TEXT, title_folded TEXT, summary TEXT, kind TEXT, tags TEXT, keywords TEXT,
     importance REAL, maturity TEXT, trust TEXT, author TEXT,
     created TEXT, updated TEXT, valid_from TEXT, valid_until TEXT,
-    sources TEXT, body TEXT, error TEXT, error_line INTEGER
+    sources TEXT, body TEXT, stale TEXT, error TEXT, error_line INTEGER
 );
 CREATE INDEX IF NOT EXISTS docs_id ON docs(id);
 CREATE INDEX IF NOT EXISTS docs_title ON docs(title_folded);

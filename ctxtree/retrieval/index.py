@@ -58,17 +58,18 @@ class Doc:
     valid_until: str | None
     sources: tuple[tuple[str, str], ...]
     body: str
+    stale: bool = False  # flagged by a change to its anchors, not yet reviewed
 
 
 _DOC_COLUMNS = (
     "rowid, id, area, title, summary, kind, tags, keywords, importance, maturity, trust, "
-    "author, created, updated, valid_from, valid_until, sources, body"
+    "author, created, updated, valid_from, valid_until, sources, body, stale"
 )
 
 
 def _row_to_doc(row: Sequence[object]) -> Doc:
     (rowid, id_, area, title, summary, kind, tags, keywords, importance, maturity, trust,
-     author, created, updated, valid_from, valid_until, sources, body) = row  # fmt: skip
+     author, created, updated, valid_from, valid_until, sources, body, stale) = row  # fmt: skip
     return Doc(
         rowid=int(rowid),  # type: ignore[call-overload]
         id=str(id_),
@@ -88,6 +89,7 @@ def _row_to_doc(row: Sequence[object]) -> Doc:
         valid_until=str(valid_until) if valid_until else None,
         sources=tuple((str(a), str(b)) for a, b in json.loads(str(sources or "[]"))),
         body=str(body or ""),
+        stale=stale is not None,
     )
 
 

@@ -216,14 +216,15 @@ def _insert(
     cursor = conn.execute(
         "INSERT INTO docs(id, area, path, dir, mtime_ns, size, title, title_folded, summary,"
         " kind, tags, keywords, importance, maturity, trust, author, created, updated,"
-        " valid_from, valid_until, sources, body)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " valid_from, valid_until, sources, body, stale)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             entry_id, area, relpath, folder, *stamp, entry.title, fold(entry.title).strip(),
             entry.summary, entry.kind, json.dumps(list(entry.tags)),
             json.dumps(list(entry.keywords)), entry.importance, entry.maturity, entry.trust,
             entry.author, entry.created, entry.updated, entry.valid_from, entry.valid_until,
             json.dumps([[s.type, s.ref] for s in entry.sources]), entry.body,
+            entry.stale.since if entry.stale else None,
         ),
     )  # fmt: skip
     rowid = cursor.lastrowid

@@ -17,6 +17,10 @@ from datetime import datetime
 FIELD_WEIGHTS = (4.0, 2.5, 3.0, 2.0, 1.0, 2.0)
 LIFECYCLE_SHARE = 0.15
 MATURITY_WEIGHT = {"draft": 0.0, "validated": 0.5, "core": 1.0}
+# A stale entry (its anchored code changed since review) keeps half its lifecycle prior: with
+# LIFECYCLE_SHARE at 0.15 it loses at most 7.5% of its score, enough to yield a tie to a
+# reviewed entry, never enough to bury the only relevant one.
+STALE_FACTOR = 0.5
 
 # Confidence gates, on the [0, 1] confidence below (the probability that the top hit answers
 # the query): at or above CONFIDENT the top hit is more likely right than not (exit 0); below
@@ -66,10 +70,12 @@ def recency(updated: str, now: datetime, tau_days: float) -> float:
     return math.exp(-age / tau_days) if tau_days > 0 else 1.0
 
 
-def prior(importance: float, maturity: str, fresh: float) -> float:
-    """Lifecycle prior in [0, 1]: 0.5 * importance/100 + 0.3 * recency + 0.2 * maturity."""
+def prior(importance: float, maturity: str, fresh: float, stale: bool = False) -> float:
+    """Lifecycle prior in [0, 1]: (0.5 * importance/100 + 0.3 * recency + 0.2 * maturity),
+    times STALE_FACTOR for an entry whose anchored code changed since it was reviewed."""
     imp = min(100, max(0, importance)) / 100.0
-    return 0.5 * imp + 0.3 * fresh + 0.2 * MATURITY_WEIGHT.get(maturity, 0.0)
+    base = 0.5 * imp + 0.3 * fresh + 0.2 * MATURITY_WEIGHT.get(maturity, 0.0)
+    return base * STALE_FACTOR if stale else base
 
 
 def compound(relevance: float, cover: float, lifecycle: float) -> float:

@@ -47,6 +47,7 @@ class Hit:
     coverage: float
     via: str = ""  # "" for a direct hit; "related:<id>", "neighbour:<id>" for expansions
     status: str = "current"  # current | superseded | archived | expired | not_yet_valid
+    stale: bool = False  # its anchored code changed since it was last reviewed
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -271,9 +272,8 @@ class Engine:
             if not _allowed(doc, status, options):
                 continue
             cover = scoring.coverage(matched[rowid], terms.weights, corrected[rowid])
-            lifecycle = scoring.prior(
-                doc.importance, doc.maturity, scoring.recency(doc.updated, self.now, self.tau_days)
-            )
+            fresh = scoring.recency(doc.updated, self.now, self.tau_days)
+            lifecycle = scoring.prior(doc.importance, doc.maturity, fresh, doc.stale)
             score = scoring.compound(relevance / best_relevance, cover, lifecycle)
             scored.append(Scored(score, doc, cover, status))
         scored.sort(key=lambda s: (-s.score, s.doc.id))
@@ -291,7 +291,7 @@ class Engine:
         score = max(lead.score, rest[0].score if rest else 0.0)
         wanted = terms.stems()
         first = Hit(doc.id, doc.title, round(score, 4), 1, snippet(doc, wanted), doc.kind,
-                    doc.trust, doc.updated, 1.0, status=lead.status)  # fmt: skip
+                    doc.trust, doc.updated, 1.0, status=lead.status, stale=doc.stale)  # fmt: skip
         others = [s for s in scored[: options.limit] if s is not lead]
         hits = [first, *(_hit(s, wanted) for s in others)][: options.limit]
         return Retrieval(query, hits, [], 1, max(ratio / 100, 0.9), True, False,
@@ -339,7 +339,7 @@ class Engine:
                 status = status_of(doc, superseded, when)
                 explain.append("tier 1: the query is an entry id")
                 hit = Hit(doc.id, doc.title, 1.0, 1, doc.summary, doc.kind, doc.trust,
-                          doc.updated, 1.0, status=status)  # fmt: skip
+                          doc.updated, 1.0, status=status, stale=doc.stale)  # fmt: skip
                 return Retrieval(query, [hit], self._expand([hit], options, superseded, when),
                                  1, 1.0, True, False, explain=explain)  # fmt: skip
             explain.append("tier 1: looks like an id, but no such entry")
@@ -351,7 +351,7 @@ class Engine:
                 explain.append("tier 1: the query is an entry's exact title")
                 hits = [
                     Hit(d.id, d.title, 1.0, 1, d.summary, d.kind, d.trust, d.updated, 1.0,
-                        status=status_of(d, superseded, when))
+                        status=status_of(d, superseded, when), stale=d.stale)
                     for d in sorted(docs, key=lambda d: d.id)
                 ]  # fmt: skip
                 return Retrieval(query, hits, self._expand(hits, options, superseded, when),
@@ -447,11 +447,12 @@ class Engine:
                 continue
             score, via = out[doc.id]
             expanded.append(Hit(doc.id, doc.title, round(score, 4), 2, doc.summary, doc.kind,
-                                doc.trust, doc.updated, 0.0, via=via, status=status))  # fmt: skip
+                                doc.trust, doc.updated, 0.0, via=via, status=status,
+                                stale=doc.stale))  # fmt: skip
         for folder, doc in overviews.items():
             score, via = parents[folder]
             expanded.append(Hit(doc.id, doc.title, round(score, 4), 2, doc.summary, OVERVIEW,
-                                doc.trust, doc.updated, 0.0, via=via))  # fmt: skip
+                                doc.trust, doc.updated, 0.0, via=via, stale=doc.stale))  # fmt: skip
         expanded.sort(key=lambda h: (-h.score, h.id))
         return expanded
 
@@ -494,7 +495,8 @@ class Scored:
 def _hit(item: Scored, wanted: set[str]) -> Hit:
     doc = item.doc
     return Hit(doc.id, doc.title, round(item.score, 4), 2, snippet(doc, wanted), doc.kind,
-               doc.trust, doc.updated, round(item.cover, 3), status=item.status)  # fmt: skip
+               doc.trust, doc.updated, round(item.cover, 3), status=item.status,
+               stale=doc.stale)  # fmt: skip
 
 
 def _nothing(query: str, explain: list[str], words: list[str]) -> Retrieval:

@@ -132,6 +132,9 @@ def init(
         refuse_token(who, "the author (--author or CTX_ACTOR)")
         created = True
         sha = repo.commit(paths, commit_message("init", "new ctx store", who, ["cli"]))
+        from ctxtree.service.installer import Report, install_store_hook
+
+        install_store_hook(root, Report())
     ignored = project is not None and ignored_by(project, root)
     added = ""
     if gitignore and project is not None and not ignored:

@@ -94,6 +94,7 @@ def doctor(session: Session, repair: bool = True, fsck: bool = False) -> DoctorR
         findings += _temp_files(root, repair)
         findings += _git_state(repo, repair)
         findings += _symlinks(session.store)
+        findings += _pre_commit_hook(root, repair)
         if fsck:
             findings += _fsck(repo)
     return DoctorReport(findings, journal.recoveries(root), repair)
@@ -237,6 +238,28 @@ def _symlinks(store: Any) -> list[Problem]:
             "replace it with a real file or folder, or remove it",
         )
         for relpath, target in store.symlinks()
+    ]
+
+
+def _pre_commit_hook(root: Any, repair: bool) -> list[Problem]:
+    """The store's pre-commit hook (refusing hand-made commits with secrets or invalid
+    entries) is missing, e.g. in a store made before ctx installed it, or a clone."""
+    from ctxtree.service import installer
+
+    if installer.store_hook_installed(root):
+        return []
+    if repair:
+        installer.install_store_hook(root, installer.Report())
+    return [
+        Problem(
+            "pre-commit-hook",
+            "warning",
+            ".git/hooks/pre-commit",
+            "the store's pre-commit hook is not installed: a commit made with plain git is "
+            "not checked for secrets or invalid entries",
+            "`ctx doctor` installs it (an existing hook is kept and run first)",
+            repaired=repair,
+        )
     ]
 
 

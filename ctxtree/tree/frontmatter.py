@@ -34,6 +34,7 @@ from ctxtree.tree.model import (
     Origin,
     Relation,
     Source,
+    Stale,
     round_importance,
 )
 from ctxtree.tree.paths import parse_target
@@ -230,6 +231,23 @@ class _Fields:
             out.append(str(item))
         return tuple(out)
 
+    def stale(self) -> Stale | None:
+        """`stale: {since: commit:abc, paths: [...]}`; a bare `stale: true` (a hand edit)
+        is a flag with no commit named."""
+        value = self.data.get("stale")
+        if value is None or value is False:
+            return None
+        if value is True:
+            return Stale(since="")
+        example = "stale: {since: commit:abc1234, paths: [src/a.py]}"
+        if not isinstance(value, dict):
+            raise self.fail("stale", "'stale' must be a mapping", f"write it as {example}")
+        since = value.get("since") or ""
+        paths = value.get("paths") or []
+        if not isinstance(since, str | int) or not isinstance(paths, list):
+            raise self.fail("stale", "'stale' needs a text 'since' and a list 'paths'", example)
+        return Stale(since=str(since), paths=tuple(str(p) for p in paths))
+
     def pairs(self, key: str, first: str, second: str) -> list[tuple[str, str]]:
         value = self.data.get(key)
         if value is None:
@@ -288,6 +306,7 @@ KNOWN_KEYS = (
     "valid_from",
     "valid_until",
     "anchors",
+    "stale",
 )
 
 
@@ -359,6 +378,7 @@ def parse(text: str, entry_id: str, path: str = "") -> Entry:
         valid_from=f.optional_text("valid_from"),
         valid_until=f.optional_text("valid_until"),
         anchors=f.words("anchors"),
+        stale=f.stale(),
         schema=schema,
         extra=tuple((k, v) for k, v in data.items() if k not in KNOWN_KEYS),
     )
@@ -399,6 +419,8 @@ def canonical_mapping(entry: Entry) -> tuple[tuple[str, Any], ...]:
         items.append(("valid_until", entry.valid_until))
     if entry.anchors:
         items.append(("anchors", list(entry.anchors)))
+    if entry.stale is not None:
+        items.append(("stale", entry.stale.to_json()))
     items += list(entry.extra)
     return tuple(items)
 

@@ -49,6 +49,20 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Stale:
+    """The flag an anchored entry carries after its code changed (SPEC §3): `since` is the
+    first unreviewed change (`commit:<sha>`), `paths` the anchored files changed since then.
+    Written as `stale: {since: commit:abc1234, paths: [src/a.py]}`, so a reader of the file
+    sees what to re-check; `ctx review ok ID` removes it."""
+
+    since: str
+    paths: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"since": self.since, "paths": list(self.paths)}
+
+
+@dataclass(frozen=True)
 class Origin:
     """The frontmatter text an entry was parsed from, so an unchanged entry is written back
     byte for byte (hand formatting and comments survive)."""
@@ -77,6 +91,7 @@ class Entry:
     valid_from: str | None = None
     valid_until: str | None = None
     anchors: tuple[str, ...] = ()
+    stale: Stale | None = None
     schema: int = SCHEMA_VERSION
     extra: tuple[tuple[str, Any], ...] = ()
     origin: Origin | None = field(default=None, compare=False, repr=False)
@@ -101,6 +116,7 @@ class Entry:
             "valid_from": self.valid_from,
             "valid_until": self.valid_until,
             "anchors": list(self.anchors),
+            "stale": self.stale.to_json() if self.stale else None,
             "extra": {k: v for k, v in self.extra},
             "body": self.body,
         }

@@ -1,0 +1,214 @@
+"""Integration commands: `ctx hooks install|uninstall|status|check` and `ctx review`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ctxtree.cli.errors import handled
+from ctxtree.cli.options import AuthorOpt, JsonOpt, TreeOpt
+from ctxtree.cli.output import emit_json, note, out, table
+
+hooks_app = typer.Typer(
+    help="Install, list and remove the hooks that feed and use the memory: git (the store's "
+    "pre-commit, the project's post-commit) and Claude Code (.claude/settings.json).\n\n\b\n"
+    "Examples:\n  ctx hooks install --all\n  ctx hooks status\n  ctx hooks uninstall --claude",
+    rich_markup_mode=None,
+    no_args_is_help=True,
+)
+review_app = typer.Typer(
+    help="Review entries flagged stale because the code they are anchored to changed.\n\n\b\n"
+    "Examples:\n  ctx review stale\n  ctx review ok auth/jwt/refresh-rotation",
+    rich_markup_mode=None,
+    no_args_is_help=True,
+)
+
+GitOpt = Annotated[
+    bool, typer.Option("--git", help="Git hooks (store pre-commit, project post-commit).")
+]
+ClaudeOpt = Annotated[
+    bool, typer.Option("--claude", help="Claude Code hooks in .claude/settings.json.")
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every integration above.")]
+
+
+def _which(git: bool, claude: bool, every: bool) -> tuple[bool, bool]:
+    if every or not (git or claude):
+        return True, True
+    return git, claude
+
+
+def _places(tree: str | None):  # type: ignore[no-untyped-def]
+    from ctxtree.service import installer
+    from ctxtree.service.session import open_session
+
+    return installer.places(open_session(tree).store.root, Path.cwd())
+
+
+def _change(tree: str | None, which: tuple[bool, bool], json_out: bool, install: bool) -> None:
+    """Install or uninstall the chosen integrations, then print what changed."""
+    from ctxtree.service import installer
+
+    where, report = _places(tree), installer.Report()
+    do_git, do_claude = which
+    if do_git:
+        (installer.install_git if install else installer.uninstall_git)(where, report)
+    if do_claude:
+        (installer.install_claude if install else installer.uninstall_claude)(where, report)
+    if json_out:
+        emit_json(report.to_json())
+        return
+    for line in report.changes:
+        out(line)
+    for line in report.unchanged:
+        note(line)
+    if not report.changes:
+        note("nothing changed")
+
+
+@hooks_app.command("install")
+@handled
+def install(
+    git: GitOpt = False, claude: ClaudeOpt = False, every: AllOpt = False,
+    tree: TreeOpt = None, json_out: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Install hooks (all of them without a flag). Idempotent; an existing git hook is kept
+    and run first, other settings and hooks are kept; prints what changed.
+
+    \b
+    Examples:
+      ctx hooks install --all
+      ctx hooks install --git
+    """
+    _change(tree, _which(git, claude, every), json_out, install=True)
+
+
+@hooks_app.command("uninstall")
+@handled
+def uninstall(
+    git: GitOpt = False, claude: ClaudeOpt = False, every: AllOpt = False,
+    tree: TreeOpt = None, json_out: JsonOpt = False,
+) -> None:  # fmt: skip
+    """Remove exactly what `ctx hooks install` added (all of it without a flag); a git hook
+    it had kept aside is put back.
+
+    \b
+    Examples:
+      ctx hooks uninstall
+      ctx hooks uninstall --claude
+    """
+    _change(tree, _which(git, claude, every), json_out, install=False)
+
+
+@hooks_app.command("status")
+@handled
+def status(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
+    """What is installed, and totals from the injection log (`ctx log --injections`).
+
+    \b
+    Examples:
+      ctx hooks status
+      ctx hooks status --json
+    """
+    from ctxtree.service import installer
+
+    data = installer.status(_places(tree))
+    if json_out:
+        emit_json(data)
+        return
+    git = data["git"]
+    assert isinstance(git, dict)
+    rows = [(f"git {name}", state) for name, state in git.items()]
+    events = data["claude"]
+    assert isinstance(events, list)
+    rows.append(("claude code", ", ".join(events) if events else "not installed"))
+    for line in table(rows):
+        out(line)
+    totals = data["injections"]
+    assert isinstance(totals, dict)
+    out(
+        f"injections: {totals['injections']} ({totals['tokens']} tokens) in "
+        f"{totals['sessions']} sessions; {totals['silent']} silent prompts"
+    )
+
+
+@hooks_app.command("check")
+@handled
+def check(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
+    """What the store's pre-commit hook runs: refuse staged files that hold a credential or
+    entries that do not parse (exit 5, one line per problem).
+
+    \b
+    Examples:
+      ctx hooks check --json
+    """
+    from ctxtree.errors import InvalidEntryError
+    from ctxtree.service.session import open_session
+    from ctxtree.service.staged import staged_problems
+
+    problems = staged_problems(open_session(tree).store.root)
+    if json_out:
+        emit_json([p.to_json() for p in problems])
+    else:
+        for problem in problems:
+            out(f"{problem.path}: {problem.message}")
+    if problems:
+        raise InvalidEntryError(
+            f"commit refused: {len(problems)} staged file(s) with problems",
+            "fix them (ctx lint helps), or commit through ctx",
+        )
+
+
+@review_app.command("stale")
+@handled
+def stale(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
+    """List entries flagged stale: their anchored code changed since they were reviewed.
+
+    \b
+    Examples:
+      ctx review stale
+      ctx review stale --json
+    """
+    from ctxtree.service import review
+    from ctxtree.service.session import open_session
+
+    found = review.stale_entries(open_session(tree))
+    if json_out:
+        emit_json([s.to_json() for s in found])
+        return
+    rows = [(s.id, s.stale.since or "?", ", ".join(s.stale.paths)) for s in found]
+    for line in table(rows):
+        out(line)
+    if not found:
+        note("no stale entries")
+
+
+@review_app.command("ok")
+@handled
+def ok(
+    entry_id: Annotated[str, typer.Argument(metavar="ID", help="The entry reviewed.")],
+    author: AuthorOpt = None,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Clear an entry's stale flag (one commit): it still holds, or you just fixed it.
+
+    \b
+    Examples:
+      ctx review ok auth/jwt/refresh-rotation
+    """
+    from ctxtree.cli.entry_cmds import report_write
+    from ctxtree.service import review
+    from ctxtree.service.session import open_session
+
+    result = review.mark_ok(open_session(tree, actor=author), entry_id)
+    report_write(result, json_out, f"reviewed {entry_id}")
+
+
+def register(app: typer.Typer) -> None:
+    from ctxtree.cli.errors import Group
+
+    app.add_typer(hooks_app, name="hooks", cls=Group)
+    app.add_typer(review_app, name="review", cls=Group)
