@@ -112,3 +112,17 @@ def test_bad_targets_are_clear_errors(kb: Ctx) -> None:
     run = kb("export", "agents-file", str(binary))
     assert run.code == 2 and "is not UTF-8 text" in run.stderr
     assert binary.read_bytes() == b"\xff\xfe\x00rules"
+
+
+def test_episodes_are_not_core_knowledge(kb: Ctx) -> None:
+    """A captured session or commit is raw material to curate: neither the agents file nor
+    `ctx context --core` (what SessionStart injects) hands it over as knowledge."""
+    add(kb, "episodes/commits/2026-12-01-abc", "Fix the flaky upload test", "--kind", "episode",
+        "--summary", "Commit abc changed tests/test_upload.py.")  # fmt: skip
+    kb.ok("edit", "episodes/commits/2026-12-01-abc", "--importance", "100")
+    said = json.loads(kb.ok("export", "agents-file", str(kb.cwd / "CLAUDE.md"), "--json"))
+    assert "episodes/commits/2026-12-01-abc" not in said["ids"] and said["ids"]
+    core = json.loads(kb.ok("context", "--core", "--json"))
+    assert "episodes/commits/2026-12-01-abc" not in core["ids"]
+    found = json.loads(kb.ok("search", "flaky upload test", "--json"))  # still searchable
+    assert found["hits"][0]["id"] == "episodes/commits/2026-12-01-abc"

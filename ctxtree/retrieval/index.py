@@ -386,11 +386,14 @@ class Index:
         ]
 
     def most_important(self, limit: int) -> list[int]:
-        """Current entries for session start: core first, then importance, then freshness."""
+        """Current entries for session start: core first, then importance, then freshness.
+        Episodes (captured sessions and commits) are raw material waiting to be curated, not
+        knowledge: they never crowd the core."""
         return [
             int(r[0])
             for r in self.conn.execute(
                 "SELECT rowid FROM docs WHERE area = 'tree' AND error IS NULL "
+                "AND kind != 'episode' "
                 "ORDER BY maturity = 'core' DESC, importance DESC, updated DESC, id LIMIT ?",
                 (limit,),
             )

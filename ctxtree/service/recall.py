@@ -278,8 +278,8 @@ def core_context(
     session: Session, budget: int, fmt: str = "markdown", as_of: str | None = None
 ) -> ContextResult:
     """The store's most important current knowledge, for session start (no query); with
-    `as_of` (a DATE), as the store stood then. Superseded entries and entries outside their
-    validity window are left out."""
+    `as_of` (a DATE), as the store stood then. Superseded entries, entries outside their
+    validity window and episodes (raw captures, not yet curated) are left out."""
     if budget < 1:
         raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1000)))
     reader = open_reader(session, as_of)
