@@ -114,9 +114,9 @@ def explain(error: CtxError) -> str:
 
 
 def _revision(root: Path) -> str:
-    from ctxtree.tree.git import GitRepo
+    from ctxtree.tree.git import read_head
 
-    return GitRepo(root).head_sha_fast() or ""
+    return read_head(root) or ""
 
 
 # ---- rendering: compact text, ids first -------------------------------------------------

@@ -10,6 +10,7 @@ import typer
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import AuthorOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table
+from ctxtree.wording import plural
 
 hooks_app = typer.Typer(
     help="Install, list and remove the hooks that feed and use the memory: git (the store's "
@@ -129,8 +130,8 @@ def status(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
     totals = data["injections"]
     assert isinstance(totals, dict)
     out(
-        f"injections: {totals['injections']} ({totals['tokens']} tokens) in "
-        f"{totals['sessions']} sessions; {totals['silent']} silent prompts"
+        f"injections: {totals['injections']} ({plural(totals['tokens'], 'token')}) in "
+        f"{plural(totals['sessions'], 'session')}; {plural(totals['silent'], 'silent prompt')}"
     )
 
 
@@ -156,7 +157,7 @@ def check(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
             out(f"{problem.path}: {problem.message}")
     if problems:
         raise InvalidEntryError(
-            f"commit refused: {len(problems)} staged file(s) with problems",
+            f"commit refused: {plural(len(problems), 'staged file')} with problems",
             "fix them (ctx lint helps), or commit through ctx",
         )
 

@@ -100,9 +100,9 @@ def run(argv: Sequence[str], stdin: Any = None, stdout: Any = None) -> int:
         payload = _payload(stdin.read(MAX_PAYLOAD))
         root = _store_root(payload, env)
         target = HANDLERS.get(name)
-        if root is None or target is None:
-            if target is None:
-                raise LookupError(f"no hook handler for event {name!r}")
+        if target is None:
+            raise LookupError(f"no hook handler for event {name!r}")
+        if root is None:
             return 0  # no store here: nothing to give, nothing to record
         module_name, function = target.split(":")
         import importlib

@@ -58,10 +58,11 @@ class AgentsFileResult:
         return data
 
 
-def section(session: Session, budget: int) -> tuple[str, tuple[str, ...], int]:
-    """The text between the markers (with them), the entries in it and its token count."""
+def section(session: Session, budget: int, revision: str) -> tuple[str, tuple[str, ...], int]:
+    """The text between the markers (with them), the entries in it and its token count;
+    `revision` is the store HEAD it was built from."""
     packed = core_context(session, budget)
-    revision = (read_head(session.store.root) or "")[:10]
+    revision = revision[:10]
     head = (
         "## Project memory (ctxtree)\n\n"
         "The most important knowledge in this project's ctx store"
@@ -133,7 +134,8 @@ def export(session: Session, path: Path, budget: int, dry_run: bool = False) -> 
     replace it when present, append it when the file has none, create the file when missing (a
     `.mdc` rule with frontmatter that always applies)."""
     old = _read(path)
-    new_section, ids, tokens = section(session, budget)
+    revision = read_head(session.store.root) or ""
+    new_section, ids, tokens = section(session, budget, revision)
     if old is None:
         new = (MDC_FRONTMATTER if path.suffix == ".mdc" else "") + new_section
         status = "created"
@@ -166,7 +168,7 @@ def export(session: Session, path: Path, budget: int, dry_run: bool = False) -> 
             injections.Injection(
                 "export:agents-file",
                 ids=ids,
-                revision=read_head(session.store.root) or "",
+                revision=revision,
                 tokens=tokens,
                 chars=len(new_section),
                 why=f"compiled into {path}",
