@@ -66,8 +66,18 @@ class LintConfig:
 
 @dataclass(frozen=True)
 class LlmConfig:
-    provider: str = "none"
+    """The language model (SPEC §6), for `ctx query` tiers 3-4 and `ctx curate`; nothing else
+    needs one. `command` (a program reading the prompt on stdin) wins over `model` (an `llm`
+    library model id or alias); both empty means no model. `timeout_seconds` and `retries` bound
+    one call; `max_steps`, `max_tokens` and `max_seconds` bound tier 4's whole tool loop."""
+
     model: str = ""
+    command: str = ""
+    timeout_seconds: float = 120
+    retries: int = 2
+    max_steps: int = 6
+    max_tokens: int = 30_000
+    max_seconds: float = 300
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "budgets.prompt": (1, 1_000_000),
     "hooks.max_chars": (200, 9_000),  # Claude Code replaces longer output with a preview
     "lint.oversized_bytes": (1, 100 * 1024 * 1024),
+    "llm.timeout_seconds": (1, 3600),
+    "llm.retries": (0, 10),
+    "llm.max_steps": (1, 50),
+    "llm.max_tokens": (1000, 10_000_000),
+    "llm.max_seconds": (1, 86_400),
     "lint.duplicate_ratio": (0, 100),
 }
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import typer
 from hypothesis import settings
+from llm_server import ScriptedServer, write_llm_user_dir
 from typer.testing import CliRunner
 
 from ctxtree.cli.app import build
@@ -59,6 +60,10 @@ def isolated_env(home: Path) -> dict[str, str]:
         "CTX_TREE": "",
         "EDITOR": "false",
         "VISUAL": "",
+        # The `llm` library's user directory (keys, aliases, extra models): never the real one.
+        "LLM_USER_PATH": str(home / "llm"),
+        "CTX_LLM_MODEL": "",
+        "CTX_LLM_COMMAND": "",
     }
 
 
@@ -142,6 +147,22 @@ def ctx(tmp_path: Path, empty_store: Path) -> Iterator[Ctx]:
     runner = Ctx(project, isolated_env(home))
     shutil.copytree(empty_store, runner.store, symlinks=True)
     yield runner
+
+
+@pytest.fixture(scope="session")
+def scripted_server() -> Iterator[ScriptedServer]:
+    server = ScriptedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def llm_server(ctx: Ctx, scripted_server: ScriptedServer) -> ScriptedServer:
+    """The scripted OpenAI-compatible server, empty script, known to `ctx`'s `llm` user
+    directory as model `ctx-test` (native tools) and `ctx-test-plain` (no native tools)."""
+    scripted_server.reply()
+    write_llm_user_dir(Path(ctx.env["LLM_USER_PATH"]), scripted_server.base)
+    return scripted_server
 
 
 @pytest.fixture

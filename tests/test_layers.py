@@ -18,6 +18,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("ctxtree.version", "ctxtree.hints", "ctxtree.wording", "ctxtree.templates"),
     ("ctxtree.errors",),
     ("ctxtree.config",),
+    # The model layer: providers and the action protocol; knows nothing of the store.
+    ("ctxtree.llm",),
     ("ctxtree.tree",),
     ("ctxtree.retrieval",),
     ("ctxtree.curation",),
