@@ -234,7 +234,7 @@ def test_install_and_uninstall_round_trip_keeping_what_was_there(ctx: Ctx) -> No
     old.write_text(OLD_HOOK)
     old.chmod(0o755)
 
-    first = ctx("hooks", "install", "--all")
+    first = ctx("hooks", "install", "--git", "--claude")
     assert first.code == 0
     assert f"{ctx.store}/.git/hooks/pre-commit: already installed" in first.stderr  # by init
     assert first.stdout.splitlines() == [
@@ -252,7 +252,7 @@ def test_install_and_uninstall_round_trip_keeping_what_was_there(ctx: Ctx) -> No
     (start,) = data["hooks"]["SessionStart"][0]["hooks"]
     assert start["timeout"] == 10 and "async" not in start
 
-    again = ctx("hooks", "install", "--all", "--json")
+    again = ctx("hooks", "install", "--git", "--claude", "--json")
     assert json.loads(again.stdout)["changed"] == []
 
     status = json.loads(ctx.ok("hooks", "status", "--json"))

@@ -60,7 +60,7 @@ def test_without_a_store_a_hook_says_nothing(tmp_path: Path) -> None:
 
 def test_hook_help_lists_the_events(ctx: Ctx) -> None:
     done = hook(ctx, "--help")
-    assert done.returncode == 0 and done.stdout.startswith("Usage: ctx hook EVENT")
+    assert done.returncode == 0 and done.stdout.startswith("Usage: ctx hook [--agent NAME] EVENT")
 
 
 def test_a_hook_loads_no_cli_framework(ctx: Ctx) -> None:

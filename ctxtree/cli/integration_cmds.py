@@ -14,7 +14,9 @@ from ctxtree.wording import plural
 
 hooks_app = typer.Typer(
     help="Install, list and remove the hooks that feed and use the memory: git (the store's "
-    "pre-commit, the project's post-commit) and Claude Code (.claude/settings.json).\n\n\b\n"
+    "pre-commit, the project's post-commit), Claude Code (.claude/settings.json), Codex "
+    "(.codex/hooks.json, .codex/config.toml, AGENTS.md) and Cursor (.cursor/mcp.json, "
+    ".cursor/rules/ctx.mdc).\n\n\b\n"
     "Examples:\n  ctx hooks install --all\n  ctx hooks status\n  ctx hooks uninstall --claude",
     rich_markup_mode=None,
     no_args_is_help=True,
@@ -32,13 +34,24 @@ GitOpt = Annotated[
 ClaudeOpt = Annotated[
     bool, typer.Option("--claude", help="Claude Code hooks in .claude/settings.json.")
 ]
+CodexOpt = Annotated[
+    bool,
+    typer.Option("--codex", help="Codex: .codex/hooks.json, .codex/config.toml (MCP), AGENTS.md."),
+]
+CursorOpt = Annotated[
+    bool, typer.Option("--cursor", help="Cursor: .cursor/mcp.json, .cursor/rules/ctx.mdc.")
+]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every integration above.")]
+Which = tuple[bool, bool, bool, bool]
 
 
-def _which(git: bool, claude: bool, every: bool) -> tuple[bool, bool]:
-    if every or not (git or claude):
-        return True, True
-    return git, claude
+def _which(git: bool, claude: bool, codex: bool, cursor: bool, every: bool, bare: Which) -> Which:
+    """The integrations chosen: the flags, `--all` for every one, `bare` without a flag."""
+    if every:
+        return True, True, True, True
+    if not (git or claude or codex or cursor):
+        return bare
+    return git, claude, codex, cursor
 
 
 def _places(tree: str | None):  # type: ignore[no-untyped-def]
@@ -48,16 +61,30 @@ def _places(tree: str | None):  # type: ignore[no-untyped-def]
     return installer.places(open_session(tree).store.root, Path.cwd())
 
 
-def _change(tree: str | None, which: tuple[bool, bool], json_out: bool, install: bool) -> None:
+def _change(tree: str | None, which: Which, json_out: bool, install: bool) -> None:
     """Install or uninstall the chosen integrations, then print what changed."""
+    from ctxtree.service import agent_installer as agents
     from ctxtree.service import installer
+    from ctxtree.service.session import open_session
 
-    where, report = _places(tree), installer.Report()
-    do_git, do_claude = which
+    session = open_session(tree)
+    where = installer.places(session.store.root, Path.cwd())
+    report = installer.Report()
+    do_git, do_claude, do_codex, do_cursor = which
     if do_git:
         (installer.install_git if install else installer.uninstall_git)(where, report)
     if do_claude:
         (installer.install_claude if install else installer.uninstall_claude)(where, report)
+    if do_codex:
+        if install:
+            agents.install_codex(where, session, report)
+        else:
+            agents.uninstall_codex(where, report)
+    if do_cursor:
+        if install:
+            agents.install_cursor(where, session, report)
+        else:
+            agents.uninstall_cursor(where, report)
     if json_out:
         emit_json(report.to_json())
         return
@@ -72,24 +99,29 @@ def _change(tree: str | None, which: tuple[bool, bool], json_out: bool, install:
 @hooks_app.command("install")
 @handled
 def install(
-    git: GitOpt = False, claude: ClaudeOpt = False, every: AllOpt = False,
+    git: GitOpt = False, claude: ClaudeOpt = False, codex: CodexOpt = False,
+    cursor: CursorOpt = False, every: AllOpt = False,
     tree: TreeOpt = None, json_out: JsonOpt = False,
 ) -> None:  # fmt: skip
-    """Install hooks (all of them without a flag). Idempotent; an existing git hook is kept
-    and run first, other settings and hooks are kept; prints what changed.
+    """Install hooks (git and Claude Code without a flag; --all adds Codex and Cursor).
+    Idempotent; an existing git hook is kept and run first, other settings, hooks and MCP
+    servers are kept; prints what changed.
 
     \b
     Examples:
       ctx hooks install --all
       ctx hooks install --git
+      ctx hooks install --codex --cursor
     """
-    _change(tree, _which(git, claude, every), json_out, install=True)
+    _change(tree, _which(git, claude, codex, cursor, every, (True, True, False, False)),
+            json_out, install=True)  # fmt: skip
 
 
 @hooks_app.command("uninstall")
 @handled
 def uninstall(
-    git: GitOpt = False, claude: ClaudeOpt = False, every: AllOpt = False,
+    git: GitOpt = False, claude: ClaudeOpt = False, codex: CodexOpt = False,
+    cursor: CursorOpt = False, every: AllOpt = False,
     tree: TreeOpt = None, json_out: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Remove exactly what `ctx hooks install` added (all of it without a flag); a git hook
@@ -100,7 +132,8 @@ def uninstall(
       ctx hooks uninstall
       ctx hooks uninstall --claude
     """
-    _change(tree, _which(git, claude, every), json_out, install=False)
+    _change(tree, _which(git, claude, codex, cursor, every, (True, True, True, True)),
+            json_out, install=False)  # fmt: skip
 
 
 @hooks_app.command("status")
@@ -125,6 +158,13 @@ def status(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
     events = data["claude"]
     assert isinstance(events, list)
     rows.append(("claude code", ", ".join(events) if events else "not installed"))
+    codex, cursor = data["codex"], data["cursor"]
+    assert isinstance(codex, dict) and isinstance(cursor, dict)
+    rows.append(("codex hooks", ", ".join(codex["hooks"]) or "not installed"))
+    rows.append(
+        ("codex", _parts(codex, mcp="mcp server", features="hooks on", agents_md="AGENTS.md"))
+    )
+    rows.append(("cursor", _parts(cursor, mcp="mcp server", rule="rule ctx.mdc")))
     for line in table(rows):
         out(line)
     totals = data["injections"]
@@ -133,6 +173,11 @@ def status(tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
         f"injections: {totals['injections']} ({plural(totals['tokens'], 'token')}) in "
         f"{plural(totals['sessions'], 'session')}; {plural(totals['silent'], 'silent prompt')}"
     )
+
+
+def _parts(state: dict[str, object], **names: str) -> str:
+    """'mcp server, AGENTS.md' for the parts installed; 'not installed' for none."""
+    return ", ".join(label for key, label in names.items() if state.get(key)) or "not installed"
 
 
 @hooks_app.command("check")

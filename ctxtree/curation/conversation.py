@@ -1,15 +1,22 @@
 """A coding agent's session, as an `episode` entry: pure, deterministic, no LLM.
 
-Input is Claude Code's transcript (JSON Lines; each line an object whose `type` is `user` or
-`assistant` carries a `message` with `content`: a string, or a list of blocks `text`,
-`tool_use` {name, input}, `tool_result`, `thinking`...). Other line types (summaries, file
-snapshots, queue operations) and lines that are not JSON are skipped: a hook must never fail
-on a transcript written by a newer version. Kept: what the user asked (prompts, not tool
-results or meta lines), the assistant's last words, and the files its tools wrote.
+Input is a transcript, JSON Lines, in either agent's shape:
+- Claude Code: a line whose `type` is `user` or `assistant` carries a `message` with
+  `content`: a string, or a list of blocks `text`, `tool_use` {name, input}, `tool_result`,
+  `thinking`...
+- Codex (its rollout file): `{"type": "event_msg", "payload": {"type": "user_message" |
+  "agent_message", "message": ...}}` for what was said, and `{"type": "response_item",
+  "payload": {"type": "custom_tool_call" | "function_call", "name": "apply_patch", "input" |
+  "arguments": PATCH}}` for files written (the patch's `*** Add/Update/Delete File: PATH` lines).
+Other line types (summaries, file snapshots, session metadata, reasoning) and lines that are
+not JSON are skipped: a hook must never fail on a transcript written by a newer version. Kept:
+what the user asked (prompts, not tool results or meta lines), the assistant's last words, and
+the files its tools wrote.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -20,7 +27,9 @@ from typing import Any
 
 from ctxtree.tree.model import Entry, Source
 
-FOLDER = "sessions/claude-code"
+FOLDER = "sessions"  # sessions/<agent>/<session>
+# The agents whose sessions are captured, and how an episode names them.
+AGENTS = {"claude-code": "Claude Code", "codex": "Codex"}
 # Tools that write a file, and the input field naming it.
 WRITING_TOOLS = {
     "Edit": "file_path",
@@ -36,6 +45,9 @@ MAX_FILES = 100
 TITLE_CHARS = 70
 SUMMARY_WORDS = 25
 _SPACES = re.compile(r"\s+")
+_PATCHED = re.compile(
+    r"^\*\*\* (?:Add|Update|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$", re.M
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,39 @@ def _relative(path: str, cwd: str) -> str:
     return path
 
 
+def _patched_files(patch: object) -> list[str]:
+    """The paths an apply_patch call names (added, updated, deleted, moved to)."""
+    if isinstance(patch, dict):  # a function call's arguments may wrap the patch
+        patch = patch.get("input") or patch.get("patch")
+    if not isinstance(patch, str):
+        return []
+    return [m.group(1) or m.group(2) for m in _PATCHED.finditer(patch)]
+
+
+def _codex_line(data: dict[str, Any]) -> tuple[str, str, list[str]]:
+    """(prompt, reply, files) said or written on one line of a Codex rollout."""
+    payload = data.get("payload")
+    if not isinstance(payload, dict):
+        return "", "", []
+    kind = payload.get("type")
+    message = payload.get("message")
+    text = message.strip() if isinstance(message, str) else ""
+    if data.get("type") == "event_msg" and kind == "user_message":
+        return text, "", []
+    if data.get("type") == "event_msg" and kind == "agent_message":
+        return "", text, []
+    if data.get("type") == "response_item" and payload.get("name") == "apply_patch":
+        given = payload.get("input") if kind == "custom_tool_call" else payload.get("arguments")
+        if isinstance(given, str) and kind == "function_call":
+            with contextlib.suppress(ValueError):
+                given = json.loads(given)
+        return "", "", _patched_files(given)
+    return "", "", []
+
+
 def parse_transcript(lines: Iterable[str], cwd: str = "") -> Conversation:
-    """The prompts, the last assistant text and the files written, from transcript lines."""
+    """The prompts, the last assistant text and the files written, from transcript lines
+    (Claude Code's or Codex's, see above)."""
     prompts: list[str] = []
     reply = ""
     files: dict[str, None] = {}
@@ -78,6 +121,14 @@ def parse_transcript(lines: Iterable[str], cwd: str = "") -> Conversation:
         except ValueError:
             continue
         if not isinstance(data, dict) or data.get("isSidechain") or data.get("isMeta"):
+            continue
+        if data.get("type") in ("event_msg", "response_item"):
+            prompt, said, written = _codex_line(data)
+            if prompt:
+                prompts.append(prompt)
+            reply = said or reply
+            for name in written:
+                files[_relative(name.strip(), cwd)] = None
             continue
         blocks = _blocks(data.get("message"))
         if data.get("type") == "user":
@@ -101,13 +152,13 @@ def parse_transcript(lines: Iterable[str], cwd: str = "") -> Conversation:
     return Conversation(tuple(prompts), reply, tuple(files))
 
 
-def entry_id(session_id: str) -> str:
-    """`sessions/claude-code/<slug>`: one entry per session, found again on the next capture."""
+def entry_id(session_id: str, agent: str = "claude-code") -> str:
+    """`sessions/<agent>/<slug>`: one entry per session, found again on the next capture."""
     slug = re.sub(r"[^a-z0-9_-]+", "-", session_id.lower()).strip("-_")[:48]
     digest = hashlib.sha1(session_id.encode("utf-8")).hexdigest()[:8]
     if slug != session_id:  # two ids that slug alike must not share an entry
         slug = f"{slug}-{digest}" if slug else f"s-{digest}"
-    return f"{FOLDER}/{slug}"
+    return f"{FOLDER}/{agent}/{slug}"
 
 
 def _one_line(text: str) -> str:
@@ -122,14 +173,16 @@ def _quoted(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
 
 
-def episode(conversation: Conversation, session_id: str, final_message: str = "") -> Entry:
-    """The episode entry for a session (id from `entry_id`); `final_message` (Stop's
+def episode(
+    conversation: Conversation, session_id: str, final_message: str = "", agent: str = "claude-code"
+) -> Entry:
+    """The episode entry for `agent`'s session (id from `entry_id`); `final_message` (Stop's
     `last_assistant_message`) wins over the transcript's last reply."""
     prompts = conversation.prompts
     first = _one_line(prompts[0]) if prompts else ""
     title = f"Session: {_clip(first, TITLE_CHARS)}" if first else f"Session {session_id[:8]}"
     reply = (final_message or conversation.last_reply).strip()
-    lines = [f"# {title}", "", f"Claude Code session `{session_id}`.", ""]
+    lines = [f"# {title}", "", f"{AGENTS.get(agent, agent)} session `{session_id}`.", ""]
     if prompts:
         lines += ["## Prompts", ""]
         shown = list(enumerate(prompts, 1))
@@ -152,14 +205,14 @@ def episode(conversation: Conversation, session_id: str, final_message: str = ""
     summary = " ".join(words[:SUMMARY_WORDS]) + (" …" if len(words) > SUMMARY_WORDS else "")
     keywords = tuple(dict.fromkeys(PurePosixPath(p).name for p in conversation.files))[:8]
     return Entry(
-        id=entry_id(session_id),
+        id=entry_id(session_id, agent),
         title=title,
         body="\n".join(lines).rstrip() + "\n",
         summary=summary or f"{len(prompts)} prompts",
         kind="episode",
-        tags=("session", "claude-code"),
+        tags=("session", agent),
         keywords=keywords,
         sources=(Source("conversation", session_id),),
-        author="claude-code",
+        author=agent,
         trust="agent",
     )

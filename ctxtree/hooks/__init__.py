@@ -1,12 +1,15 @@
-"""`ctx hook EVENT`: the one command every hook calls (git, Claude Code, Codex).
+"""`ctx hook [--agent NAME] EVENT`: the one command every hook calls (git, Claude Code, Codex).
 
 It reads the event's JSON on stdin, finds the store the way every command does (CTX_TREE, then
 the nearest `.ctx/` above the payload's `cwd` or the current directory, then the global store),
 runs the handler registered for EVENT and prints what it returns. It fails open: any error (no
 store, a bad payload, a bug) exits 0 with no output and one line in the store's
 `cache/hooks.log` (or nowhere, without a store), because a hook must never block the agent or
-the commit that called it. It never imports the CLI framework: `cli/app.main` hands `hook` to
-`run` before typer loads, and each handler module loads only when its event fires.
+the commit that called it. `--agent codex` names the agent whose hook calls (Codex sends Claude
+Code's events and accepts the same output, so one handler serves both; the agent decides where
+a session is captured and how the injection log names it). It never imports the CLI framework:
+`cli/app.main` hands `hook` to `run` before typer loads, and each handler module loads only
+when its event fires.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ MAX_PAYLOAD = 4 * 1024 * 1024  # bytes of stdin read; a transcript path, not a t
 @dataclass(frozen=True)
 class Event:
     """What a handler gets: the event name, the payload (a dict; empty when stdin was empty or
-    not JSON), the store root, and the environment."""
+    not JSON), the store root, the environment, and the agent named by `--agent` ("" when the
+    hook did not say: the handler's own default)."""
 
     name: str
     payload: Mapping[str, Any]
     root: Path
     env: Mapping[str, str]
+    agent: str = ""
 
     def text(self, key: str) -> str:
         value = self.payload.get(key)
@@ -91,6 +96,9 @@ def run(argv: Sequence[str], stdin: Any = None, stdout: Any = None) -> int:
     stdin = sys.stdin.buffer if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
     env = os.environ
+    agent = ""
+    if len(argv) >= 2 and argv[0] == "--agent":
+        agent, argv = argv[1], argv[2:]
     name = argv[0] if argv else ""
     root: Path | None = None
     try:
@@ -108,7 +116,7 @@ def run(argv: Sequence[str], stdin: Any = None, stdout: Any = None) -> int:
         import importlib
 
         handler: Handler = getattr(importlib.import_module(module_name), function)
-        output = handler(Event(name, payload, root, env))
+        output = handler(Event(name, payload, root, env, agent))
         if output:
             stdout.write(output)
             stdout.flush()
@@ -129,9 +137,10 @@ def _quiet_root(env: Mapping[str, str]) -> Path | None:
 def usage() -> str:
     events = ", ".join(sorted(HANDLERS)) or "(none)"
     return (
-        "Usage: ctx hook EVENT < payload.json\n\n"
+        "Usage: ctx hook [--agent NAME] EVENT < payload.json\n\n"
         "  The command agent and git hooks call (`ctx hooks install` sets them up). Reads the\n"
         "  event's JSON on stdin and prints what the agent should see; any error exits 0 with\n"
-        "  no output and a line in the store's cache/hooks.log.\n\n"
+        "  no output and a line in the store's cache/hooks.log. --agent codex: a Codex hook\n"
+        "  (its sessions are captured under sessions/codex).\n\n"
         f"  Events: {events}\n"
     )

@@ -1,4 +1,7 @@
-"""Claude Code's hooks: what `ctx hook SessionStart|UserPromptSubmit|PreCompact|Stop` do.
+"""Claude Code's and Codex's hooks: what `ctx hook [--agent codex] SessionStart|UserPromptSubmit|
+PreCompact|Stop` do. Codex sends the same events with the same fields (plus `model`, `turn_id`;
+its `transcript_path` and `last_assistant_message` may be null) and reads the same output, so
+one implementation serves both; the agent only names the session's folder and the log's agent.
 
 - SessionStart: the store's core knowledge (`ctx context --core`) within budgets.session_start,
   plus one line when captured sessions wait to be curated.
@@ -8,8 +11,8 @@
 - PreCompact, Stop: the session captured as one `episode` entry, updated on later captures.
 
 Output that reaches the model is `hookSpecificOutput.additionalContext` (Claude Code shows the
-model that text only, up to ~10,000 characters whole). Every bundle, and every silence on a
-prompt, is recorded in the injection log with why.
+model that text only, up to ~10,000 characters whole; Codex adds it as model context too).
+Every bundle, and every silence on a prompt, is recorded in the injection log with why.
 """
 
 from __future__ import annotations
@@ -28,16 +31,25 @@ if TYPE_CHECKING:  # the capture hooks never load the retrieval stack
     from ctxtree.service.recall import ContextResult
     from ctxtree.service.session import Session
 
-AGENT = "claude-code"
+AGENT = "claude-code"  # when the hook does not name its agent (`ctx hook --agent codex ...`)
 MAX_TRANSCRIPT = 16 * 1024 * 1024  # bytes read from the end of a transcript
 SESSION_HEADER = "Project memory (ctxtree): core knowledge. `ctx search QUERY` finds more."
 PROMPT_HEADER = "Project memory (ctxtree) that matches this prompt:"
 
 
+def _agent(event: Event) -> str:
+    from ctxtree.curation.conversation import AGENTS
+
+    agent = event.agent or AGENT
+    if agent not in AGENTS:  # it names a folder: only agents we know
+        raise LookupError(f"unknown agent {agent!r} (known: {', '.join(AGENTS)})")
+    return agent
+
+
 def _session(event: Event) -> Session:
     from ctxtree.service.session import open_session
 
-    return open_session(str(event.root), event.env, event.root, actor=AGENT)
+    return open_session(str(event.root), event.env, event.root, actor=_agent(event))
 
 
 def _output(event: str, text: str) -> str:
@@ -61,7 +73,7 @@ def _record(event: Event, session: Session, **fields: object) -> None:
     item = Injection(
         event=event.name,
         session=event.text("session_id"),
-        agent=AGENT,
+        agent=_agent(event),
         revision=read_head(session.store.root) or "",
         **fields,  # type: ignore[arg-type]
     )
@@ -153,7 +165,9 @@ def _transcript_lines(path: str) -> list[str]:
 
 
 def capture(event: Event) -> str:
-    """PreCompact and Stop: capture the session as its episode entry; prints nothing."""
+    """PreCompact and Stop: capture the session as its episode entry; prints nothing (Codex
+    reads a Stop hook's stdout as JSON: nothing is the one safe answer). Without a transcript
+    (Codex may send null) the episode holds what the payload has: the last assistant message."""
     if event.payload.get("stop_hook_active") is True:
         return ""  # Claude Code is continuing because of a Stop hook: the session has not ended
     session_id = event.text("session_id")
@@ -167,5 +181,5 @@ def capture(event: Event) -> str:
     final = event.text("last_assistant_message")
     if not (conversation.prompts or conversation.files or final):
         return ""
-    episodes.capture(_session(event), conversation, session_id, final)
+    episodes.capture(_session(event), conversation, session_id, final, _agent(event))
     return ""

@@ -175,3 +175,23 @@ def export(session: Session, path: Path, budget: int, dry_run: bool = False) -> 
             ),
         )
     return AgentsFileResult(path, status, ids, tokens)
+
+
+def remove(path: Path) -> str:
+    """Take the marked section out of `path` ("removed", or "none" when it has none), with
+    the blank line `export` put before it; a file left holding nothing of the user's (empty,
+    or only the rule frontmatter `export` wrote) is deleted ("deleted")."""
+    old = _read(path)
+    fence = _fence(old, path) if old is not None else None
+    if old is None or fence is None:
+        return "none"
+    head, tail = old[: fence[0]], old[fence[1] :]
+    newline = "\r\n" if "\r\n" in old else "\n"
+    if not tail and head.endswith(newline * 2):
+        head = head[: -len(newline)]
+    new = head + tail
+    if new.strip() == "" or new.replace("\r\n", "\n") == MDC_FRONTMATTER:
+        path.unlink()
+        return "deleted"
+    _write(path, new)
+    return "removed"

@@ -18,12 +18,16 @@ CAPTURED_IMPORTANCE = 25
 
 
 def capture(
-    session: Session, conversation: Conversation, session_id: str, final_message: str = ""
+    session: Session,
+    conversation: Conversation,
+    session_id: str,
+    final_message: str = "",
+    agent: str = "claude-code",
 ) -> WriteResult:
     """Create the session's episode, or bring it up to date (one entry per session: a later
     capture of the same session replaces its prompts, outcome and files, keeping the entry's
     importance, relations and anything a curator added to its frontmatter)."""
-    draft = episode(conversation, session_id, final_message)
+    draft = episode(conversation, session_id, final_message, agent)
 
     def write(ws: Workspace) -> object:
         current = ws.entry(draft.id)
@@ -48,7 +52,7 @@ def capture(
 
 
 def waiting(session: Session, except_id: str = "") -> list[str]:
-    """Captured sessions still in the tree (curating one ends with archiving it), oldest id
-    first; `except_id` leaves out the session asking."""
+    """Captured sessions of every agent still in the tree (curating one ends with archiving
+    it), oldest id first; `except_id` leaves out the session asking."""
     found = (id_from_relpath(relpath) for relpath in session.store.files_under(FOLDER))
     return [entry_id for entry_id in found if entry_id and entry_id != except_id]

@@ -32,7 +32,7 @@ CLAUDE_EVENTS: dict[str, tuple[int, bool]] = {
     "PreCompact": (30, True),
     "Stop": (30, True),
 }
-_OURS = re.compile(r"(^|[\s/])(ctx|-m ctxtree) hook [A-Za-z-]+$")
+_OURS = re.compile(r"(^|[\s/])(ctx|-m ctxtree) hook (--agent [a-z-]+ )?[A-Za-z-]+$")
 
 
 @dataclass
@@ -80,10 +80,12 @@ def _hooks_dir(repo: Path) -> Path:
     return (repo / found).resolve()
 
 
-def command(event: str, store: Path, project: Path | None) -> str:
+def command(event: str, store: Path, project: Path | None, agent: str = "") -> str:
     """The shell command a hook runs: this interpreter's ctxtree (so it works without `ctx`
-    on PATH), with CTX_TREE when the store is not the project's `.ctx/`."""
-    base = f"{shlex.quote(sys.executable)} -m ctxtree hook {event}"
+    on PATH), with CTX_TREE when the store is not the project's `.ctx/`; `agent` is passed
+    on as `--agent` (Claude Code's hooks leave it out: the handlers' default)."""
+    named = f"--agent {agent} " if agent else ""
+    base = f"{shlex.quote(sys.executable)} -m ctxtree hook {named}{event}"
     if project is not None and store.resolve() == (project / ".ctx").resolve():
         return base
     return f"CTX_TREE={shlex.quote(str(store))} {base}"
@@ -190,14 +192,27 @@ def is_ours(hook: object) -> bool:
 def with_claude_hooks(settings: dict[str, Any], store: Path, project: Path) -> dict[str, Any]:
     """`settings` with one ctx command hook per CLAUDE_EVENTS event (ours replaced, every
     other key, group and hook kept in place and order)."""
+    return with_hooks(settings, CLAUDE_EVENTS, store, project, "", ".claude/settings.json")
+
+
+def with_hooks(
+    settings: dict[str, Any],
+    events: dict[str, tuple[int, bool]],
+    store: Path,
+    project: Path,
+    agent: str,
+    name: str,
+) -> dict[str, Any]:
+    """`settings` (Claude Code's settings or Codex's hooks.json, one shape) with one ctx
+    command hook per event, ours replaced, everything else kept in place and order."""
     out = without_claude_hooks(settings)
     hooks = out.setdefault("hooks", {})
     if not isinstance(hooks, dict):
-        raise UsageError("'hooks' in .claude/settings.json is not a mapping", "fix that file")
-    for event, (timeout, background) in CLAUDE_EVENTS.items():
+        raise UsageError(f"'hooks' in {name} is not a mapping", "fix that file")
+    for event, (timeout, background) in events.items():
         hook: dict[str, Any] = {
             "type": "command",
-            "command": command(event, store, project),
+            "command": command(event, store, project, agent),
             "timeout": timeout,
         }
         if background:
@@ -250,7 +265,7 @@ def claude_events(settings: dict[str, Any]) -> list[str]:
     )
 
 
-def _read_settings(path: Path) -> dict[str, Any] | None:
+def read_settings(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
@@ -264,10 +279,22 @@ def _read_settings(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _write_settings(path: Path, data: dict[str, Any]) -> None:
+def _indent(text: str) -> int | str:
+    """The indent a JSON file uses (its first indented line's), 2 when it has none, so
+    rewriting someone's file keeps its layout."""
+    for line in text.splitlines()[1:]:
+        stripped = line.lstrip(" \t")
+        if stripped and stripped != line:
+            lead = line[: len(line) - len(stripped)]
+            return "\t" if lead.startswith("\t") else len(lead)
+    return 2
+
+
+def write_settings(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    indent = _indent(path.read_text(encoding="utf-8")) if path.exists() else 2
     temp = path.with_name(path.name + ".ctx-tmp")
-    temp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temp.write_text(json.dumps(data, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(temp, path)
 
 
@@ -278,24 +305,24 @@ def install_claude(where: Places, report: Report) -> None:
             "no project git repository here for Claude Code's settings",
             "run it inside your project",
         )
-    current = _read_settings(path)
+    current = read_settings(path)
     new = with_claude_hooks(current or {}, where.store, where.project)
     if new == current:
         report.unchanged.append(f"{path}: already installed")
         return
-    _write_settings(path, new)
+    write_settings(path, new)
     report.changes.append(f"{path}: hooks for {', '.join(CLAUDE_EVENTS)}")
 
 
 def uninstall_claude(where: Places, report: Report) -> None:
     path = where.settings
-    current = _read_settings(path) if path else None
+    current = read_settings(path) if path else None
     if path is None or current is None or not claude_events(current):
         report.unchanged.append(f"{path or '.claude/settings.json'}: no ctx hooks")
         return
     new = without_claude_hooks(current)
     if new:
-        _write_settings(path, new)
+        write_settings(path, new)
     else:
         path.unlink()
     report.changes.append(f"{path}: ctx hooks removed" + ("" if new else " (file was only ours)"))
@@ -303,6 +330,7 @@ def uninstall_claude(where: Places, report: Report) -> None:
 
 # ---- status -------------------------------------------------------------------------------
 def status(where: Places) -> dict[str, object]:
+    from ctxtree.service import agent_installer
     from ctxtree.tree import injections
 
     git: dict[str, str] = {
@@ -311,11 +339,13 @@ def status(where: Places) -> dict[str, object]:
     if where.project is not None:
         git["post-commit (project)"] = _script_state(_hooks_dir(where.project) / "post-commit")
     settings = where.settings
-    data = _read_settings(settings) if settings is not None else None
+    data = read_settings(settings) if settings is not None else None
     return {
         "project": str(where.project) if where.project else None,
         "store": str(where.store),
         "git": git,
         "claude": claude_events(data or {}),
+        "codex": agent_installer.codex_status(where),
+        "cursor": agent_installer.cursor_status(where),
         "injections": injections.totals(injections.read(where.store)).to_json(),
     }
