@@ -347,3 +347,18 @@ def test_the_mcp_query_tool_answers_through_the_same_use_case(
         ((), True),
     ]
     assert "tier 3 answered" in records[1].why
+
+
+def test_tier_3s_verified_answer_stands_when_tier_4_runs_out(
+    ctx: Ctx, llm_server: ScriptedServer
+) -> None:
+    seed(ctx)
+    ctx.ok("config", "set", "llm.max_steps", "1")
+    partial = answer(
+        "Twelve hours.", ("auth/sessions/length", "twelve hours after sign-in"), enough=False
+    )
+    llm_server.reply(partial, calls(("search", {"query": "idle"})))
+    run, data = asked(ctx, WEAK, "--model", "ctx-test")
+    assert (run.code, data["status"], data["tier"], data["enough"]) == (0, "answered", 3, False)
+    assert data["answer"] == "Twelve hours." and data["steps"] == 2
+    assert any("tier 3's verified answer stands" in line for line in data["explain"])
