@@ -15,6 +15,12 @@ Baseline, computed here: Okapi BM25 (k1=1.2, b=0.75, lowercase \\w+ tokens, no s
 stopwords), one document per turn (`speaker: text`), packed greedily in rank order as
 `speaker: text` lines while they fit the budget, tokens counted with tiktoken cl100k_base.
 
+`--llm MODEL` (optional: it needs a reachable model, an `llm` model id or alias) also answers
+up to `--llm-questions N` questions per conversation through `ctx query`'s use case (tiers 0-4)
+and scores them with an LLM judge (`--judge MODEL`, default the same model): accuracy and the
+tiers used (bench/locomo_llm.py). The model is probed with one call first; a run without one
+stops at once, exit 2, with the provider's error.
+
 `--fake-retrieval` replaces ctxtree's retrieval by the baseline itself (search hits are the
 entries holding the top turns): it tests the harness end to end before retrieval exists.
 No timed assertions: the exit code says only whether the run completed.
@@ -499,6 +505,9 @@ class Settings:
     fake: bool
     latency_sample: int
     window: int | None
+    llm: Any = None  # locomo_llm.LlmRun with --llm
+    judge: Any = None  # the judge's provider
+    llm_questions: int = 20
 
 
 def evaluate(conv: Conversation, work: Path, settings: Settings, run: Run, quota: int) -> None:
@@ -532,6 +541,13 @@ def evaluate(conv: Conversation, work: Path, settings: Settings, run: Run, quota
         ours = score_ours(retriever, q, settings.budgets, needles, turns_of, turns)
         run.per_call.append((time.perf_counter() - started) * 1000 / calls)
         run.rows.append(Row(conv.id, q, ours, score_base(base, q, settings.budgets, needles)))
+    if settings.llm is not None:
+        import locomo_llm
+
+        questions = [q for q in conv.questions if q.answer or q.category == ADVERSARIAL]
+        rng = random.Random(f"{conv.id}:llm")
+        for q in rng.sample(questions, min(settings.llm_questions, len(questions))):
+            locomo_llm.ask(settings.llm, settings.judge, store, conv.id, q)
     print(
         f"{conv.id}: {len(conv.turns)} turns -> {len(result['ids'])} entries in "
         f"{len(result['topics'])} topics ({result['seconds']:.1f} s import), "
@@ -589,6 +605,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--window", type=int, help="turns per entry (default: the importer's)")
     parser.add_argument("--ctx", help="the ctx command to run (default: ctx beside python)")
     parser.add_argument("--workdir", help="keep the stores here instead of a temp dir")
+    parser.add_argument("--llm", metavar="MODEL", help="also answer through ctx query")
+    parser.add_argument("--judge", metavar="MODEL", help="the judge model (default: --llm)")
+    parser.add_argument("--llm-questions", type=int, default=20, metavar="N")
     parser.add_argument(
         "--fake-retrieval",
         action="store_true",
@@ -624,6 +643,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.limit_conversations:
         conversations = conversations[: args.limit_conversations]
+    llm_run: Any = None
+    judge: Any = None
+    if args.llm:
+        import locomo_llm
+
+        if args.fake_retrieval:
+            print("locomo: --llm answers through ctxtree: drop --fake-retrieval", file=sys.stderr)
+            return 2
+        for model in dict.fromkeys([args.llm, args.judge or args.llm]):
+            problem = locomo_llm.probe(model)
+            if problem:
+                print(f"locomo: --llm: model {model!r} did not answer: {problem}", file=sys.stderr)
+                return 2
+        llm_run = locomo_llm.LlmRun(args.llm, args.judge or args.llm)
+        judge = locomo_llm.provider(llm_run.judge)
     settings = Settings(
         budgets=tuple(sorted({int(b) for b in args.budgets.split(",") if b.strip()})),
         command=tuple(ctx_command(args.ctx)),
@@ -631,6 +665,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fake=args.fake_retrieval,
         latency_sample=args.latency_sample,
         window=args.window,
+        llm=llm_run,
+        judge=judge,
+        llm_questions=args.llm_questions,
     )
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="locomo-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -664,6 +701,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     latency = latency_numbers(run)
     elapsed = time.perf_counter() - started
     print_footer(run, latency, label, elapsed)
+    answered: dict[str, Any] | None = None
+    if llm_run is not None:
+        import locomo_llm
+
+        answered = locomo_llm.summarise(llm_run)
+        locomo_llm.print_summary(answered)
     if args.json_out:
         report = {
             "data": os.path.abspath(args.data),
@@ -683,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for i in run.imports
             ],
             "runtime_seconds": elapsed,
+            "query": answered,
         }
         text = json.dumps(report, indent=2, default=str) + "\n"
         Path(args.json_out).write_text(text, encoding="utf-8")

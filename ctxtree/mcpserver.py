@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from ctxtree.service.plans import ApplyResult
+    from ctxtree.service.query import QueryResult
     from ctxtree.service.reads import Shown
     from ctxtree.service.recall import ContextResult, SearchResult
     from ctxtree.service.workspace import WriteResult
@@ -159,6 +160,34 @@ def render_context(result: "ContextResult") -> str:
     return f"{head}\n\n{result.text.rstrip()}"
 
 
+def render_query(result: "QueryResult") -> str:
+    """The answer and its verified sources, or why memory gives none; never an unsupported
+    claim as fact."""
+    from ctxtree.retrieval.enclosure import one_line
+    from ctxtree.service import query as querying
+
+    tier = f"(tier {result.tier}{', ' + result.model if result.model else ', no model call'})"
+    if result.status == querying.ANSWERED:
+        lines = [result.answer, "", f"sources {tier}:"]
+        lines += [f'- {c.id}: "{one_line(c.quote)}"' for c in result.citations if c.verified]
+        if not result.enough:
+            lines.append("memory may hold more: `search` or `show` the sources to read on")
+        return "\n".join(lines)
+    if result.status == querying.NOT_CONFIDENT:
+        return (
+            f"not confident {tier}: nothing clearly answers this; the closest entries:\n"
+            f"{result.answer}"
+        )
+    if result.status == querying.UNVERIFIED:
+        return (
+            f"the model's answer could not be verified against memory {tier}: none of its "
+            "citations names an entry containing the quoted words; `search` to look yourself"
+        )
+    if result.status == querying.EXHAUSTED:
+        return f"no answer {tier}: {result.answer}"
+    return f"not in memory {tier}: nothing stored answers this; record what you learn with `add`"
+
+
 def render_shown(shown: "Shown") -> str:
     from ctxtree.retrieval.enclosure import Enclosure, escape_line, inline, one_line
 
@@ -254,7 +283,7 @@ def render_outline(refs: "list[EntryRef]", prefix: str) -> str:
 
 # ---- the server ----------------------------------------------------------------------------
 def build(memory: Memory) -> "MCPServer":
-    """The MCP server for `memory`'s store: seven tools and the entry and tree resources."""
+    """The MCP server for `memory`'s store: eight tools and the entry and tree resources."""
     from typing import Annotated, Literal
 
     from mcp.server.mcpserver import MCPServer
@@ -310,6 +339,24 @@ def build(memory: Memory) -> "MCPServer":
         text = render_context(result)
         why = f"query {query!r}" if query is not None else "core knowledge"
         server.log("context", result.ids, result.text, why, result.tokens)
+        return text
+
+    def query(
+        question: Annotated[str, Field(description="The question, in plain words.")],
+        max_tier: Annotated[
+            int | None,
+            Field(
+                ge=2,
+                le=4,
+                description="Highest tier: 2 = no model call, 3 = one call, 4 = tool loop "
+                "(default: 4 when the store has a model configured, else 2).",
+            ),
+        ] = None,
+    ) -> str:
+        result = server.call(lambda: memory.query(question, max_tier=max_tier))
+        text = render_query(result)
+        why = f"tier {result.tier} {result.status} for {question!r}"
+        server.log("query", result.ids, text, why)
         return text
 
     def show(entry_id: Id) -> str:
@@ -412,6 +459,16 @@ def build(memory: Memory) -> "MCPServer":
             "The best material for a task packed into a token budget (summaries and facts "
             "first, each with its entry id and provenance). Without a query: the store's core "
             "knowledge, worth reading at the start of a task."
+        ),
+        annotations=read_only,
+    )
+    mcp.add_tool(
+        query,
+        title="Ask memory",
+        description=(
+            "An answer to a question from the project's memory, with the entry ids and quotes "
+            "that support it (checked against the entries), or 'not in memory'. Without a "
+            "model configured for the store it answers only when search is confident."
         ),
         annotations=read_only,
     )

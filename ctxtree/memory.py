@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ctxtree.service.entries import WriteResult
     from ctxtree.service.forget import ForgetResult
     from ctxtree.service.plans import ApplyResult
+    from ctxtree.service.query import QueryResult
     from ctxtree.service.reads import Shown
     from ctxtree.service.recall import ContextResult, SearchResult
     from ctxtree.service.session import Session
@@ -169,6 +170,26 @@ class Memory:
         if query is None:
             return recall.core_context(session, budget, format, as_of=as_of)
         return recall.context(session, query, budget, format, scope, as_of=as_of)
+
+    @_in_python
+    def query(
+        self,
+        question: str,
+        *,
+        max_tier: int | None = None,
+        budget: int | None = None,
+        model: str | None = None,
+        command: str | None = None,
+    ) -> QueryResult:
+        """An answer to `question` from memory, as `ctx query` gives it: `.status`
+        ("answered", or "not_in_memory", "not_confident", "unverified", "budget_exhausted"),
+        `.answer`, `.citations` (each `.id`, `.quote`, `.verified`), `.tier` (0-4). Tiers 3-4
+        call the configured model (llm.model / llm.command, CTX_LLM_MODEL, or `model` /
+        `command` here); `max_tier=2` never does. Every citation is checked against its
+        entry. Raises LlmError when the model is unreachable or never answers in shape."""
+        from ctxtree.service.query import query
+
+        return query(self._session(), question, max_tier, budget, model, command)
 
     # ---- writing -------------------------------------------------------------------------
     @_in_python

@@ -70,7 +70,9 @@ def test_tools_and_resources_are_listed_for_a_model(ctx: Ctx) -> None:
 
     serve(ctx, script)
     tools = {tool.name: tool for tool in seen["tools"]}
-    assert sorted(tools) == ["add", "apply", "context", "link", "related", "search", "show"]
+    assert sorted(tools) == [
+        "add", "apply", "context", "link", "query", "related", "search", "show",
+    ]  # fmt: skip
     for tool in tools.values():
         assert len(tool.description) > 40, tool.name
         for name, schema in tool.input_schema["properties"].items():

@@ -77,6 +77,9 @@ def build() -> typer.Typer:
     curate_cmds.register(app)
     history_cmds.register(app)
     read_cmds.register(app)
+    from ctxtree.cli import query_cmds
+
+    query_cmds.register(app)
     lifecycle_cmds.register(app)
     from ctxtree.cli import care_cmds
 
