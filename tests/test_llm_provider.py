@@ -5,7 +5,10 @@ provider level. Each test checks what the server saw."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -187,25 +190,26 @@ def test_status_says_where_the_choice_comes_from(ctx: Ctx, llm_server: ScriptedS
     assert llm_server.requests == []  # status never calls the model
 
 
-def test_status_does_not_import_llm(ctx: Ctx) -> None:
-    ctx.env["CTX_LLM_MODEL"] = "ctx-test"
-    script = (
-        "import sys\nfrom ctxtree.cli.app import main\n"
-        "try:\n    main(['llm', 'status', '--json'])\nexcept SystemExit:\n    pass\n"
-        "print('LOADED' if 'llm' in sys.modules or 'openai' in sys.modules else 'CLEAN', "
-        "file=sys.stderr)\n"
-    )
-    import os
-    import subprocess
-    import sys
-
-    done = subprocess.run(
+def _python(ctx: Ctx, script: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter, in `ctx`'s project and environment."""
+    return subprocess.run(
         [sys.executable, "-c", script],
         cwd=ctx.cwd,
         env={**os.environ, **ctx.env},
         capture_output=True,
         text=True,
         timeout=60,
+    )
+
+
+def test_status_does_not_import_llm(ctx: Ctx) -> None:
+    ctx.env["CTX_LLM_MODEL"] = "ctx-test"
+    done = _python(
+        ctx,
+        "import sys\nfrom ctxtree.cli.app import main\n"
+        "try:\n    main(['llm', 'status', '--json'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED' if 'llm' in sys.modules or 'openai' in sys.modules else 'CLEAN', "
+        "file=sys.stderr)\n",
     )
     assert done.stderr.strip().splitlines()[-1] == "CLEAN", done.stderr
     assert json.loads(done.stdout)["target"] == "ctx-test"
@@ -283,3 +287,17 @@ def test_a_timed_out_turn_does_not_join_the_conversation(
     assert chat.send("second").text == "on time"
     messages = llm_server.requests[1]["messages"]
     assert [m["content"] for m in messages if m["role"] != "system"] == ["second"]
+
+
+def test_a_missing_llm_extra_says_how_to_install_it(ctx: Ctx) -> None:
+    # `llm` blocked in sys.modules: its import fails as it does where the extra is absent.
+    done = _python(
+        ctx,
+        "import sys\nsys.modules['llm'] = None\nfrom ctxtree.cli.app import main\n"
+        "main(['llm', 'test', '--model', 'ctx-test'])\n",
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "ctx: error: llm.model needs the `llm` library, which is not installed",
+        "  hint: pip install 'ctxtree[llm]' (or use llm.command with a program you have)",
+    ]
