@@ -53,6 +53,7 @@ def isolated_env(home: Path) -> dict[str, str]:
     return {
         "HOME": str(home),
         "XDG_DATA_HOME": str(home / "share"),
+        "XDG_CACHE_HOME": str(home / "cache"),
         "CTX_ACTOR": "human:tester",
         "CTX_NOW": NOW,
         "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),

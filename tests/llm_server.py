@@ -6,6 +6,7 @@ Each request takes the next step of the script. A step is:
 - `{"tool_calls": [{"name": N, "arguments": {...}}, ...]}`: an assistant turn calling tools;
 - `{"status": 500, "body": "..."}`: an HTTP error;
 - `{"delay": seconds, ...}`: the same, answered after a pause (timeouts);
+- `{"text": ..., "usage": {...}}`: extra fields merged into the usage block (`cost`);
 - a callable taking the request's JSON and returning one of the above (a step that reads the
   prompt, e.g. to answer about the entries it was given).
 With `repeat_last`, the last step answers every request after the script runs out; otherwise an
@@ -116,6 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             "total_tokens": 0,
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if isinstance(step, dict) and isinstance(step.get("usage"), dict):
+            usage.update(step["usage"])  # extra usage fields, e.g. OpenRouter's `cost`
         tool_calls = [
             {
                 "id": f"call_{len(self.owner.requests)}_{n}",
@@ -150,11 +153,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up first (a timeout test): nothing to tell it
 
     def _stream(
         self,

@@ -92,6 +92,9 @@ def build() -> typer.Typer:
     from ctxtree.cli import integration_cmds
 
     integration_cmds.register(app)
+    from ctxtree.cli import llm_cmds
+
+    llm_cmds.register(app)
     return app
 
 

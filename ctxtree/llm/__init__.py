@@ -163,12 +163,14 @@ class Provider(Protocol):
 @dataclass(frozen=True)
 class Choice:
     """Which provider to open and with what (`choose`'s answer): `target` is the model id or
-    alias for `library`, the command line for `command`."""
+    alias for `library`, the command line for `command`; `source` says where it was set
+    (`flag`, `env`, `config`)."""
 
     backend: Backend
     target: str
     timeout_seconds: float
     retries: int
+    source: str = ""
 
     @property
     def name(self) -> str:
@@ -189,18 +191,22 @@ def choose(
         raise UsageError(
             "--model and --llm-command both name a provider", "pass one of them, not both"
         )
-    for level_command, level_model in (
-        (command, model),
-        (env.get(ENV_COMMAND), env.get(ENV_MODEL)),
-        (settings.command, settings.model),
+    for source, level_command, level_model in (
+        ("flag", command, model),
+        ("env", env.get(ENV_COMMAND), env.get(ENV_MODEL)),
+        ("config", settings.command, settings.model),
     ):
         if level_command and level_command.strip():
             return Choice(
-                "command", level_command.strip(), settings.timeout_seconds, settings.retries
+                "command",
+                level_command.strip(),
+                settings.timeout_seconds,
+                settings.retries,
+                source,
             )
         if level_model and level_model.strip():
             return Choice(
-                "library", level_model.strip(), settings.timeout_seconds, settings.retries
+                "library", level_model.strip(), settings.timeout_seconds, settings.retries, source
             )
     return None
 
@@ -221,12 +227,13 @@ def require(choice: Choice | None, purpose: str) -> Choice:
     return choice
 
 
-def open_provider(choice: Choice) -> Provider:
-    """The provider `choice` names, importing only its backend."""
+def open_provider(choice: Choice, stream: bool = False) -> Provider:
+    """The provider `choice` names, importing only its backend. `stream` asks a library model
+    to stream its replies (the command provider reads stdout to the end either way)."""
     if choice.backend == "command":
         from ctxtree.llm.command import CommandProvider
 
         return CommandProvider(choice.target, choice.timeout_seconds, choice.retries)
     from ctxtree.llm.library import LibraryProvider
 
-    return LibraryProvider(choice.target, choice.timeout_seconds, choice.retries)
+    return LibraryProvider(choice.target, choice.timeout_seconds, choice.retries, stream)
