@@ -240,7 +240,8 @@ def test_provider_down_is_a_clear_error_and_tier_2_still_works(
     llm_server.reply({"status": 500, "body": "upstream down"}, repeat_last=True)
     run = ctx("query", WEAK)
     assert run.code == 1 and run.stdout == ""
-    assert run.stderr.startswith("ctx: error: library: ctx-test failed on 1 attempts")
+    assert run.stderr.startswith("ctx: error: library: ctx-test failed on the server at ")
+    assert "(HTTP 500: upstream down), 1 attempt\n" in run.stderr
     offline = ctx("query", WEAK, "--max-tier", "2")
     assert offline.code == 3 and "[auth/sessions/length]" in offline.stdout
     assert ctx("query", "refresh token rotation", "--no-llm").code == 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import JsonOpt, TreeOpt
+from ctxtree.cli.options import CommandOpt, JsonOpt, ModelOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out, table
 
 if TYPE_CHECKING:
@@ -23,26 +23,6 @@ llm_app = typer.Typer(
     rich_markup_mode=None,
     no_args_is_help=True,
 )
-
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        metavar="MODEL",
-        help="An `llm` model id or alias (default: CTX_LLM_MODEL, then llm.model).",
-        show_default=False,
-    ),
-]
-CommandOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--llm-command",
-        metavar="COMMAND",
-        help="A program that reads the prompt on stdin and answers on stdout, e.g. 'claude -p' "
-        "(default: CTX_LLM_COMMAND, then llm.command).",
-        show_default=False,
-    ),
-]
 
 
 def _settings(tree: str | None) -> tuple[LlmConfig, str]:

@@ -54,6 +54,27 @@ ScopeOpt = Annotated[
         help="Only entries under this prefix (a domain, topic or entry id).", callback=_scope
     ),
 ]
+# The language model of `ctx query`, `ctx curate` and `ctx llm` (SPEC §6).
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="An `llm` model id or alias (default: CTX_LLM_MODEL, then llm.model).",
+        show_default=False,
+    ),
+]
+CommandOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--llm-command",
+        metavar="COMMAND",
+        help="A program that reads the prompt on stdin and answers on stdout, e.g. 'claude -p' "
+        "(default: CTX_LLM_COMMAND, then llm.command).",
+        show_default=False,
+    ),
+]
 ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on stderr.")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the diff this would commit; change nothing.")

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import TOKENS, ExplainOpt, JsonOpt, TreeOpt, bounded_option
+from ctxtree.cli.options import (
+    TOKENS,
+    CommandOpt,
+    ExplainOpt,
+    JsonOpt,
+    ModelOpt,
+    TreeOpt,
+    bounded_option,
+)
 from ctxtree.cli.output import emit_json, note, out
 from ctxtree.errors import ExitCode
 
@@ -43,13 +51,8 @@ def register(app: typer.Typer) -> None:
                 help="Tokens of memory to prefetch (default: budgets.context).",
             ),
         ] = None,
-        model: Annotated[
-            str | None, typer.Option("--model", "-m", help="An `llm` model id or alias.")
-        ] = None,
-        llm_command: Annotated[
-            str | None,
-            typer.Option("--llm-command", help="A program that reads a prompt on stdin."),
-        ] = None,
+        model: ModelOpt = None,
+        llm_command: CommandOpt = None,
         explain: ExplainOpt = False,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
