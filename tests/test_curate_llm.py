@@ -361,3 +361,25 @@ def test_a_diff_and_a_transcript_carry_their_sources_and_trust(
     assert entry["trust"] == "agent"  # the transcript's, lower than the diff's
     missing = store("curate", "--diff", "nope", "--model", "ctx-test")
     assert missing.code == 3
+
+
+def test_the_python_api_curates_and_briefs(
+    store: Ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ctxtree import Memory
+    from ctxtree.llm import LlmOutputError
+
+    for key, value in store.env.items():
+        monkeypatch.setenv(key, value)
+    memory = Memory(store.store)
+    brief = memory.curation_brief("CI moved to self-hosted runners.")
+    assert "- id: ci/runners/hosted\n" in brief and "ctx apply -" in brief
+    script = tmp_path / "model.py"
+    script.write_text(f"import sys\nsys.stdin.read()\nprint({plan(SELF_HOSTED)!r})\n")
+    command = f"{sys.executable} {script}"
+    result = memory.curate("CI moved to self-hosted runners.", command=command)
+    assert result.applied is not None and result.applied.applied
+    assert show(store, "ci/runners/self-hosted")["title"] == "Self-hosted CI"
+    # The same ADD again: the entry exists now; corrected twice in vain, nothing written.
+    with pytest.raises(LlmOutputError, match="already exists"):
+        memory.curate("CI moved to self-hosted runners.", command=command)
