@@ -299,7 +299,7 @@ def test_the_brief_for_an_agent_is_self_contained_and_its_plan_applies(
     for needed in (
         "Make refresh tokens rotate",  # the input
         "UPDATE it (or MERGE",  # the rules
-        '"oneOf"',  # the schema
+        '"required":["op","reason","old","new"]',  # the schema (SUPERSEDE's part)
         f'{{"type": "derived_from", "target": "{EPISODE}"}}',
         "ctx apply - --dry-run <<'PLAN'",  # how to apply the answer
     ):
@@ -383,3 +383,57 @@ def test_the_python_api_curates_and_briefs(
     # The same ADD again: the entry exists now; corrected twice in vain, nothing written.
     with pytest.raises(LlmOutputError, match="already exists"):
         memory.curate("CI moved to self-hosted runners.", command=command)
+
+
+# ---- folder abstracts --------------------------------------------------------------------
+def abstract_of(request: dict[str, Any]) -> str:
+    turn = str(request["messages"][-1]["content"])
+    folder = turn.split("Folder: ", 1)[1].split("/\n", 1)[0]
+    return json.dumps({"title": f"About {folder}", "summary": f"What {folder} holds.",
+                       "abstract": f"The {folder} folder records its decisions."})  # fmt: skip
+
+
+def test_abstracts_are_written_once_and_cached_by_the_folder_digest(
+    store: Ctx, llm_server: ScriptedServer
+) -> None:
+    hand = "---\ntitle: Auth\nsummary: Written by a person.\n---\n# Auth\n\nMine.\n"
+    (store.store / "tree" / "auth" / "context.md").write_text(hand)
+    store.git("add", "-A")
+    store.git("commit", "-qm", "hand-written overview", "--no-verify")
+    llm_server.reply(abstract_of, repeat_last=True)
+    before = commits(store)
+    run = store("curate", "--abstracts", "--model", "ctx-test")
+    assert run.code == 0, run.stderr
+    assert len(llm_server.requests) == 4  # auth, auth/session, ci, ci/runners
+    assert commits(store) == before + 1
+    index = (store.store / "tree" / "auth" / "session" / "_index.md").read_text()
+    assert 'generated_by: "library: ctx-test"' in index
+    assert "# auth/session\n\nThe auth/session folder records its decisions.\n\n- [[" in index
+    overview = (store.store / "tree" / "auth" / "session" / "context.md").read_text()
+    assert overview.startswith('---\ntitle: "About auth/session"\n')
+    assert (store.store / "tree" / "auth" / "context.md").read_text() == hand  # a person's
+    # The parent's prompt carried its subfolder's fresh abstract.
+    auth = next(p for p in llm_server.prompts() if "Folder: auth/\n" in p)
+    assert "auth/session/ (2 entries): The auth/session folder records its decisions." in auth
+
+    llm_server.reply(abstract_of, repeat_last=True)
+    run = store("curate", "--abstracts", "--model", "ctx-test")
+    assert run.code == 0, run.stderr
+    assert llm_server.requests == []  # every folder unchanged: no call, no commit
+    assert commits(store) == before + 1
+    assert "0 model calls; 4 folders already current" in run.stderr
+    store.ok("maintain")  # keeps an abstract whose folder did not change
+    assert (store.store / "tree" / "auth" / "session" / "_index.md").read_text() == index
+
+    add(store, "ci/runners/arm", "ARM runners exist")
+    run = store("curate", "--abstracts", "--scope", "ci", "--model", "ctx-test", "--json")
+    assert run.code == 0, run.stderr
+    assert len(llm_server.requests) == 2  # ci/runners changed, and so did ci's inputs
+    assert json.loads(run.stdout)["cached"] == []
+
+
+def test_abstracts_need_a_model_and_take_no_input(store: Ctx) -> None:
+    run = store("curate", "--abstracts")
+    assert run.code == 1 and "an abstract needs a language model" in run.stderr
+    assert store("curate", "text", "--abstracts").code == 2
+    assert store("curate", "text", "--scope", "ci").code == 2

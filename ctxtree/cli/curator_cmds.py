@@ -11,12 +11,13 @@ import typer
 
 from ctxtree.cli.curate_cmds import RedactOpt, _print_report, closing_note
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import AuthorOpt, JsonOpt, TreeOpt, bounded_option
-from ctxtree.cli.output import emit_json, note
+from ctxtree.cli.options import AuthorOpt, JsonOpt, ScopeOpt, TreeOpt, bounded_option
+from ctxtree.cli.output import emit_json, note, out
 from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.curator import CurateResult
+    from ctxtree.service.session import Session
 
 CHUNK = (200, 200_000)  # curate --chunk-tokens
 TRUSTS = ("user", "agent", "external")
@@ -94,6 +95,14 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--for-agent", help="Print a brief for your agent instead; no model."),
         ] = False,
+        abstracts: Annotated[
+            bool,
+            typer.Option(
+                "--abstracts",
+                help="Instead: write folder abstracts (_index.md, context.md) for --scope.",
+            ),
+        ] = False,
+        scope: ScopeOpt = "",
         chunk_tokens: Annotated[
             int, bounded_option("--chunk-tokens", bounds=CHUNK, help="Tokens per model call.")
         ] = 3000,
@@ -127,6 +136,7 @@ def register(app: typer.Typer) -> None:
           git diff HEAD~1 | ctx curate - --dry-run
           ctx curate --file docs/adr/0007-queues.md --model gpt-4o-mini
           ctx curate --episode sessions/claude-code/abc123 --for-agent
+          ctx curate --abstracts --scope auth
         """
         from ctxtree.cli.import_cmds import read_input
         from ctxtree.errors import UsageError
@@ -140,7 +150,17 @@ def register(app: typer.Typer) -> None:
                 "--for-agent needs no model and writes nothing",
                 "drop --dry-run, --model and --llm-command",
             )
+        given = text is not None or files or diff or transcript or episode
+        if abstracts and (given or for_agent):
+            raise UsageError(
+                "--abstracts curates folders, not an input", "run it on its own, with --scope"
+            )
+        if scope and not abstracts:
+            raise UsageError("--scope goes with --abstracts", "add --abstracts, or drop --scope")
         session = open_session(tree, actor=author)
+        if abstracts:
+            _abstracts(session, scope, model, llm_command, dry_run, json_out)
+            return
         typed = read_input("-", "text")[1] if text == "-" else text
         inputs = curator.Inputs(
             text=typed,
@@ -164,6 +184,32 @@ def register(app: typer.Typer) -> None:
                 chunk_tokens=chunk_tokens, dry_run=dry_run, redact=redact, progress=advance,
             )  # fmt: skip
         _report(result, json_out, dry_run)
+
+
+def _abstracts(
+    session: Session, scope: str, model: str | None, command: str | None, dry_run: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
+    from ctxtree.cli import render
+    from ctxtree.service.abstracts import write_abstracts
+
+    with render.progress("abstracts") as advance:
+        result = write_abstracts(
+            session, os.environ, scope, model=model, command=command, dry_run=dry_run,
+            progress=advance,
+        )  # fmt: skip
+    if as_json:
+        emit_json(result.to_json())
+        return
+    for relpath in result.written:
+        out(f"{'would write' if dry_run else 'wrote'} {relpath}")
+    if result.diff:
+        sys.stdout.write(result.diff)
+    calls = plural(result.usage.calls, "model call")
+    current = plural(len(result.cached), "folder")
+    note(f"{result.model}: {calls}; {current} already current")
+    if result.commit:
+        note(f"committed {result.commit[:10]}")
 
 
 def _report(result: CurateResult, as_json: bool, dry_run: bool) -> None:

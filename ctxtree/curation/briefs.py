@@ -392,3 +392,43 @@ def transcript_text(text: str) -> str:
         if said.strip():
             turns.append(said)
     return "\n\n".join(turns) if turns else text
+
+
+# ---- folder abstracts -----------------------------------------------------------------
+ABSTRACT_SYSTEM = (
+    "You write the overview of one folder of a software project's memory: a tree of "
+    "markdown entries. From the entries' titles and summaries (and the overviews of its "
+    "subfolders), answer with JSON only: "
+    '{"title": "the folder\'s subject, a few words", "summary": "one sentence", '
+    '"abstract": "3 to 6 sentences: what the folder knows, the key decisions and facts, '
+    'what to read first (name entries by id)"}. Say only what the entries say.'
+)
+
+
+def abstract_turn(
+    folder: str,
+    children: Sequence[tuple[str, str, str]],
+    subfolders: Sequence[tuple[str, int, str]],
+) -> str:
+    """The user turn for `folder`: its entries (id, title, summary) and its subfolders
+    (path, entry count, overview if one was just written)."""
+    lines = [f"Folder: {folder}/", "Entries:"]
+    lines += [f"- {i}: {t}" + (f" — {s}" if s else "") for i, t, s in children] or ["(none)"]
+    if subfolders:
+        lines.append("Subfolders:")
+        lines += [f"- {p}/ ({n} entries)" + (f": {a}" if a else "") for p, n, a in subfolders]
+    return "\n".join(lines)
+
+
+def parse_abstract(text: str) -> tuple[str, str, str] | str:
+    """(title, summary, abstract) from a model's answer, or the problem with it."""
+    from ctxtree.llm.actions import extract_json
+
+    found = extract_json(text)
+    if not isinstance(found, dict):
+        return 'the answer holds no JSON object: answer {"title", "summary", "abstract"}'
+    values = [found.get(key) for key in ("title", "summary", "abstract")]
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        return "title, summary and abstract must each be a non-empty string"
+    title, summary, abstract = (str(v).strip() for v in values)
+    return title, summary, abstract

@@ -152,7 +152,8 @@ def relevant(
 
 
 def object_schema() -> dict[str, Any]:
-    """The plan schema's object form (structured-output APIs want an object at the root)."""
+    """The plan schema's object form: half the size of the whole (which also accepts a bare
+    list), and structured-output APIs want an object at the root."""
     return dict(plan_rules.json_schema()["oneOf"][0])
 
 
@@ -320,7 +321,7 @@ def curate(
     choice = llm.require(llm.choose(session.settings.llm, env, model, command), "ctx curate")
     chunks = briefs.chunks(materials, chunk_tokens, exact_counts)
     provider = llm.open_provider(choice)
-    system = briefs.system_prompt(plan_rules.json_schema())
+    system = briefs.system_prompt(object_schema())
     curation = Curation(session)
     usage, corrections = Usage(), 0
     read = tuple(dict.fromkeys(m.episode for m in materials if m.episode))
@@ -355,5 +356,5 @@ def brief_for_agent(session: Session, materials: Sequence[Material]) -> str:
     evidence = frozenset(m.episode for m in materials if m.episode)
     related, folders = relevant(session, "\n".join(m.text for m in materials), evidence)
     return briefs.agent_brief(
-        materials, briefs.excerpt(related, folders), plan_rules.json_schema(), "ctx apply -"
+        materials, briefs.excerpt(related, folders), object_schema(), "ctx apply -"
     )
