@@ -437,3 +437,13 @@ def test_abstracts_need_a_model_and_take_no_input(store: Ctx) -> None:
     assert run.code == 1 and "an abstract needs a language model" in run.stderr
     assert store("curate", "text", "--abstracts").code == 2
     assert store("curate", "text", "--scope", "ci").code == 2
+
+
+def test_bad_inputs_are_usage_errors(store: Ctx) -> None:
+    assert store("curate", "x", "--trust", "admin", "--for-agent").code == 2
+    run = store("curate", "--episode", "ci/runners/hosted", "--for-agent")
+    assert run.code == 2 and "ci/runners/hosted is not an episode (kind: note)" in run.stderr
+    assert store("curate", "--episode", "sessions/claude-code/nope", "--for-agent").code == 3
+    assert store("curate", "--for-agent").code == 2  # nothing to curate
+    assert store("curate", "  ", "--for-agent").code == 2  # an empty input
+    assert store("curate", "x", "--for-agent", "--dry-run").code == 2

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ctxtree.service.session import Session
 
 CHUNK = (200, 200_000)  # curate --chunk-tokens
-TRUSTS = ("user", "agent", "external")
 
 ModelOpt = Annotated[
     str | None,
@@ -143,8 +142,6 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service import curator
         from ctxtree.service.session import open_session
 
-        if trust is not None and trust not in TRUSTS:
-            raise UsageError(f"unknown trust {trust!r}", f"use one of {', '.join(TRUSTS)}")
         if for_agent and (dry_run or model or llm_command):
             raise UsageError(
                 "--for-agent needs no model and writes nothing",

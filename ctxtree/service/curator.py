@@ -64,8 +64,12 @@ def gather(session: Session, inputs: Inputs, cwd: Path) -> list[Material]:
     """The materials of `inputs`, each with its source and trust. Defaults: `user` for text
     the user typed or piped, files and diffs they named; `agent` for transcripts and episodes
     (what an agent session said and did)."""
+    from ctxtree.tree.model import TRUST_LEVELS
+
     found: list[Material] = []
     t = inputs.trust
+    if t is not None and t not in TRUST_LEVELS:
+        raise UsageError(f"unknown trust {t!r}", f"use one of {', '.join(TRUST_LEVELS)}")
     if inputs.text is not None:
         ref = "stdin" if inputs.text_from == "stdin" else "ctx curate"
         found.append(Material(f"text ({inputs.text_from})", inputs.text, "text", ref,
@@ -86,6 +90,11 @@ def gather(session: Session, inputs: Inputs, cwd: Path) -> list[Material]:
         from ctxtree.tree.paths import parse_id
 
         entry = session.store.read_entry(parse_id(inputs.episode.strip("/")))
+        if entry.kind != "episode":
+            raise UsageError(
+                f"{entry.id} is not an episode (kind: {entry.kind})",
+                f"curate it as text: ctx show {entry.id} | ctx curate -",
+            )
         text = f"# {entry.title}\n\n{entry.summary}\n\n{_body(entry.body)}".strip()
         found.append(Material(f"episode {entry.id}", text, "episode", entry.id,
                               _trust(t, "agent"), episode=entry.id))  # fmt: skip
