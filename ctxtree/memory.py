@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from ctxtree.errors import CtxError
 
 if TYPE_CHECKING:
+    from ctxtree.curation.briefs import Material
+    from ctxtree.service.curator import CurateResult
     from ctxtree.service.entries import WriteResult
     from ctxtree.service.forget import ForgetResult
     from ctxtree.service.plans import ApplyResult
@@ -407,3 +409,59 @@ class Memory:
         if error is not None:
             raise error
         return result
+
+    def _materials(
+        self, session: Session, text: str, files: Iterable[PathLike], episode: str | None,
+        trust: str | None,
+    ) -> list[Material]:  # fmt: skip
+        from ctxtree.service import curator
+
+        named = tuple((str(f), Path(f).read_text(encoding="utf-8")) for f in files)
+        inputs = curator.Inputs(text=text or None, files=named, episode=episode, trust=trust)
+        return curator.gather(session, inputs, self.root)
+
+    @_in_python
+    def curate(
+        self,
+        text: str = "",
+        *,
+        files: Iterable[PathLike] = (),
+        episode: str | None = None,
+        trust: str | None = None,
+        model: str | None = None,
+        command: str | None = None,
+        dry_run: bool = False,
+    ) -> CurateResult:
+        """Curate `text`, `files` and/or an `episode` as `ctx curate` does: the configured
+        model (or `model` / `command`) proposes a plan that is applied as `apply` applies
+        one, one commit or none. Raises PlanError when an operation fails, LlmError when
+        the model cannot be reached or never answers with a valid plan."""
+        from ctxtree.service import curator
+
+        session = self._session()
+        materials = self._materials(session, text, files, episode, trust)
+        result = curator.curate(
+            session, os.environ, materials, model=model, command=command, dry_run=dry_run
+        )
+        error = result.applied.error() if result.applied else None
+        if error is not None:
+            raise error
+        return result
+
+    @_in_python
+    def curation_brief(
+        self,
+        text: str = "",
+        *,
+        files: Iterable[PathLike] = (),
+        episode: str | None = None,
+        trust: str | None = None,
+    ) -> str:
+        """The brief `ctx curate --for-agent` prints: input, related entries, rules and the
+        plan format, for a host agent to answer with a plan for `apply`. No model needed."""
+        from ctxtree.service import curator
+
+        session = self._session()
+        return curator.brief_for_agent(
+            session, self._materials(session, text, files, episode, trust)
+        )

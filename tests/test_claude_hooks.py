@@ -251,12 +251,19 @@ def test_the_next_session_start_says_what_waits_to_be_curated(store: Ctx, tmp_pa
     hook(store, "Stop", transcript_path=str(path), session_id="s2")
     text = injected(hook(store, "SessionStart", source="startup", session_id="s3"), "SessionStart")
     assert text.endswith(
-        "2 captured sessions wait to be curated (sessions/claude-code/s1, …): read each with "
-        "`ctx show ID`, then save what lasts and archive it with one `ctx apply PLAN` "
-        "(ADD/UPDATE operations, then ARCHIVE ID)."
+        "2 captured sessions wait to be curated (sessions/claude-code/s1, …): run "
+        "`ctx curate --for-agent --episode sessions/claude-code/s1` and follow the brief it "
+        "prints (it ends with the `ctx apply` command that saves what lasts; the episode stays)."
     )
-    # Curated (archived): no longer waiting.
-    store.ok("archive", "sessions/claude-code/s1")
+    # Curated (knowledge derived from it, as the brief asks): no longer waiting, still there.
+    derived = {"op": "ADD", "id": "auth/jwt/rotation", "title": "Refresh tokens rotate",
+               "relations": [{"type": "derived_from", "target": "sessions/claude-code/s1"}],
+               "reason": "learnt in session s1"}  # fmt: skip
+    store.ok("apply", "-", input=json.dumps([derived]))
+    text = injected(hook(store, "SessionStart", source="startup", session_id="s3"), "SessionStart")
+    assert "1 captured session waits to be curated (sessions/claude-code/s2)" in text
+    assert store.file("sessions/claude-code/s1").exists()
+    # Archived: no longer waiting either.
     store.ok("archive", "sessions/claude-code/s2")
     text = injected(hook(store, "SessionStart", source="startup", session_id="s4"), "SessionStart")
     assert "wait" not in text

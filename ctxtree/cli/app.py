@@ -75,6 +75,9 @@ def build() -> typer.Typer:
     store_cmds.register(app)
     entry_cmds.register(app)
     curate_cmds.register(app)
+    from ctxtree.cli import curator_cmds
+
+    curator_cmds.register(app)
     history_cmds.register(app)
     read_cmds.register(app)
     from ctxtree.cli import query_cmds

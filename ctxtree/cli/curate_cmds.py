@@ -38,6 +38,17 @@ def _print_report(result: ApplyResult, as_json: bool) -> None:
         sys.stdout.write(result.diff)
 
 
+def closing_note(result: ApplyResult) -> None:
+    """The last line of an applied (or dry-run) plan, on stderr."""
+    count = plural(len(result.operations), "operation")
+    if result.dry_run:
+        note(f"dry run: {count} valid; no commit")
+    elif result.commit:
+        note(f"applied {count} ({result.commit[:10]})")
+    else:
+        note("nothing changed; no commit")
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     @handled
@@ -239,11 +250,5 @@ def register(app: typer.Typer) -> None:
         error = result.error()
         if error is not None:
             raise error
-        if json_out:
-            return
-        if dry_run:
-            note(f"dry run: {plural(len(result.operations), 'operation')} valid; no commit")
-        elif result.commit:
-            note(f"applied {plural(len(result.operations), 'operation')} ({result.commit[:10]})")
-        else:
-            note("nothing changed; no commit")
+        if not json_out:
+            closing_note(result)

@@ -147,3 +147,52 @@ def plan_indexes(
             updates.append(IndexUpdate(folder, index_relpath(folder), "", "removed"))
     updates.sort(key=lambda u: u.folder)
     return updates
+
+
+_GENERATOR_RE = re.compile(r"^generated_by:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
+def recorded_generator(text: str) -> str | None:
+    """Who wrote a summary or overview (`generated_by:` in its frontmatter: `ctx` for the
+    extractive digest, the model's name for an abstract), or None when nothing generated it."""
+    if not text.startswith("---"):
+        return None
+    end = text.find("\n---", 3)
+    match = _GENERATOR_RE.search(text, 0, end) if end > 0 else None
+    if match is None:
+        return None
+    value = match.group(1)
+    return value[1:-1] if value.startswith('"') and value.endswith('"') else value
+
+
+def render_abstract(
+    folder: str,
+    children: Sequence[Entry],
+    subfolders: Sequence[tuple[str, int]],
+    abstract: str,
+    generator: str,
+) -> str:
+    """The `_index.md` of `folder` with a model's abstract above the extractive list; the
+    same digest is recorded, so `ctx maintain` keeps it until the folder changes and then
+    writes the extractive digest again (a stale abstract is worse than none)."""
+    extractive = render_index(folder, children, subfolders)
+    head, heading, rest = extractive.partition(f"# {folder}\n\n")
+    head = head.replace(f"generated_by: {GENERATOR}\n", f"generated_by: {_quoted(generator)}\n")
+    return f"{head}{heading}{_flat(abstract)}\n\n{rest}"
+
+
+def render_overview(title: str, summary: str, abstract: str, generator: str, digest: str) -> str:
+    """A folder's `context.md` written from a model's abstract, marked as generated (with the
+    digest of its inputs) so a later run may refresh it; a hand-written one is never replaced."""
+    return (
+        f"---\ntitle: {_quoted(_flat(title))}\nsummary: {_quoted(_flat(summary))}\n"
+        f"generated_by: {_quoted(generator)}\ninputs: {digest}\n---\n"
+        f"# {_flat(title)}\n\n{abstract.strip()}\n"
+    )
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is one)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)

@@ -94,9 +94,9 @@ def session_start(event: Event) -> str:
         count = len(waiting)
         many = f"{count} captured sessions wait" if count > 1 else "1 captured session waits"
         parts.append(
-            f"{many} to be curated ({waiting[0]}{', …' if len(waiting) > 1 else ''}): read "
-            "each with `ctx show ID`, then save what lasts and archive it with one "
-            "`ctx apply PLAN` (ADD/UPDATE operations, then ARCHIVE ID)."
+            f"{many} to be curated ({waiting[0]}{', …' if len(waiting) > 1 else ''}): run "
+            f"`ctx curate --for-agent --episode {waiting[0]}` and follow the brief it prints "
+            "(it ends with the `ctx apply` command that saves what lasts; the episode stays)."
         )
     text = "\n\n".join(parts)
     source = event.text("source") or "startup"

@@ -8,7 +8,7 @@ lands as one commit, or not at all, with an honest status for every operation.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,9 +195,12 @@ def apply_plan(
     redact: bool = False,
     allow_loss: bool = False,
     dry_run: bool = False,
+    after: Callable[[Workspace], None] | None = None,
 ) -> ApplyResult:
     """Validate every operation in order against the store as the earlier ones leave it
-    (under the write lock), then commit them all as one commit, or none of them."""
+    (under the write lock), then commit them all as one commit, or none of them. `after`,
+    when every operation is valid, writes what the caller adds to the same commit (curate
+    marks the episodes it read)."""
     reports = [OpReport(op.index, op.op, op.subject(), op.reason) for op in plan.operations]
     with session.transaction("apply", [f"plan:{source}"], dry_run=dry_run) as tx:
         ws = Workspace(session, tx, redact)
@@ -223,6 +226,8 @@ def apply_plan(
                 report.status, report.code = "failed", int(exc.exit_code)
                 report.message, report.error = exc.with_hint(), exc
         failed = any(r.status in ("failed", "blocked") for r in reports)
+        if not failed and after is not None:
+            after(ws)
         if failed:
             tx.writes.clear()
         counts = _counts(reports)

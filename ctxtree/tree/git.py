@@ -94,6 +94,25 @@ def read_head(root: Path) -> str | None:
     return None
 
 
+def project_diff(cwd: Path, rev: str) -> str:
+    """`git diff REV` in the user's project at `cwd` (REV may be a range, `a..b`): what
+    `ctx curate --diff REV` reads. Read only: the project's repository is never written."""
+    import subprocess
+
+    if rev.startswith("-"):
+        raise NotFoundError(f"unknown revision {rev!r}", "pass a revision such as HEAD~1")
+    done = subprocess.run(
+        ["git", "diff", "--no-color", "--no-ext-diff", rev, "--"],
+        cwd=cwd, capture_output=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
+        if "unknown revision" in detail or "bad revision" in detail or "ambiguous" in detail:
+            raise NotFoundError(f"unknown revision {rev!r} in {cwd}", "see `git log` for revisions")
+        raise StoreError(f"git diff failed: {detail}", "run it in a git repository")
+    return done.stdout.decode("utf-8", "replace")
+
+
 class GitRepo:
     """An opened, validated store repository."""
 
