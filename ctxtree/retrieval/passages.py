@@ -6,14 +6,12 @@ Pure functions of their arguments; budget.pack chooses among the blocks.
 
 from __future__ import annotations
 
-from html import escape
-
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import enclosure
 from ctxtree.retrieval.enclosure import Enclosure, one_line
 from ctxtree.retrieval.index import Doc
 from ctxtree.retrieval.tiers import Hit
-from ctxtree.retrieval.tokenize import stem, stems
+from ctxtree.retrieval.tokenize import fold, stem, stems
 
 
 def provenance(doc: Doc, status: str = "current") -> str:
@@ -47,6 +45,11 @@ def unit_score(unit: str, weights: dict[str, float]) -> float:
     """idf-weighted share of the query's (stemmed) terms that a unit contains, in [0, 1]."""
     total = sum(weights.values())
     if total <= 0:
+        return 0.0
+    # A stem is a prefix of a term of the folded text, so a unit whose folded text contains
+    # no query stem scores 0: most units of most entries, decided without tokenizing them.
+    folded = fold(unit)
+    if not any(term in folded for term in weights):
         return 0.0
     present = stems(unit)
     return sum(w for term, w in weights.items() if term in present) / total
@@ -86,6 +89,8 @@ def block(
     else:
         lines = [enclosure.escape_line(u) for u in lines]
     if fmt == "xml":
+        from html import escape  # html.entities behind it: only XML output needs it
+
         attrs = f'id="{escape(doc.id)}" kind="{doc.kind}" trust="{doc.trust}"'
         if external:
             header = [

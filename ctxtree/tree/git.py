@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +50,8 @@ def _pathspec(paths: Sequence[str]) -> Iterator[list[str]]:
     if len(paths) <= 200:
         yield ["--", *paths]
         return
+    import tempfile  # with shutil and random behind it: not on a hook's read path
+
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
         handle.write("\0".join(paths))
     try:
