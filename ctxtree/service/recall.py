@@ -27,7 +27,7 @@ BUDGET = Param("budget")
 
 
 def open_index(session: Session, progress: Progress | None = None) -> Index:
-    return Index.open(session.store, progress)
+    return Index.open(session.store, progress, throttle=session.throttle)
 
 
 def engine(session: Session, index: Index, now: datetime | None = None) -> Engine:

@@ -95,6 +95,16 @@ def read_head(root: Path) -> str | None:
     return None
 
 
+def head_stamp(root: Path) -> tuple[str | None, int, int]:
+    """What every commit, checkout, reset or `git add` in the repository at `root` changes:
+    HEAD's sha and the git index file's (mtime_ns, size). Read from files, no git process."""
+    try:
+        index = os.stat(root / ".git" / "index")
+        return read_head(root), index.st_mtime_ns, index.st_size
+    except OSError:
+        return read_head(root), 0, 0
+
+
 class GitRepo:
     """An opened, validated store repository."""
 
