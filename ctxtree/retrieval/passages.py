@@ -11,7 +11,7 @@ from ctxtree.retrieval import enclosure
 from ctxtree.retrieval.enclosure import Enclosure, one_line
 from ctxtree.retrieval.index import Doc
 from ctxtree.retrieval.tiers import Hit
-from ctxtree.retrieval.tokenize import fold, stem, stems
+from ctxtree.retrieval.tokenize import fold, stem, terms
 
 
 def provenance(doc: Doc, status: str = "current") -> str:
@@ -46,12 +46,14 @@ def unit_score(unit: str, weights: dict[str, float]) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    # A stem is a prefix of a term of the folded text, so a unit whose folded text contains
-    # no query stem scores 0: most units of most entries, decided without tokenizing them.
+    # A stem is a prefix of the term it comes from, and terms come from the folded text: a
+    # unit whose folded text holds no query stem scores 0 (most units, decided without
+    # tokenizing), and only terms that start with a query stem can stem to one.
     folded = fold(unit)
     if not any(term in folded for term in weights):
         return 0.0
-    present = stems(unit)
+    starts = tuple(weights)
+    present = {stem(t) for t in terms(unit) if t.startswith(starts)}
     return sum(w for term, w in weights.items() if term in present) / total
 
 
