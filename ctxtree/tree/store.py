@@ -331,9 +331,10 @@ class Store:
             children.setdefault(parent, []).append(rel)
         out: dict[str, int] = {}
         stack = ["tree", "archive"]
+        base = f"{self.root}/"  # a str, not a Path per folder: half of this loop's cost
         while stack:
             rel = stack.pop()
-            path = self.root / rel
+            path = base + rel
             try:
                 mtime = os.stat(path).st_mtime_ns
             except (FileNotFoundError, NotADirectoryError):
