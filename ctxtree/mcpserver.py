@@ -37,6 +37,9 @@ T = TypeVar("T")
 INSTALL_HINT = "pip install 'ctxtree[mcp]'"
 OUTLINE_ENTRIES = 300  # the tree resource lists entries up to this many, else folders only
 SNIPPET = 160  # characters of a hit's snippet
+# Reads compare the files with the index after any commit to the store (each ctx write is
+# one), else at most this often: the comparison was most of a warm call (bench/mcp.py).
+RECHECK_SECONDS = 2.0
 
 INSTRUCTIONS = """\
 ctx is this project's long-term memory: a git-versioned tree of markdown entries (decisions,
@@ -556,5 +559,6 @@ def serve(tree: str | None, actor: str | None) -> None:
     from ctxtree.service.session import open_session
 
     # Opened as `ctx` opens it, so a missing store is reported in the CLI's words.
-    memory = Memory(open_session(tree, actor=actor).store.root, actor=actor)
+    root = open_session(tree, actor=actor).store.root
+    memory = Memory(root, actor=actor, recheck_seconds=RECHECK_SECONDS)
     build(memory).run("stdio")

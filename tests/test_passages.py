@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctxtree.retrieval.index import Doc
 from ctxtree.retrieval.passages import (
@@ -15,6 +17,7 @@ from ctxtree.retrieval.passages import (
     unit_scores,
     units,
 )
+from ctxtree.retrieval.tokenize import stem, terms
 
 
 def doc(title: str, body: str, sources: tuple[tuple[str, str], ...] = (), trust: str = "user",
@@ -34,6 +37,30 @@ def doc(title: str, body: str, sources: tuple[tuple[str, str], ...] = (), trust:
     ],
 )
 def test_unit_score(unit: str, weights: dict[str, float], expected: float) -> None:
+    assert unit_score(unit, weights) == pytest.approx(expected, abs=1e-12)
+
+
+_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(list("aeinost ZÉé.,-'東京はパ한ＡＧｶﾞ\n")), st.characters()),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.lists(_TEXT, min_size=1, max_size=4), st.data())
+def test_unit_score_skips_only_units_that_cannot_match(
+    unit: str, queries: list[str], data: st.DataObject
+) -> None:
+    """The shortcuts (no query stem in the folded text; only terms starting with one are
+    stemmed) give what the definition gives: the idf-weighted share of the query's stems
+    among the unit's stems."""
+    keys = {stem(term) for text in (*queries, unit) for term in terms(text)}
+    if not keys:
+        return
+    chosen = data.draw(st.lists(st.sampled_from(sorted(keys)), min_size=1, unique=True))
+    weights = {key: data.draw(st.floats(0.1, 5.0)) for key in chosen}
+    present = {stem(term) for term in terms(unit)}
+    expected = sum(w for key, w in weights.items() if key in present) / sum(weights.values())
     assert unit_score(unit, weights) == pytest.approx(expected, abs=1e-12)
 
 

@@ -370,3 +370,28 @@ def test_edit_protects_facts_as_the_cli_does(memory: Memory) -> None:
     assert both.value.message == "body and append_body are exclusive"
     memory.edit("a/b/c", body="Tokens rotate.", allow_loss=True)
     assert "one fact" not in memory.get("a/b/c").entry.body
+
+
+def test_a_throttled_memory_still_sees_every_commit(project: Ctx, memory: Memory) -> None:
+    """`recheck_seconds` (what `ctx mcp` uses) skips comparing files with the index between
+    commits, never across one: a write through ctx from another process, a hand edit
+    committed with plain git and a hand edit staged with `git add` are all found at once.
+    Only an edit git does not know of waits for the window (an hour here)."""
+    served = Memory(project.store, recheck_seconds=3600)
+    memory.add("ops/ci/pip-cache", title="CI caches pip downloads", summary="Keyed on lock.")
+    assert [h.id for h in served.search("pip downloads").hits] == ["ops/ci/pip-cache"]
+    assert served.search("kubernetes ingress").not_in_memory
+
+    project.ok("add", "ops/k8s/ingress", "--title", "Kubernetes ingress runs nginx")
+    assert [h.id for h in served.search("kubernetes ingress").hits] == ["ops/k8s/ingress"]
+
+    path = project.store / "tree" / "ops" / "ci" / "pip-cache.md"
+    path.write_text(path.read_text().replace("pip downloads", "terraform plans"))
+    assert served.search("terraform plans").not_in_memory  # not committed: within the window
+    project.git("commit", "-qam", "hand edit")
+    assert [h.id for h in served.search("terraform plans").hits] == ["ops/ci/pip-cache"]
+
+    path.write_text(path.read_text().replace("terraform plans", "helm charts"))
+    project.git("add", "-A")
+    assert [h.id for h in served.search("helm charts").hits] == ["ops/ci/pip-cache"]
+    assert served.search("terraform plans").not_in_memory

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from ctxtree.tree.injections import AGENTS
 from ctxtree.tree.model import Entry, Source
 
 FOLDER = "sessions"  # sessions/<agent>/<session>
-# The agents whose sessions are captured, and how an episode names them.
-AGENTS = {"claude-code": "Claude Code", "codex": "Codex"}
 # Tools that write a file, and the input field naming it.
 WRITING_TOOLS = {
     "Edit": "file_path",

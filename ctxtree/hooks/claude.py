@@ -5,9 +5,10 @@ one implementation serves both; the agent only names the session's folder and th
 
 - SessionStart: the store's core knowledge (`ctx context --core`) within budgets.session_start,
   plus one line when captured sessions wait to be curated.
-- UserPromptSubmit: retrieval for the prompt (tiers 0-2, no LLM); only what passes the
-  confidence gate, never an entry already handed to this session, within budgets.prompt tokens
-  and hooks.max_chars characters; silent otherwise, and silent when hooks.inject_prompts is off.
+- UserPromptSubmit: retrieval for the prompt (tiers 0-2, no LLM, no typo correction); only
+  what passes the confidence gate, never an entry already handed to this session, within
+  budgets.prompt tokens and hooks.max_chars characters; silent otherwise, and silent when
+  hooks.inject_prompts is off.
 - PreCompact, Stop: the session captured as one `episode` entry, updated on later captures.
 
 Output that reaches the model is `hookSpecificOutput.additionalContext` (Claude Code shows the
@@ -38,11 +39,9 @@ PROMPT_HEADER = "Project memory (ctxtree) that matches this prompt:"
 
 
 def _agent(event: Event) -> str:
-    from ctxtree.curation.conversation import AGENTS
-
     agent = event.agent or AGENT
-    if agent not in AGENTS:  # it names a folder: only agents we know
-        raise LookupError(f"unknown agent {agent!r} (known: {', '.join(AGENTS)})")
+    if agent not in injections.AGENTS:  # it names a folder: only agents we know
+        raise LookupError(f"unknown agent {agent!r} (known: {', '.join(injections.AGENTS)})")
     return agent
 
 
@@ -126,7 +125,9 @@ def user_prompt_submit(event: Event) -> str:
     room = settings.hooks.max_chars - len(PROMPT_HEADER) - 1
 
     def pack(budget: int) -> ContextResult:
-        return context(session, prompt, budget, exclude=seen, confident_only=True)
+        # No typo correction: a prompt's words missing from memory are rarely typos, and
+        # correcting them loads rapidfuzz on nearly every prompt (bench/README.md, hook).
+        return context(session, prompt, budget, exclude=seen, confident_only=True, typos=False)
 
     found = _fit(pack, settings.budgets.prompt, room)
     confidence = found.retrieval.confidence if found.retrieval else 0.0

@@ -8,12 +8,13 @@ text hash and the encoding is loaded only when a piece of text has never been co
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+from ctxtree.retrieval.cache import digest
 
 # cl100k_base's pre-tokenisation pattern, as published with the encoding.
 _CL100K_PATTERN = (
@@ -44,7 +45,7 @@ def exact_counts(texts: Sequence[str]) -> list[int]:
 
 
 def text_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+    return digest(text, 10)
 
 
 Counter = Callable[[Sequence[str]], list[int]]

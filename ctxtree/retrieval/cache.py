@@ -11,7 +11,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+try:  # what hashlib.blake2b is; importing hashlib itself loads OpenSSL too (~5 ms a hook)
+    from _blake2 import blake2b
+except ImportError:  # an interpreter built without it
+    from hashlib import blake2b
+
 CACHE_SIZE = 2000
+
+
+def digest(text: str, size: int) -> str:
+    """The blake2b hex digest of `text` (UTF-8), `size` bytes long: the caches' keys."""
+    return blake2b(text.encode("utf-8"), digest_size=size).hexdigest()
 
 
 class QueryCache:

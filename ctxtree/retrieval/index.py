@@ -31,7 +31,7 @@ from ctxtree.retrieval.database import (
     connect,
     discard,
 )
-from ctxtree.retrieval.refresh import Progress, RefreshStats
+from ctxtree.retrieval.refresh import Progress, RefreshStats, Throttle
 from ctxtree.retrieval.usage import Usage
 from ctxtree.tree.store import Store
 
@@ -106,9 +106,28 @@ class Index:
         return store.root / "cache" / DB_NAME
 
     @classmethod
-    def open(cls, store: Store, progress: Progress | None = None, refresh: bool = True) -> Index:
-        """Open (creating or rebuilding as needed) and bring up to date with the files."""
+    def open(
+        cls, store: Store, progress: Progress | None = None, refresh: bool = True,
+        throttle: Throttle | None = None,
+    ) -> Index:  # fmt: skip
+        """Open (creating or rebuilding as needed) and bring up to date with the files; with
+        a `throttle`, only when it says a comparison is due."""
         path = cls.path_for(store)
+        if refresh and throttle is not None:
+            import time
+
+            from ctxtree.tree.git import head_stamp
+
+            # Stamped before comparing: a commit while it runs makes the next read compare.
+            stamp, now = head_stamp(store.root), time.monotonic()
+            if not throttle.due(stamp, now) and path.is_file():
+                try:
+                    return cls(store, connect(path))
+                except (sqlite3.DatabaseError, IndexDamaged):
+                    pass  # opened, repaired and compared below
+            index = cls.open(store, progress)
+            throttle.checked(stamp, now)
+            return index
         path.parent.mkdir(parents=True, exist_ok=True)
         with build_lock(path):
             try:

@@ -6,14 +6,12 @@ Pure functions of their arguments; budget.pack chooses among the blocks.
 
 from __future__ import annotations
 
-from html import escape
-
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import enclosure
 from ctxtree.retrieval.enclosure import Enclosure, one_line
 from ctxtree.retrieval.index import Doc
 from ctxtree.retrieval.tiers import Hit
-from ctxtree.retrieval.tokenize import stem, stems
+from ctxtree.retrieval.tokenize import fold, stem, terms
 
 
 def provenance(doc: Doc, status: str = "current") -> str:
@@ -48,7 +46,14 @@ def unit_score(unit: str, weights: dict[str, float]) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    present = stems(unit)
+    # A stem is a prefix of the term it comes from, and terms come from the folded text: a
+    # unit whose folded text holds no query stem scores 0 (most units, decided without
+    # tokenizing), and only terms that start with a query stem can stem to one.
+    folded = fold(unit)
+    if not any(term in folded for term in weights):
+        return 0.0
+    starts = tuple(weights)
+    present = {stem(t) for t in terms(unit) if t.startswith(starts)}
     return sum(w for term, w in weights.items() if term in present) / total
 
 
@@ -86,6 +91,8 @@ def block(
     else:
         lines = [enclosure.escape_line(u) for u in lines]
     if fmt == "xml":
+        from html import escape  # html.entities behind it: only XML output needs it
+
         attrs = f'id="{escape(doc.id)}" kind="{doc.kind}" trust="{doc.trust}"'
         if external:
             header = [

@@ -15,15 +15,16 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError
 from ctxtree.retrieval.database import FTS_COLUMNS, write_transaction
 from ctxtree.retrieval.tokenize import fold, joined
-from ctxtree.tree import frontmatter, validity
-from ctxtree.tree.model import Entry
-from ctxtree.tree.relations import outgoing
+from ctxtree.tree import validity
 from ctxtree.tree.store import Store
+
+if TYPE_CHECKING:  # parsing loads only when a file changed, not on every read
+    from ctxtree.tree.model import Entry
 
 OVERVIEW = "overview"  # the kind the index gives a folder's context.md
 FULL_SCAN_LIMIT = 5_000
@@ -45,6 +46,25 @@ class RefreshStats:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class Throttle:
+    """For a long-lived process (`ctx mcp`): reads skip comparing the files with the index
+    while the store's git state (tree/git.head_stamp: HEAD and the git index) is what it was
+    at the last comparison and that comparison is under `seconds` old. Every write through
+    ctx commits, and so does a hand edit once committed: both change the stamp, so the next
+    read compares; an uncommitted hand edit is seen within `seconds`."""
+
+    seconds: float
+    stamp: object = None
+    checked_at: float = float("-inf")  # time.monotonic() of the last comparison
+
+    def due(self, stamp: object, now: float) -> bool:
+        return stamp != self.stamp or now - self.checked_at >= self.seconds
+
+    def checked(self, stamp: object, now: float) -> None:
+        self.stamp, self.checked_at = stamp, now
 
 
 @dataclass(frozen=True)
@@ -199,6 +219,9 @@ def _insert(
     """Index the file `where` = (id, area, relpath); False when it is not a valid entry (it
     is kept as an error row, which `ctx lint` and `ctx status` report)."""
     entry_id, area, relpath = where
+    from ctxtree.tree import frontmatter
+    from ctxtree.tree.relations import outgoing
+
     folder = relpath.rsplit("/", 1)[0]
     try:
         entry = frontmatter.parse(store.read_text(relpath), entry_id, relpath)

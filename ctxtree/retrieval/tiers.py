@@ -5,7 +5,6 @@ Each tier either answers or says why it did not, so `--explain` can show the who
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -14,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ctxtree.retrieval import scoring
+from ctxtree.retrieval.cache import digest
 from ctxtree.retrieval.index import Doc, Index
 from ctxtree.retrieval.refresh import OVERVIEW
 from ctxtree.retrieval.tokenize import fold, query_terms, stem, stems
@@ -29,6 +29,9 @@ class Options:
     include_superseded: bool = False
     include_archived: bool = False
     as_of: str = ""
+    # Correct query words the index lacks (rapidfuzz, ~20 ms to import). A prompt hook turns
+    # it off: a prompt is long natural text, and its words missing from memory are not typos.
+    typos: bool = True
 
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -168,7 +171,7 @@ class Engine:
             f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}\x00{windows}"
             f"\x00{scoring.CALIBRATION}"
         )
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        return digest(raw, 32)
 
     def run(self, query: str, options: Options, use_cache: bool = True) -> Retrieval:
         started = time.perf_counter()
@@ -205,7 +208,7 @@ class Engine:
         if not words:
             explain.append("tier 2: the query has no searchable terms")
             return _nothing(query, explain, [])
-        terms = self._weigh(words, explain)
+        terms = self._weigh(words, explain, options.typos)
         candidates = self.index.match(
             terms.fts_query(), scoring.FIELD_WEIGHTS, max(60, options.limit * 6)
         )
@@ -226,15 +229,16 @@ class Engine:
         result.expansions = self._expand(result.hits, options, superseded, when)
         return result
 
-    def _weigh(self, words: list[str], explain: list[str]) -> Terms:
-        """Each query word's idf; a word the index lacks also matches its typo corrections."""
+    def _weigh(self, words: list[str], explain: list[str], typos: bool = True) -> Terms:
+        """Each query word's idf; a word the index lacks also matches its typo corrections
+        (with `typos`)."""
         n = max(1, self.index.count())
         groups: dict[str, list[str]] = {}
         weights: dict[str, float] = {}
         for word in words:
             df = self.index.doc_frequency(_quote(word))
             alternatives = [word]
-            if df == 0:
+            if df == 0 and typos:
                 alternatives += self._corrections(word)
                 if len(alternatives) > 1:
                     explain.append(

@@ -123,7 +123,7 @@ def _superseded_by(session: Session, entry_id: str) -> tuple[str, ...]:
     """Current entries that declare they supersede `entry_id` (from the index's link table)."""
     from ctxtree.retrieval.index import Index
 
-    index = Index.open(session.store)
+    index = Index.open(session.store, throttle=session.throttle)
     try:
         links = [src for src, _dst, rtype in index.links_to([entry_id]) if rtype == "supersedes"]
         docs = index.docs(links).values()
@@ -145,7 +145,7 @@ def related(session: Session, raw_id: str) -> list[rel.Link]:
     from ctxtree.retrieval.index import Index
 
     entry = session.store.read_entry(parse_id(raw_id))
-    index = Index.open(session.store)
+    index = Index.open(session.store, throttle=session.throttle)
     try:
         links = []
         for relation in rel.outgoing(entry):
@@ -176,7 +176,7 @@ def listing(session: Session, prefix: str) -> tuple[list[EntryRef], list[Invalid
     from ctxtree.retrieval.index import Index
 
     wanted = parse_prefix(prefix)
-    index = Index.open(session.store)
+    index = Index.open(session.store, throttle=session.throttle)
     try:
         refs = [EntryRef(i, t, p) for i, t, p in index.listing(wanted)]
         base = f"tree/{wanted}" if wanted else "tree"

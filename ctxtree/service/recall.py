@@ -27,7 +27,7 @@ BUDGET = Param("budget")
 
 
 def open_index(session: Session, progress: Progress | None = None) -> Index:
-    return Index.open(session.store, progress)
+    return Index.open(session.store, progress, throttle=session.throttle)
 
 
 def engine(session: Session, index: Index, now: datetime | None = None) -> Engine:
@@ -67,9 +67,11 @@ def _query(query: str, example: str) -> str:
 
 
 def _kind(kind: str) -> str:
-    from ctxtree.tree.model import KINDS
+    if not kind:
+        return kind
+    from ctxtree.tree.model import KINDS  # its dataclasses cost a prompt hook ~5 ms
 
-    if kind and kind not in KINDS:
+    if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}", f"use one of {', '.join(KINDS)}")
     return kind
 
@@ -240,12 +242,13 @@ def _pack(
 def context(
     session: Session, query: str, budget: int, fmt: str = "markdown", scope: str = "",
     kind: str = "", as_of: str | None = None, exclude: frozenset[str] = frozenset(),
-    confident_only: bool = False,
+    confident_only: bool = False, typos: bool = True,
 ) -> ContextResult:  # fmt: skip
     """The best material for `query` packed into `budget` tokens (cl100k_base); with `as_of`
     (a DATE), from the store as it stood then. Entries in `exclude` are left out (a prompt
     hook's "already shown in this session"); with `confident_only`, nothing is packed unless
-    the retrieval passed the confidence gate."""
+    the retrieval passed the confidence gate; without `typos`, query words the index lacks
+    are not corrected (see tiers.Options.typos)."""
     if budget < 1:
         raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1500)))
     _query(query, 'ctx context "jwt refresh"')
@@ -254,7 +257,8 @@ def context(
     index = reader.index
     try:
         limit = max(5, min(60, budget // 50))
-        options = Options(limit, _scope(session, reader, scope), kind, as_of=reader.as_of)
+        scope = _scope(session, reader, scope)
+        options = Options(limit, scope, kind, as_of=reader.as_of, typos=typos)
         result = reader.explained(reader.engine(session).run(query, options))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         if confident_only and not result.confident:

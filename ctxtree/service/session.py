@@ -20,6 +20,7 @@ from ctxtree.tree.store import Store
 from ctxtree.tree.validity import iso
 
 if TYPE_CHECKING:
+    from ctxtree.retrieval.refresh import Throttle
     from ctxtree.tree.transaction import Transaction
 
 
@@ -29,6 +30,7 @@ class Session:
     now: datetime
     actor_override: str = ""
     config_values: Mapping[str, Any] | None = None  # instead of config.yaml (`with_config`)
+    throttle: Throttle | None = None  # a long-lived process's index freshness checks
 
     @cached_property
     def actor(self) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +50,8 @@ def _pathspec(paths: Sequence[str]) -> Iterator[list[str]]:
     if len(paths) <= 200:
         yield ["--", *paths]
         return
+    import tempfile  # with shutil and random behind it: not on a hook's read path
+
     with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
         handle.write("\0".join(paths))
     try:
@@ -111,6 +112,16 @@ def project_diff(cwd: Path, rev: str) -> str:
             raise NotFoundError(f"unknown revision {rev!r} in {cwd}", "see `git log` for revisions")
         raise StoreError(f"git diff failed: {detail}", "run it in a git repository")
     return done.stdout.decode("utf-8", "replace")
+
+
+def head_stamp(root: Path) -> tuple[str | None, int, int]:
+    """What every commit, checkout, reset or `git add` in the repository at `root` changes:
+    HEAD's sha and the git index file's (mtime_ns, size). Read from files, no git process."""
+    try:
+        index = os.stat(root / ".git" / "index")
+        return read_head(root), index.st_mtime_ns, index.st_size
+    except OSError:
+        return read_head(root), 0, 0
 
 
 class GitRepo:

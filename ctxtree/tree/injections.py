@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 LOG = "cache/injections.jsonl"
+# The agents whose hooks ctx serves, as the log and their session folders name them, and how
+# an episode names them to a reader. Here, not in curation/, because the prompt hook checks it.
+AGENTS = {"claude-code": "Claude Code", "codex": "Codex"}
 MAX_BYTES = 4 * 1024 * 1024
 
 

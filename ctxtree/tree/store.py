@@ -9,7 +9,6 @@ import json
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
-from ctxtree.tree import frontmatter
-from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import CHOOSE_STORE, INIT, STORE_MARKER, entry_relpath, id_from_relpath
 from ctxtree.tree.suggestions import missing_entry
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # parsing entries loads the model and YAML: not on a warm read's path
+    from ctxtree.tree.model import Entry
     from ctxtree.tree.transaction import Transaction
 
 GITIGNORE = "cache/\n"
@@ -50,6 +48,8 @@ def indexable_id(relpath: str) -> str | None:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temp file in the same directory, fsync, then os.replace."""
+    import tempfile  # only writers pay for it (with shutil and random behind it)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -256,6 +256,8 @@ class Store:
         refuse_symlink(self.root, relpath)
         if not self.is_file(relpath):
             raise missing_entry(self, entry_id)
+        from ctxtree.tree import frontmatter
+
         return frontmatter.parse(self.read_text(relpath), entry_id, relpath)
 
     def entry_paths(self, prefix: str = "", area: str = "tree") -> list[tuple[str, str]]:
@@ -329,9 +331,10 @@ class Store:
             children.setdefault(parent, []).append(rel)
         out: dict[str, int] = {}
         stack = ["tree", "archive"]
+        base = f"{self.root}/"  # a str, not a Path per folder: half of this loop's cost
         while stack:
             rel = stack.pop()
-            path = self.root / rel
+            path = base + rel
             try:
                 mtime = os.stat(path).st_mtime_ns
             except (FileNotFoundError, NotADirectoryError):
@@ -377,6 +380,8 @@ class Store:
         self, prefix: str = "", contains: str | None = None
     ) -> tuple[list[Entry], list[InvalidEntryError]]:
         """Parse every entry under `prefix` (only files whose text holds `contains`, if given)."""
+        from ctxtree.tree import frontmatter
+
         entries: list[Entry] = []
         problems: list[InvalidEntryError] = []
         for entry_id, relpath in self.entry_paths(prefix):
@@ -443,6 +448,8 @@ class Store:
                 return config.merged(data["values"])
         except (OSError, ValueError):
             pass
+        from ctxtree.tree import frontmatter
+
         try:
             loaded = frontmatter.load_yaml(self.read_config_text(), STORE_MARKER)
         except InvalidEntryError:
