@@ -194,7 +194,10 @@ def _connection_refused() -> Exception:
         (_connection_refused(), "could not be reached at E ([Errno 111] Connection refused)",
          True),
         (NeedsKeyException("No key found"), "has no API key (No key found)", False),
-        (KeyError("choices"), "failed (KeyError: 'choices')", True),
+        (KeyError("choices"), "failed (KeyError: 'choices')", False),
+        (ValueError("Requested tokens (646) exceed context window of 512"),
+         "cannot take a prompt this long (ValueError: Requested tokens (646) exceed context "
+         "window of 512)", False),
     ],
 )  # fmt: skip
 def test_failure_classification(error: Exception, cause: str, retry: bool) -> None:

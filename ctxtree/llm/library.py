@@ -106,9 +106,16 @@ def failure(error: BaseException, where: str) -> Failure:
             "is the server running and the address right? `llm -m MODEL hello` shows the same",
             True,
         )
-    return Failure(
-        f"failed ({kind}: {str(error)[:MESSAGE_SHOWN]})", "run `llm -m MODEL hello`", True
-    )
+    said = str(error)[:MESSAGE_SHOWN]
+    if "context window" in said or "context length" in said or "maximum context" in said:
+        return Failure(
+            f"cannot take a prompt this long ({kind}: {said})",
+            "use a model with a larger context window, or a smaller --budget",
+            False,
+        )
+    # Anything else (a local model's ValueError, a plugin's own bug) is not transient: asking
+    # again would fail the same way, slower.
+    return Failure(f"failed ({kind}: {said})", "run `llm -m MODEL hello`", False)
 
 
 def _never_called(**arguments: Any) -> str:
