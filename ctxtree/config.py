@@ -81,6 +81,16 @@ class LlmConfig:
 
 
 @dataclass(frozen=True)
+class ReviewConfig:
+    """The review inbox (SPEC §8). `external: inbox` holds every write that declares trust
+    `external` (`ctx add --trust external`, plan operations and `ctx curate` from external
+    input, imports of third-party files) in `ctx review` until someone accepts it; `tree`
+    (the default) writes it to the tree at once, labelled external."""
+
+    external: str = "tree"
+
+
+@dataclass(frozen=True)
 class Config:
     """config.yaml, typed: every section and key with its default, so an absent key means
     the default. Built by `from_values`, which refuses a value of the wrong kind or range."""
@@ -93,6 +103,7 @@ class Config:
     lint: LintConfig = LintConfig()
     llm: LlmConfig = LlmConfig()
     hooks: HooksConfig = HooksConfig()
+    review: ReviewConfig = ReviewConfig()
 
 
 # The file `ctx init` writes, and what `ctx config` knows; derived, so defaults live above only.
@@ -128,6 +139,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "llm.max_seconds": (1, 86_400),
     "lint.duplicate_ratio": (0, 100),
 }
+
+
+# The text settings that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"review.external": ("tree", "inbox")}
 
 
 def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -194,7 +209,17 @@ def coerce(key: str, raw: str) -> Any:
             f"config {key} takes a {type(default).__name__}, not {raw!r}",
             f"e.g. ctx config set {key} {example}",
         ) from None
-    return raw
+    return _choice(key, raw)
+
+
+def _choice(key: str, value: str) -> str:
+    allowed = CHOICES.get(key)
+    if allowed is not None and value not in allowed:
+        raise UsageError(
+            f"config {key} is {value!r}, not one of {', '.join(allowed)}",
+            f"e.g. ctx config set {key} {allowed[0]}",
+        )
+    return value
 
 
 def _shown(value: float) -> str:
@@ -255,7 +280,7 @@ def _value(key: str, kind: Any, value: Any, owner: Any) -> Any:
     if hasattr(default, "__dataclass_fields__"):
         return _section(key, value, default)
     if kind == "str":
-        return "" if value is None else str(value)
+        return _choice(key, "" if value is None else str(value))
     if kind == "bool":
         return _flag(key, value)
     return _number(key, value, whole=kind == "int", default=default)

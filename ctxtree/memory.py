@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ctxtree.service.curator import CurateResult
     from ctxtree.service.entries import WriteResult
     from ctxtree.service.forget import ForgetResult
+    from ctxtree.service.inbox import Item
     from ctxtree.service.plans import ApplyResult
     from ctxtree.service.query import QueryResult
     from ctxtree.service.reads import Shown
@@ -396,6 +397,32 @@ class Memory:
         from ctxtree.service import forget
 
         return forget.forget(self._session(), entry_id, purge=purge, dry_run=dry_run)
+
+    @_in_python
+    def review_list(self) -> list[Item]:
+        """The review inbox (`ctx review list`): writes of external content held until
+        accepted, when config `review.external` is `inbox`. `.conflict` says why one cannot
+        be accepted now."""
+        from ctxtree.service import inbox
+
+        return inbox.listing(self._session())
+
+    @_in_python
+    def review_accept(self, *ids: str, all: bool = False, dry_run: bool = False) -> WriteResult:
+        """Land inbox items in the tree as proposed, one commit (`ctx review accept`);
+        ConflictError when an entry changed since its update was proposed."""
+        from ctxtree.service import inbox
+
+        return inbox.accept(self._session(), ids, all, dry_run)
+
+    @_in_python
+    def review_reject(
+        self, *ids: str, all: bool = False, reason: str = "", dry_run: bool = False
+    ) -> WriteResult:
+        """Remove inbox items, one commit (`ctx review reject`); history keeps them."""
+        from ctxtree.service import inbox
+
+        return inbox.reject(self._session(), ids, all, reason, dry_run)
 
     @_in_python
     def apply(

@@ -21,7 +21,7 @@ def test_defaults_are_the_dataclasses() -> None:
     assert config.DEFAULTS["lifecycle"]["decay_per_day"] == 0.995
     assert list(config.DEFAULTS) == [
         "schema_version", "actor", "limits", "lifecycle", "budgets", "lint", "llm",
-        "hooks",
+        "hooks", "review",
     ]  # fmt: skip
 
 

@@ -58,6 +58,11 @@ def report_write(result: WriteResult, as_json: bool, done: str) -> None:
     if result.commit is None:
         note(f"{result.message or 'nothing changed'}; no commit")
         return
+    if result.inbox:
+        held = ", ".join(result.inbox)
+        confirm(f"held for review: {held} ({result.commit[:10]})")
+        note(f"external content waits in the review inbox: `ctx review accept {held}` applies it")
+        return
     confirm(f"{done} ({result.commit[:10]})")
     if result.changed:
         confirm(f"  relations rewritten in: {', '.join(result.changed)}")

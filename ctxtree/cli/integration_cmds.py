@@ -22,8 +22,10 @@ hooks_app = typer.Typer(
     no_args_is_help=True,
 )
 review_app = typer.Typer(
-    help="Review entries flagged stale because the code they are anchored to changed.\n\n\b\n"
-    "Examples:\n  ctx review stale\n  ctx review ok auth/jwt/refresh-rotation",
+    help="Review entries flagged stale because the code they are anchored to changed, and "
+    "the inbox of external writes held for review (config review.external: inbox).\n\n\b\n"
+    "Examples:\n  ctx review stale\n  ctx review ok auth/jwt/refresh-rotation\n"
+    "  ctx review list\n  ctx review accept notes/web/tip",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -257,4 +259,7 @@ def register(app: typer.Typer) -> None:
     from ctxtree.cli.errors import Group
 
     app.add_typer(hooks_app, name="hooks", cls=Group)
+    from ctxtree.cli import inbox_cmds
+
+    inbox_cmds.add_commands(review_app)
     app.add_typer(review_app, name="review", cls=Group)

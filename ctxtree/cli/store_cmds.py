@@ -111,6 +111,8 @@ def register(app: typer.Typer) -> None:
             )
             domains = ", ".join(f"{d} ({n})" for d, n in result.domains.items())
             out(f"domains:  {domains or '-'}")
+            if result.inbox:
+                out(f"inbox:    {result.inbox} waiting for review (`ctx review list`)")
             if result.last_commit:
                 c = result.last_commit
                 out(f"last:     {c['sha'][:10]} {c['time']} {c['subject']}")

@@ -162,6 +162,7 @@ class Status:
     invalid: list[dict[str, Any]]
     git_error: str = ""
     archived: int = 0
+    inbox: int = 0  # writes of external content waiting for review (`ctx review list`)
     extra: dict[str, Any] = field(default_factory=dict)
     recovered: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -171,6 +172,7 @@ class Status:
             "root": self.root,
             "entries": self.entries,
             "archived": self.archived,
+            "inbox": self.inbox,
             "domains": self.domains,
             "last_commit": self.last_commit,
             "dirty": self.dirty,
@@ -184,6 +186,7 @@ class Status:
 def status(session: Session) -> Status:
     """Counts, domains, last commit, uncommitted files and malformed files (with lines)."""
     from ctxtree.retrieval.index import Index
+    from ctxtree.service.inbox import item_ids
     from ctxtree.tree.git import GitRepo
 
     store = session.store
@@ -217,6 +220,7 @@ def status(session: Session) -> Status:
         invalid=invalid,
         git_error=git_error,
         archived=archived,
+        inbox=len(item_ids(session)),
     )
 
 

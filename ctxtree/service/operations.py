@@ -1,6 +1,11 @@
 """Write operations on a Workspace: the one implementation of each mutation, shared by the
 single commands (service/entries.py, service/restructure.py) and by plans (`ctx apply`). Each takes
 raw ids, validates them, reads through the workspace and writes through `Workspace.put`.
+
+The operations that bring in new content (add, update, edit) write through `Workspace.submit`
+with the trust the write declares: an `external` one goes to the review inbox when the
+configuration says so. Restructuring (move, merge, link, supersede, archive, delete) only
+rearranges what the tree already holds, so it is never held for review.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ def do_add(ws: Workspace, draft: Entry, hint: Text = "use UPDATE or UPSERT to ch
     entry_id = parse_id(draft.id)
     ws.require_free(entry_id, hint)
     entry = drafts.new_entry(draft, entry_id, _now(ws))
-    return ws.put(replace(entry, author=entry.author or ws.session.actor))
+    return ws.submit(replace(entry, author=entry.author or ws.session.actor), entry.trust)
 
 
 def do_edit(ws: Workspace, raw_id: str, changes: drafts.Changes, allow_loss: bool = False) -> Entry:
@@ -43,7 +48,7 @@ def do_edit(ws: Workspace, raw_id: str, changes: drafts.Changes, allow_loss: boo
     if updated == entry:
         raise AlreadyDone("nothing changed")
     check_losses(entry, updated, allow_loss, EDIT_LOSS_HINT)
-    return ws.put(replace(updated, updated=_now(ws)))
+    return ws.submit(replace(updated, updated=_now(ws)), changes.trust)
 
 
 def do_replace_text(ws: Workspace, raw_id: str, text: str) -> Entry:
@@ -68,7 +73,7 @@ def do_update(
     lost = check_losses(current, new, allow_loss)
     if new == current:
         return None, lost
-    return ws.put(replace(new, updated=_now(ws))), lost
+    return ws.submit(replace(new, updated=_now(ws)), fields.get("trust")), lost
 
 
 PLAN_LOSS_HINT: Text = (

@@ -36,6 +36,7 @@ class OpReport:
     code: int = 0
     losses: list[str] = field(default_factory=list)
     error: CtxError | None = field(default=None, repr=False)  # what failed it, unspelled
+    inbox: bool = False  # held in the review inbox instead of written to the tree
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class OpReport:
             "impact": self.impact,
             "message": self.message,
             "losses": self.losses,
+            "inbox": self.inbox,
         }
 
 
@@ -209,19 +211,24 @@ def apply_plan(
                 report.status, report.code = "failed", int(ExitCode.INVALID)
                 report.message = "; ".join(op.problems)
                 continue
-            before = dict(tx.writes)
+            before, held = dict(tx.writes), len(ws.proposed)
             try:
                 guard_secrets({"the reason": op.reason}, redact)
                 report.message, report.losses = _run(ws, op, allow_loss)
                 report.status = "ok"
                 report.impact = "high" if report.losses else "low"
+                if len(ws.proposed) > held:
+                    report.inbox = True
+                    report.message = f"held in the review inbox ({report.message})"
             except AlreadyDone as done:
                 report.status, report.message = "unchanged", done.message
             except ops.LossError as loss:
+                del ws.proposed[held:]
                 tx.writes = before
                 report.status, report.impact, report.code = "blocked", "high", int(loss.exit_code)
                 report.message, report.losses = loss.message, loss.lost
             except CtxError as exc:
+                del ws.proposed[held:]
                 tx.writes = before
                 report.status, report.code = "failed", int(exc.exit_code)
                 report.message, report.error = exc.with_hint(), exc
@@ -234,7 +241,10 @@ def apply_plan(
         tx.subject = plan.reason.splitlines()[0][:72] if plan.reason.strip() else counts
         tx.body = "\n".join(
             [counts if plan.reason.strip() else ""]
-            + [f"{r.op} {r.subject}: {r.reason} [{r.status}]" for r in reports]
+            + [
+                f"{r.op} {r.subject}: {r.reason} [{r.status}{', review inbox' * r.inbox}]"
+                for r in reports
+            ]
         ).strip()
     applied = not failed and not dry_run
     for report in reports:

@@ -24,7 +24,7 @@ from ctxtree.hints import Call, Param, Text
 from ctxtree.service.content import check_text, guard_secrets, refuse_token
 from ctxtree.service.drafts import check_choice
 from ctxtree.service.session import Session
-from ctxtree.tree import frontmatter
+from ctxtree.tree import frontmatter, inbox
 from ctxtree.tree import relations as rel
 from ctxtree.tree.model import KINDS, MATURITIES, RELATION_TYPES, TRUST_LEVELS, Entry, Relation
 from ctxtree.tree.paths import entry_relpath, parse_id, parse_target
@@ -43,6 +43,7 @@ class WriteResult:
     changed: tuple[str, ...] = ()
     message: str = ""
     diff: str | None = None  # set on a dry run: what the commit would change
+    inbox: tuple[str, ...] = ()  # ids held in the review inbox instead of the tree
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -52,6 +53,8 @@ class WriteResult:
             "changed": list(self.changed),
             "message": self.message,
         }
+        if self.inbox:
+            data["inbox"] = list(self.inbox)
         if self.diff is not None:
             data["dry_run"] = True
             data["diff"] = self.diff
@@ -82,6 +85,7 @@ class Workspace:
         self.session = session
         self.tx = tx
         self.redact = redact
+        self.proposed: list[str] = []  # ids this transaction sent to the review inbox
 
     def _parse(self, entry_id: str, relpath: str) -> Entry | None:
         text = self.tx.read(relpath)
@@ -139,8 +143,21 @@ class Workspace:
             or self.folder_exists(target)
         )
 
-    def require_targets(self, relations: Sequence[Relation]) -> None:
-        missing = [r.target for r in relations if not self.target_exists(r.target)]
+    def proposal(self, entry_id: str) -> inbox.Proposal | None:
+        """The review inbox item proposing `entry_id`, as this transaction would leave it."""
+        relpath = inbox.relpath(entry_id)
+        text = self.tx.read(relpath)
+        return None if text is None else inbox.parse(text, relpath)
+
+    def require_targets(self, relations: Sequence[Relation], inboxed: bool = False) -> None:
+        """Refuse relations to nothing. With `inboxed` (a write held for review), a target
+        waiting in the review inbox counts: the two are accepted together."""
+        missing = [
+            r.target
+            for r in relations
+            if not self.target_exists(r.target)
+            and not (inboxed and self.tx.read(inbox.relpath(r.target)) is not None)
+        ]
         if missing:
             raise NotFoundError(
                 f"relation target {missing[0]!r} does not exist"
@@ -161,6 +178,37 @@ class Workspace:
         added = [r for r in clean.relations if current is None or r not in current.relations]
         self.require_targets(added)
         self.tx.write(entry_relpath(clean.id), frontmatter.serialize(clean))
+        return clean
+
+    def routes(self, trust: str | None) -> bool:
+        """Whether a write declaring `trust` goes to the review inbox (config
+        `review.external: inbox`, and the write declares its content external)."""
+        return trust == "external" and self.session.settings.review.external == "inbox"
+
+    def submit(self, entry: Entry, trust: str | None) -> Entry:
+        """A write of new content (an add, an update, an edit): `put` it, or when it declares
+        `trust` external and the configuration routes such writes, validate it the same way
+        (secrets included) and hold it in the review inbox instead. One item per entry id: an
+        identical pending proposal is AlreadyDone, a different one is replaced."""
+        if not self.routes(trust):
+            return self.put(entry)
+        current = self.entry(entry.id)
+        clean = validated(self.session, entry, current, self.redact)
+        added = [r for r in clean.relations if current is None or r not in current.relations]
+        self.require_targets(added, inboxed=True)
+        base = inbox.digest(self.tx.read(entry_relpath(entry.id))) if current else None
+        proposal = inbox.Proposal(
+            entry=clean,
+            op="add" if current is None else "update",
+            proposed_by=self.session.actor,
+            proposed_at=self.session.timestamp,
+            base=base,
+        )
+        pending = self.proposal(entry.id)
+        if pending is not None and pending.same_as(proposal):
+            raise AlreadyDone(f"{entry.id} is already waiting in the review inbox")
+        self.tx.write(inbox.relpath(entry.id), inbox.to_text(proposal))
+        self.proposed.append(entry.id)
         return clean
 
     def drop(self, entry_id: str) -> None:
@@ -317,9 +365,10 @@ def run(
     other entries returns their ids (a list); raising AlreadyDone means nothing to do."""
     try:
         with session.transaction(op, sources, dry_run=dry_run) as tx:
-            done = action(Workspace(session, tx, redact))
+            ws = Workspace(session, tx, redact)
+            done = action(ws)
             changed = [str(x) for x in done] if isinstance(done, list) else []
-            tx.subject = subject
+            tx.subject = f"{subject} (held for review)" if ws.proposed else subject
             tx.body = "\n".join(
                 x
                 for x in (body, f"Relations rewritten in: {', '.join(changed)}" if changed else "")
@@ -327,4 +376,6 @@ def run(
             )
     except AlreadyDone as done:
         return WriteResult(op, ids, None, message=done.message)
-    return WriteResult(op, ids, tx.commit_sha, tuple(changed), diff=dry_diff(tx))
+    return WriteResult(
+        op, ids, tx.commit_sha, tuple(changed), diff=dry_diff(tx), inbox=tuple(ws.proposed)
+    )
