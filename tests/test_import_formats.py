@@ -9,8 +9,9 @@ import pytest
 
 from ctxtree.curation.importers import basic_memory, byterover, mcp_memory, memory_bank, serena
 from ctxtree.curation.importers.byterover import RawConcept, raw_concept
-from ctxtree.curation.importers.notes import folder_id, relation_type, segment, summary_of
+from ctxtree.curation.importers.folders import folder_id, segment
 from ctxtree.curation.importers.records import Imported
+from ctxtree.curation.importers.relation_names import relation_type
 
 DATA = Path(__file__).parent / "data" / "import"
 
@@ -82,22 +83,6 @@ def test_folder_ids(path: str, entry_id: str | None) -> None:
     assert folder_id("d", path, "loose") == entry_id
 
 
-@pytest.mark.parametrize(
-    ("body", "summary"),
-    [
-        ("# T\n\nFirst line\nsecond line.\n\nNext.", "First line second line."),
-        ("## Reason\nWhy it matters.\n", "Why it matters."),
-        ("- [origin] a list only\n- more", "[origin] a list only"),
-        ("1. step one\n2. step two", "step one"),
-        ("```\ncode\n```\n\nAfter code.", "After code."),
-        ("", ""),
-        ("word " * 60, ("word " * 40).strip() + "…"),
-    ],
-)
-def test_summaries(body: str, summary: str) -> None:
-    assert summary_of(body) == summary
-
-
 def test_raw_concept_labels() -> None:
     body = (
         "## Raw Concept\n**Task:** t\n**Files:**\n- src/a.py\n- `src/b.py`\n"
@@ -146,7 +131,7 @@ def test_byterover_tree() -> None:
             "subtopic overview: ctx keeps overviews for domains and topics only"
         ),
         "database/postgres/broken_entry.md": (
-            "frontmatter is not valid YAML: did not find expected ',' or ']' on line 3"
+            "frontmatter not read: frontmatter is not YAML (ParserError)"
         ),
         "notes.md": "not inside a domain/topic folder",
     }

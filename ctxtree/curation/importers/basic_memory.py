@@ -7,7 +7,7 @@ Input: the project's files as `{path relative to the project: text}`. Mapping:
 - frontmatter `title` (else the first `# ` heading, else the file name) -> `title`;
 - `tags` (a list or comma-separated) and `#tags` in observations -> `tags`;
 - `type` -> `kind` when it is one of ours (`decision`, ...), else `note` and the type as a tag;
-- `- relation_type [[Target]] (context)` lines -> typed relations (notes.RELATION_NAMES;
+- `- relation_type [[Target]] (context)` lines -> typed relations (relation_names.RELATION_NAMES;
   other names `related`);
 - `[[Target]]` anywhere else in the body -> `related` relations;
 - `- [category] fact #tag (context)` observations and the rest of the body -> kept verbatim.
@@ -25,20 +25,18 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ctxtree.curation.importers.notes import (
+from ctxtree.curation.importers.folders import (
     Placement,
     counted,
     folder_id,
     read_folder,
-    read_note,
-    relation_type,
     text_of,
-    unique_relations,
 )
+from ctxtree.curation.importers.notes import read_note
 from ctxtree.curation.importers.records import Imported
-from ctxtree.curation.importers.transcript import slugify
-from ctxtree.errors import InvalidEntryError
+from ctxtree.curation.importers.relation_names import relation_type, unique_relations
 from ctxtree.tree.model import KINDS, Entry, Relation
+from ctxtree.tree.paths import slugify
 
 FORMAT = "basic-memory"
 DEFAULT_DOMAIN = "basic-memory"
@@ -98,10 +96,7 @@ def read_project(files: Mapping[str, str], domain: str = DEFAULT_DOMAIN) -> Impo
     lookup: dict[str, str] = {}
     for entry in read.entries:
         path = entry.sources[0].ref
-        try:
-            meta = read_note(path, files[path]).meta
-        except InvalidEntryError:  # read_folder already skipped such files
-            continue
+        meta = read_note(files[path], path).meta
         metas[entry.id] = meta
         for key in _keys(path, entry, text_of(meta.get("permalink"))):
             lookup.setdefault(key, entry.id)

@@ -29,18 +29,16 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ctxtree.curation.importers.notes import (
-    Note,
+from ctxtree.curation.importers.folders import (
     counted,
     read_or_skip,
     segment,
-    strings,
-    summary_of,
     text_of,
     title_of,
-    unique_relations,
 )
+from ctxtree.curation.importers.notes import Note, first_paragraph, strings
 from ctxtree.curation.importers.records import Imported, Overview, Skipped
+from ctxtree.curation.importers.relation_names import unique_relations
 from ctxtree.curation.sections import sections
 from ctxtree.tree.model import MATURITIES, Entry, Relation, Source, round_importance
 
@@ -126,9 +124,11 @@ def _importance(value: object) -> float | None:
     return round_importance(min(100.0, max(0.0, float(value))))
 
 
-def _entry(entry_id: str, note: Note, ids: Mapping[str, str], dropped: Counter[str]) -> Entry:
+def _entry(
+    entry_id: str, path: str, note: Note, ids: Mapping[str, str], dropped: Counter[str]
+) -> Entry:
     meta, body = note.meta, note.body
-    stem = note.path.rsplit("/", 1)[-1].removesuffix(".md")
+    stem = path.rsplit("/", 1)[-1].removesuffix(".md")
     concept = raw_concept(body)
     targets = [_target(r) for r in strings(meta.get("related"))]
     targets += [_target(m) for m in _MENTION.findall(body)]
@@ -149,13 +149,13 @@ def _entry(entry_id: str, note: Note, ids: Mapping[str, str], dropped: Counter[s
     return Entry(
         id=entry_id,
         title=text_of(meta.get("title")) or title_of(body, stem),
-        summary=text_of(meta.get("summary")) or summary_of(body),
+        summary=text_of(meta.get("summary")) or first_paragraph(body),
         body=body.lstrip("\n"),
         tags=strings(meta.get("tags")),
         keywords=strings(meta.get("keywords")),
         relations=unique_relations(relations, entry_id),
         sources=(
-            Source(FORMAT, note.path),
+            Source(FORMAT, path),
             *(Source("file", f) for f in concept.files),
         ),
         author=concept.author,
@@ -168,7 +168,7 @@ def _entry(entry_id: str, note: Note, ids: Mapping[str, str], dropped: Counter[s
 
 def _overview(folder: str, note: Note) -> Overview:
     title = _OVERVIEW_TITLE.sub("", title_of(note.body, folder.rsplit("/", 1)[-1]))
-    return Overview(folder, title, summary_of(note.body), note.body.lstrip("\n"))
+    return Overview(folder, title, first_paragraph(note.body), note.body.lstrip("\n"))
 
 
 def read_tree(files: Mapping[str, str]) -> Imported:
@@ -200,5 +200,5 @@ def read_tree(files: Mapping[str, str]) -> Imported:
             continue
         ids[path], owner[entry_id] = entry_id, path
         notes[path] = note
-    entries = tuple(_entry(ids[p], notes[p], ids, dropped) for p in notes)
+    entries = tuple(_entry(ids[p], p, notes[p], ids, dropped) for p in notes)
     return Imported(entries, tuple(overviews), tuple(skipped), counted(dropped))

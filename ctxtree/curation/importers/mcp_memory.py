@@ -8,7 +8,7 @@ Input: the file's text, one JSON object a line (the server writes entities, then
 - entity `name` of `entityType` -> entry `<domain>/<entityType slug>/<name slug>`, titled
   `name`, tagged `entityType`;
 - its observations -> the body's `## Observations` list; the first is the summary;
-- relation `from` -> `to` -> a typed relation on `from`'s entry (notes.RELATION_NAMES; other
+- relation `from` -> `to` -> a typed relation on `from`'s entry (relation_names; other
   names `related`) and a line `- relationType [[<to's id>|to]]` in its body's `## Relations`,
   so the original name stays.
 
@@ -24,8 +24,9 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from ctxtree.curation.importers.notes import counted, relation_type, segment, unique_relations
+from ctxtree.curation.importers.folders import counted, segment
 from ctxtree.curation.importers.records import Imported, Skipped
+from ctxtree.curation.importers.relation_names import relation_type, unique_relations
 from ctxtree.tree.model import Entry, Relation, Source
 
 FORMAT = "mcp-memory"

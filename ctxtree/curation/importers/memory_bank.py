@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ctxtree.curation.importers.notes import Placement, folder_id, read_folder
+from ctxtree.curation.importers.folders import Placement, folder_id, read_folder
 from ctxtree.curation.importers.records import Imported
 from ctxtree.tree.model import Relation
 

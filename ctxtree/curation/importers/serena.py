@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ctxtree.curation.importers.notes import Placement, folder_id, read_folder
+from ctxtree.curation.importers.folders import Placement, folder_id, read_folder
 from ctxtree.curation.importers.records import Imported
 
 FORMAT = "serena"
