@@ -90,6 +90,9 @@ def build() -> typer.Typer:
     from ctxtree.cli import mcp_cmds
 
     mcp_cmds.register(app)
+    from ctxtree.cli import import_format_cmds
+
+    import_format_cmds.register(import_cmds.app)
     app.add_typer(import_cmds.app, name="import", cls=Group)
     app.add_typer(export_cmds.app, name="export", cls=Group)
     from ctxtree.cli import integration_cmds

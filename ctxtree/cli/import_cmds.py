@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import TURNS, AuthorOpt, DryRunOpt, JsonOpt, TreeOpt, bounded_option
 from ctxtree.cli.output import confirm, emit_json, note
+from ctxtree.tree.sourcefiles import MAX_FILE_BYTES
 from ctxtree.wording import plural
+
+if TYPE_CHECKING:
+    from ctxtree.curation.importers.records import Imported
+    from ctxtree.service.imports import ImportReport
+    from ctxtree.service.session import Session
 
 app = typer.Typer(
     help="Import knowledge from other formats.\n\n\b\nExamples:\n"
+    "  ctx import markdown ~/notes/vault\n"
+    "  ctx import agents-file CLAUDE.md\n"
     "  ctx import transcript chat.jsonl",
     rich_markup_mode=None,
     no_args_is_help=True,
@@ -46,6 +55,124 @@ def read_input(
             f"{label} is over the {max_bytes:,}-byte limit", "split it into smaller pieces"
         )
     return name, decode_input(data, label)
+
+
+ReplaceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Take the source's version of changed entries even where it drops facts, "
+        "and remove entries an earlier import made that the source no longer has.",
+    ),
+]
+TrustOpt = Annotated[
+    str, typer.Option("--trust", help="Trust of the imported entries: user, agent or external.")
+]
+
+
+def index_after_import(session: Session) -> None:
+    """A bulk import is the moment to index and count tokens: the first query after it then
+    never loads the tokenizer (~300 ms). Best effort: the import itself has landed."""
+    from ctxtree.errors import CtxError
+    from ctxtree.service import recall
+
+    try:
+        recall.count_tokens(session)
+    except (CtxError, OSError) as exc:
+        note(f"imported, but indexing failed ({exc}); the next read will retry")
+
+
+def run_import(
+    read: Callable[[], Imported],
+    *,
+    fmt: str,
+    label: str,
+    tree: str | None,
+    author: str | None,
+    trust: str | None,
+    dry_run: bool,
+    replace: bool,
+    json_out: bool,
+) -> None:
+    """The body of every `ctx import FORMAT` command but transcript: open the store, let the
+    format read its source (`read`), write it through the import use case with a progress
+    bar, and render the report."""
+    from ctxtree.cli import render
+    from ctxtree.service.imports import import_records
+    from ctxtree.service.session import open_session
+
+    session = open_session(tree, actor=author)
+    imported = read()
+    with render.progress(f"importing {fmt}") as advance:
+        report = import_records(
+            session, imported, fmt=fmt, label=label, dry_run=dry_run, replace_all=replace,
+            trust=trust, progress=advance,
+        )  # fmt: skip
+    if report.commit:
+        index_after_import(session)
+    render_report(report, json_out)
+
+
+def render_report(report: ImportReport, json_out: bool) -> None:
+    if json_out:
+        emit_json(report.to_json())
+        return
+    for skip in report.skipped[:20]:
+        note(f"skipped {skip.path}: {skip.reason}")
+    if len(report.skipped) > 20:
+        note(f"skipped {len(report.skipped) - 20} more (--json lists them all)")
+    if report.dropped:
+        note("dropped: " + ", ".join(f"{n} × {what}" for what, n in report.dropped))
+    if report.diff is not None:
+        sys.stdout.write(report.diff)
+        note(f"dry run: {report.fmt} import of {report.label} would be {report.counts()}")
+        return
+    commit = f" ({report.commit[:10]})" if report.commit else "; nothing written"
+    confirm(f"{report.fmt} import of {report.label}: {report.counts()}{commit}")
+    if report.removed:
+        confirm(f"  removed {plural(len(report.removed), 'entry')} the source no longer has")
+
+
+@app.command("agents-file")
+@handled
+def agents_file(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="CLAUDE.md, AGENTS.md or a .cursor rule (.mdc).")
+    ],
+    domain: Annotated[str, typer.Option("--domain", help="Domain to import into.")] = (
+        "instructions"
+    ),
+    topic: Annotated[
+        str, typer.Option("--topic", help="Topic (default: from the file name).")
+    ] = "",
+    trust: TrustOpt = "user",
+    replace: ReplaceOpt = False,
+    author: AuthorOpt = None,
+    dry_run: DryRunOpt = False,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import an agent's instruction file: one entry per `##` section (kind procedure, rule,
+    fact or convention by what it says), the text above them as the topic's context.md. A
+    Cursor rule's globs become the entries' anchors. The section `ctx export agents-file`
+    wrote is left out: it came from the store. Importing again changes only what changed.
+
+    \b
+    Examples:
+      ctx import agents-file CLAUDE.md
+      ctx import agents-file .cursor/rules/python.mdc --dry-run
+      ctx import agents-file packages/api/AGENTS.md --topic api-agents
+    """
+    from ctxtree.curation.importers import agents_file as reader
+
+    def read() -> Imported:
+        name, text = read_input(file, "agents file", max_bytes=MAX_FILE_BYTES)
+        return reader.read(text, file if file != "-" else name, domain=domain, topic=topic)
+
+    run_import(
+        read, fmt=reader.FORMAT, label=file, tree=tree, author=author, trust=trust,
+        dry_run=dry_run, replace=replace, json_out=json_out,
+    )  # fmt: skip
 
 
 @app.command("transcript")
@@ -120,15 +247,7 @@ def transcript(
                 f"{plural(len(result.ids), 'entry')}"
             )
         return
-    # A bulk import is the moment to index and count tokens: the first query after it then
-    # never loads the tokenizer (~300 ms). Best effort: the import itself has landed.
-    from ctxtree.errors import CtxError
-    from ctxtree.service import recall
-
-    try:
-        recall.count_tokens(session)
-    except (CtxError, OSError) as exc:
-        note(f"imported, but indexing failed ({exc}); the next read will retry")
+    index_after_import(session)
     if json_out:
         emit_json(result.to_json())
         return

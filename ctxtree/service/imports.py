@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ctxtree.curation.importers import transcript
+from ctxtree.curation.importers.records import Imported, Overview, Skipped
 from ctxtree.errors import ConflictError, UsageError
 from ctxtree.service.content import check_text, guard_secrets, refuse_token
+from ctxtree.service.drafts import check_choice
 from ctxtree.service.session import Session
 from ctxtree.tree import frontmatter
 from ctxtree.tree import relations as rel
-from ctxtree.tree.model import Entry, Source
+from ctxtree.tree.model import TRUST_LEVELS, Entry, Source
 from ctxtree.tree.paths import entry_relpath
 from ctxtree.tree.store import Store
 from ctxtree.wording import plural
 
 if TYPE_CHECKING:
+    from ctxtree.service.workspace import Workspace
     from ctxtree.tree.transaction import Transaction
 
 FORMATS = ("jsonl",)
@@ -53,7 +56,7 @@ class ImportResult:
         }
 
 
-def overview_text(overview: transcript.Overview) -> str:
+def overview_text(overview: Overview) -> str:
     """A folder's context.md: title and summary frontmatter, a heading, the body."""
     head = (
         f"title: {frontmatter.dump_yaml(overview.title)}\n"
@@ -269,3 +272,220 @@ def import_transcript(
         status=status,
         removed=tuple(removed),
     )
+
+
+# ---- every other format: one use case for whatever a format module read ----------------------
+@dataclass(frozen=True)
+class ImportReport:
+    """What `import_records` did (or, on a dry run, would do): ids per outcome, the files and
+    records that made no entry with their reasons, what was dropped, and the commit."""
+
+    fmt: str
+    label: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    overviews: tuple[str, ...] = ()  # context.md files written
+    skipped: tuple[Skipped, ...] = ()
+    dropped: tuple[tuple[str, int], ...] = ()
+    commit: str | None = None
+    diff: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.overviews)
+
+    def counts(self) -> str:
+        """`3 added, 1 updated, 2 unchanged, 1 skipped`: the outcomes that happened."""
+        parts = [
+            (len(self.added), "added"),
+            (len(self.updated), "updated"),
+            (len(self.unchanged), "unchanged"),
+            (len(self.removed), "removed"),
+            (len(self.skipped), "skipped"),
+        ]
+        return ", ".join(f"{n} {word}" for n, word in parts if n) or "nothing to import"
+
+    def to_json(self) -> dict[str, object]:
+        extra: dict[str, object] = {} if self.diff is None else {"dry_run": True, "diff": self.diff}
+        return extra | {
+            "op": "import",
+            "format": self.fmt,
+            "source": self.label,
+            "added": list(self.added),
+            "updated": list(self.updated),
+            "unchanged": list(self.unchanged),
+            "removed": list(self.removed),
+            "overviews": list(self.overviews),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "dropped": {what: count for what, count in self.dropped},
+            "commit": self.commit,
+        }
+
+
+def _merged_drops(*groups: Sequence[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    totals: dict[str, int] = {}
+    for group in groups:
+        for what, count in group:
+            totals[what] = totals.get(what, 0) + count
+    return tuple((what, n) for what, n in sorted(totals.items()) if n)
+
+
+def _prepared(entry: Entry, session: Session, trust: str | None) -> Entry:
+    """An imported entry as it is written: the command's trust, and who and when where the
+    format did not say (a json export carries its own, so a round trip is exact)."""
+    now = session.timestamp
+    return replace(
+        entry,
+        trust=trust or entry.trust,
+        author=entry.author or session.actor,
+        created=entry.created or now,
+        updated=entry.updated or entry.created or now,
+    )
+
+
+def _reimported(current: Entry, new: Entry, now: str, replace_all: bool) -> Entry:
+    """A changed entry as an UPDATE writes it: the source's content over the stored entry,
+    keeping when it was made and what the lifecycle made of it; dropping facts, relations
+    or sources is refused (LossError) unless `replace_all`."""
+    from ctxtree.service.operations import check_losses
+
+    kept = ("author", "importance", "maturity", "created", "stale")
+    updated = replace(new, **{k: getattr(current, k) for k in kept}, updated=now)
+    check_losses(current, updated, replace_all, "pass --replace to take the source's version")
+    return updated
+
+
+def _same_source(current: Entry, new: Entry, fmt: str) -> bool:
+    return bool(set(current.sources) & set(new.sources)) or any(
+        s.type == fmt for s in current.sources
+    )
+
+
+def import_records(
+    session: Session,
+    imported: Imported,
+    *,
+    fmt: str,
+    label: str,
+    dry_run: bool = False,
+    replace_all: bool = False,
+    trust: str | None = None,
+    redact: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Write what a format module read (`Imported`) as one commit, through the write path
+    (every entry validated and scanned for secrets by `Workspace.put`).
+
+    Re-importing is idempotent: the same source gives the same ids; an entry the store
+    already holds with the same knowledge is left untouched (who imported it when, and its
+    lifecycle, do not count); a changed one is updated as an UPDATE would be (refused when
+    it drops facts, relations or sources, unless `replace_all`); an id held by an entry not
+    from this format is skipped with the reason. Entries of an earlier import of this format
+    in the same domains that the source no longer has are kept, or removed with
+    `replace_all`. Relations to targets neither imported nor in the store are dropped and
+    counted. Overviews become context.md files where none exists (replaced with
+    `replace_all`)."""
+    from ctxtree.service.workspace import Workspace
+
+    if trust is not None:
+        check_choice(trust, TRUST_LEVELS, "trust")
+    seen: dict[str, Entry] = {}
+    skipped = list(imported.skipped)
+    for entry in imported.entries:
+        if entry.id in seen:
+            skipped.append(Skipped(_where(entry), f"its id {entry.id} is taken by another"))
+        else:
+            seen[entry.id] = _prepared(entry, session, trust)
+    new_ids = set(seen)
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    removed: list[str] = []
+    overviews: list[str] = []
+    dangling = 0
+    sources = [f"{fmt}:{label}"]
+    with session.transaction("import", sources, dry_run=dry_run) as tx:
+        ws = Workspace(session, tx, redact)
+        pending: list[Entry] = []  # written without relations to entries not yet written
+        total = len(seen)
+        for done, found in enumerate(seen.values(), 1):
+            keep = tuple(
+                r for r in found.relations if r.target in new_ids or ws.target_exists(r.target)
+            )
+            dangling += len(found.relations) - len(keep)
+            entry = replace(found, relations=keep)
+            current = ws.entry(entry.id)
+            if current is None and ws.archived(entry.id) is not None:
+                skipped.append(Skipped(_where(entry), f"{entry.id} is archived in the store"))
+                new_ids.discard(entry.id)
+            elif current is None:
+                added.append(entry.id)
+                pending.append(entry)
+            elif same_knowledge(entry, current):
+                unchanged.append(entry.id)
+            elif not _same_source(current, entry, fmt):
+                skipped.append(Skipped(_where(entry), f"{entry.id} exists and was not imported"))
+                new_ids.discard(entry.id)
+            else:
+                updated.append(entry.id)
+                pending.append(_reimported(current, entry, session.timestamp, replace_all))
+            if progress is not None:
+                progress(done, total)
+        later = [e for e in pending if not all(ws.target_exists(r.target) for r in e.relations)]
+        for entry in pending:
+            ready = tuple(r for r in entry.relations if ws.target_exists(r.target))
+            ws.put(replace(entry, relations=ready))
+        for entry in later:
+            ws.put(entry)
+        if replace_all:
+            removed = _remove_vanished(ws, fmt, new_ids | set(seen))
+        for overview in imported.overviews:
+            relpath = f"tree/{overview.folder}/context.md"
+            text = overview_text(overview)
+            current_text = tx.read(relpath)
+            if current_text != text and (current_text is None or replace_all):
+                tx.write(relpath, text)
+                overviews.append(relpath)
+        report = ImportReport(
+            fmt,
+            label,
+            tuple(added),
+            tuple(updated),
+            tuple(unchanged),
+            tuple(removed),
+            tuple(overviews),
+            tuple(skipped),
+            _merged_drops(imported.dropped, [("dangling relation", dangling)]),
+        )
+        tx.subject = f"{fmt} import of {label}: {report.counts()}"
+        tx.body = "\n".join(
+            f"{word.capitalize()}: {', '.join(ids)}"
+            for word, ids in (("added", added), ("updated", updated), ("removed", removed))
+            if ids
+        )
+    return replace(report, commit=tx.commit_sha, diff=tx.diff if dry_run else None)
+
+
+def _where(entry: Entry) -> str:
+    """The source file an entry came from (its first source's ref), for a skip reason."""
+    return entry.sources[0].ref if entry.sources else entry.id
+
+
+def _remove_vanished(ws: Workspace, fmt: str, kept: set[str]) -> list[str]:
+    """Stage the removal of entries an earlier import of `fmt` made in the domains this
+    import writes that the source no longer has; refused while other entries point at them."""
+    store = ws.session.store
+    domains = sorted({i.split("/", 1)[0] for i in kept})
+    vanished: list[str] = []
+    for domain in domains:
+        found, _bad = store.entries(domain, contains=fmt)
+        vanished += [
+            e.id for e in found if e.id not in kept and any(s.type == fmt for s in e.sources)
+        ]
+    for domain in domains:
+        _refuse_dangling(store, domain, set(vanished))
+    for entry_id in vanished:
+        ws.drop(entry_id)
+    return sorted(vanished)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,15 @@ def check_segment(segment: str, whole: str) -> None:
             f"invalid id {whole!r}: {segment!r} is reserved for the store's own files",
             "pick another name for this segment",
         )
+
+
+def slugify(text: str, limit: int = 64) -> str:
+    """Lowercase ASCII slug `[a-z0-9][a-z0-9_-]*` of at most `limit` characters ('' if none)."""
+    folded = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    slug = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
+    slug = re.sub(r"-{2,}", "-", slug).lstrip("-_")
+    return slug[:limit].rstrip("-_")
 
 
 def parse_id(raw: str, *, min_parts: int = 3, max_parts: int = 4) -> str:

@@ -16,15 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ctxtree.curation.importers.records import Overview
 from ctxtree.errors import InvalidEntryError
 from ctxtree.tree.model import Entry, Relation, Source
-from ctxtree.tree.paths import RESERVED, check_segment
+from ctxtree.tree.paths import RESERVED, check_segment, slugify
 from ctxtree.tree.validity import iso
 
 DEFAULT_DOMAIN = "conversations"
@@ -120,16 +120,6 @@ class Topic:
 
 
 @dataclass(frozen=True)
-class Overview:
-    """A folder's `context.md`: a title, a one-line summary and a short body."""
-
-    folder: str
-    title: str
-    summary: str
-    body: str
-
-
-@dataclass(frozen=True)
 class Layout:
     """Everything one transcript becomes."""
 
@@ -219,15 +209,6 @@ def _parse_line(raw: str, name: str, lineno: int) -> Turn:
 
 
 # ---- small pure pieces -----------------------------------------------------------------------
-def slugify(text: str, limit: int = 64) -> str:
-    """Lowercase ASCII slug `[a-z0-9][a-z0-9_-]*` of at most `limit` characters ('' if none)."""
-    folded = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-    slug = re.sub(r"[^a-z0-9_-]+", "-", ascii_text)
-    slug = re.sub(r"-{2,}", "-", slug).lstrip("-_")
-    return slug[:limit].rstrip("-_")
-
-
 def session_slug(session: str) -> str:
     """`s<NN>` for a session number; a slug of anything else (hashed when nothing is left)."""
     if session.isascii() and session.isdigit():
