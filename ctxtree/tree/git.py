@@ -113,6 +113,30 @@ def project_diff(cwd: Path, rev: str) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
+def merge_texts(
+    base: bytes, ours: bytes, theirs: bytes, names: Sequence[str]
+) -> tuple[bytes, bool]:
+    """Three-way merge of three texts with `git merge-file -p` (temp files, one git process,
+    no repository needed): the result and whether it holds conflict hunks, which carry git's
+    usual markers labelled `names` (ours, base, theirs)."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory(prefix="ctx-merge-") as folder:
+        files = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_bytes(data)
+            files.append(str(path))
+        labels = [arg for name in names for arg in ("-L", name)]
+        done = subprocess.run(
+            ["git", "merge-file", "-p", *labels, *files], capture_output=True, check=False
+        )
+    if done.returncode < 0 or done.returncode > 127:
+        detail = done.stderr.decode("utf-8", "replace").strip()[:300]
+        raise StoreError(f"git merge-file failed: {detail}", "check that git is installed")
+    return bytes(done.stdout), done.returncode != 0
+
+
 class GitRepo:
     """An opened, validated store repository."""
 
