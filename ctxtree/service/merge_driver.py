@@ -16,8 +16,10 @@ as temp files and the path (%P); exit 0 means merged, anything else a normal con
   regenerates it.
 - Any other markdown (`context.md` overviews): a plain three-way text merge.
 
-It runs inside `git merge` (or `ctx sync`, which holds the store's lock around that git), so
-it takes no lock and writes only %A; it imports no CLI framework and no gitpython.
+It runs inside a plain `git merge`, so it takes no lock and writes only %A; it imports no CLI
+framework and no gitpython. `ctx sync` does not pay a process per file: it lets git stop on
+every file both sides changed and merges them all in its own process with the same function
+(`merge_versions`), under the store's lock.
 """
 
 from __future__ import annotations
@@ -43,12 +45,6 @@ def _parse(data: bytes, entry_id: str, relpath: str) -> Entry | None:
         return None
 
 
-def _text_merge(base: bytes, ours: bytes, theirs: bytes, target: Path) -> bool:
-    merged, conflict = merge_texts(base, ours, theirs, LABELS)
-    atomic_write(target, merged)
-    return conflict
-
-
 def _merge_bodies(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     merged, conflict = merge_texts(
         base.encode("utf-8"), ours.encode("utf-8"), theirs.encode("utf-8"), LABELS
@@ -56,29 +52,36 @@ def _merge_bodies(base: str, ours: str, theirs: str) -> tuple[str, bool]:
     return merged.decode("utf-8", "replace"), conflict
 
 
+def merge_versions(base: bytes, ours: bytes, theirs: bytes, relpath: str) -> tuple[bytes, bool]:
+    """The merged content of `relpath` and whether it is a conflict (module docstring): what
+    the driver writes to %A, and what `ctx sync` computes in its own process for every file
+    of a merge at once."""
+    name = relpath.rsplit("/", 1)[-1]
+    if name == "_index.md":
+        return ours, False
+    entry_id = id_from_relpath(relpath)
+    if entry_id is None:
+        return merge_texts(base, ours, theirs, LABELS)
+    mine, other = _parse(ours, entry_id, relpath), _parse(theirs, entry_id, relpath)
+    if mine is None or other is None:
+        return merge_texts(base, ours, theirs, LABELS)[0], True
+    old = _parse(base, entry_id, relpath) if base.strip() else None
+    merged = merge_entries(old, mine, other, _merge_bodies)
+    data = frontmatter.serialize(merged.entry).encode("utf-8")
+    if not merged.conflict and _parse(data, entry_id, relpath) is None:
+        # never hand git an entry that does not parse
+        return merge_texts(base, ours, theirs, LABELS)[0], True
+    return (ours if data == ours else data), merged.conflict
+
+
 def merge_file(base_path: str, ours_path: str, theirs_path: str, relpath: str) -> int:
     """Merge the three versions of `relpath` into `ours_path`; 0 merged, 1 conflict."""
     target = Path(ours_path)
     base, ours, theirs = (Path(p).read_bytes() for p in (base_path, ours_path, theirs_path))
-    name = relpath.rsplit("/", 1)[-1]
-    if name == "_index.md":
-        return MERGED
-    entry_id = id_from_relpath(relpath)
-    if entry_id is None:
-        return CONFLICT if _text_merge(base, ours, theirs, target) else MERGED
-    mine, other = _parse(ours, entry_id, relpath), _parse(theirs, entry_id, relpath)
-    if mine is None or other is None:
-        _text_merge(base, ours, theirs, target)
-        return CONFLICT
-    old = _parse(base, entry_id, relpath) if base.strip() else None
-    merged = merge_entries(old, mine, other, _merge_bodies)
-    text = frontmatter.serialize(merged.entry)
-    if not merged.conflict and _parse(text.encode("utf-8"), entry_id, relpath) is None:
-        _text_merge(base, ours, theirs, target)  # never hand git an entry that does not parse
-        return CONFLICT
-    if text.encode("utf-8") != ours:
-        atomic_write(target, text.encode("utf-8"))
-    return CONFLICT if merged.conflict else MERGED
+    merged, conflict = merge_versions(base, ours, theirs, relpath)
+    if merged != ours:
+        atomic_write(target, merged)
+    return CONFLICT if conflict else MERGED
 
 
 def run(argv: list[str]) -> int:

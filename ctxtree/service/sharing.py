@@ -170,10 +170,25 @@ def _merge_remote(session: Session, repo: GitRepo, remote: Remote, branch: str) 
         "sync", f"merge {remote.name}/{branch}", session.actor, [f"remote:{remote.name}"],
         f"Merged {plural(received, 'commit')} from {remote.url}",
     )  # fmt: skip
-    conflicted = remotes.merge(repo, theirs, message)
+    conflicted = remotes.merge(repo, theirs, message, _resolve)
     if conflicted:
         raise _conflict(remote, branch, conflicted)
     return "merged", received
+
+
+def _resolve(stages: dict[str, dict[int, bytes]]) -> dict[str, bytes]:
+    """The merge driver's merge of every file both sides changed, in this process: the
+    files it merged cleanly (a file one side deleted, or that conflicts, stays unmerged)."""
+    from ctxtree.service.merge_driver import merge_versions
+
+    merged = {}
+    for path, versions in stages.items():
+        if 2 not in versions or 3 not in versions:
+            continue
+        data, conflict = merge_versions(versions.get(1, b""), versions[2], versions[3], path)
+        if not conflict:
+            merged[path] = data
+    return merged
 
 
 def _refuse_dirty(repo: GitRepo) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ctxtree.errors import ConflictError, NotFoundError, StoreError, UsageError
+from ctxtree.tree.git import _pathspec
+from ctxtree.tree.store import atomic_write
 
 if TYPE_CHECKING:
     from ctxtree.tree.git import GitRepo
@@ -137,28 +140,71 @@ def fast_forward(repo: GitRepo, target: str) -> None:
         raise StoreError(f"git merge --ff-only failed: {_text(done)}", "run `ctx doctor`")
 
 
-def merge(repo: GitRepo, target: str, message: str) -> list[str]:
-    """Merge `target` into HEAD (entries through the merge driver) and commit with `message`;
-    the paths still conflicted when the merge stopped (the merge is aborted then: files,
+Resolver = Callable[[dict[str, dict[int, bytes]]], dict[str, bytes]]
+
+
+def merge(repo: GitRepo, target: str, message: str, resolve: Resolver) -> list[str]:
+    """Merge `target` into HEAD and commit with `message`. Files marked `merge=ctx` are not
+    handed to the driver one process each: git stops on them (the driver is switched off for
+    this merge) and `resolve` gets every unmerged path's stages (1 base, 2 ours, 3 theirs;
+    a missing stage is a side that deleted it) in one call and returns the merged content of
+    those it merged. Returns the paths still conflicted (the merge is aborted then: files,
     index and HEAD as before), [] when it committed."""
     done = repo.process(
-        ["-c", "gc.auto=0", "merge", "--no-ff", "--no-commit", "--no-edit", target],
+        ["-c", "gc.auto=0", "-c", "merge.ctx.driver=false",
+         "merge", "--no-ff", "--no-commit", "--no-edit", target],
         env={"GIT_MERGE_AUTOEDIT": "no"},
-    )
-    if done.returncode == 0:
-        commit = repo.process(["-c", "gc.auto=0", "commit", "-q", "--no-verify", "-F", "-"],
-                              stdin=message.encode("utf-8"))  # fmt: skip
-        if commit.returncode != 0:
+    )  # fmt: skip
+    if done.returncode != 0:
+        stages = unmerged(repo)
+        if not stages:
             repo.process(["merge", "--abort"])
-            raise StoreError(f"git commit of the merge failed: {_text(commit)}", "run `ctx doctor`")
-        return []
-    listed = repo.process(["diff", "--name-only", "--diff-filter=U", "-z"])
-    conflicted = [p for p in listed.stdout.decode("utf-8", "replace").split("\0") if p]
-    repo.process(["merge", "--abort"])
-    if not conflicted:
-        raise StoreError(f"git merge failed: {_text(done) or done.stdout.decode()[:300]}",
-                         "run `ctx doctor`")  # fmt: skip
-    return conflicted
+            detail = _text(done) or done.stdout.decode("utf-8", "replace")[:300]
+            raise StoreError(f"git merge failed: {detail}", "run `ctx doctor`")
+        merged = resolve(stages)
+        for path, data in merged.items():
+            atomic_write(repo.root / path, data)
+        if merged:
+            with _pathspec(sorted(merged)) as spec:
+                repo.run("add", *spec)
+        left = sorted(set(stages) - set(merged))
+        if left:
+            repo.process(["merge", "--abort"])
+            return left
+    commit = repo.process(["-c", "gc.auto=0", "commit", "-q", "--no-verify", "-F", "-"],
+                          stdin=message.encode("utf-8"))  # fmt: skip
+    if commit.returncode != 0:
+        repo.process(["merge", "--abort"])
+        raise StoreError(f"git commit of the merge failed: {_text(commit)}", "run `ctx doctor`")
+    return []
+
+
+def unmerged(repo: GitRepo) -> dict[str, dict[int, bytes]]:
+    """Each unmerged path's stages with their content, read in one `git cat-file --batch`."""
+    listed = repo.process(["ls-files", "-u", "-z"])
+    shas: dict[str, dict[int, str]] = {}
+    for item in listed.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if not item:
+            continue
+        info, _tab, path = item.partition("\t")
+        _mode, sha, stage = info.split()
+        shas.setdefault(path, {})[int(stage)] = sha
+    wanted = sorted({sha for stages in shas.values() for sha in stages.values()})
+    blobs = read_blobs(repo, wanted)
+    return {path: {n: blobs[sha] for n, sha in stages.items()} for path, stages in shas.items()}
+
+
+def read_blobs(repo: GitRepo, shas: Sequence[str]) -> dict[str, bytes]:
+    if not shas:
+        return {}
+    done = repo.process(["cat-file", "--batch"], stdin="".join(f"{s}\n" for s in shas).encode())
+    out, found, at = done.stdout, {}, 0
+    for sha in shas:
+        end = out.index(b"\n", at)
+        size = int(out[at:end].split()[2])
+        found[sha] = bytes(out[end + 1 : end + 1 + size])
+        at = end + 1 + size + 1
+    return found
 
 
 def push(repo: GitRepo, remote: Remote, branch: str) -> str:
