@@ -179,3 +179,23 @@ def test_clone_sets_up_the_store_as_init_does(team: tuple[Ctx, Ctx, str]) -> Non
         "hooks check" in (b.store / ".git" / "hooks" / "pre-commit").read_text()  # fmt: skip
     assert (b.store / "cache").is_dir()
     fails(b("clone", "file:///nowhere"), 4, f"{b.store} already exists and is not empty")
+
+
+def test_a_plain_git_pull_merges_through_the_driver_and_reads_see_it(
+    team: tuple[Ctx, Ctx, str],
+) -> None:
+    """No post-merge hook is needed: reads refresh the index from file stamps."""
+    a, b, _url = team
+    a.ok("edit", "auth/jwt/rotation", "--add-tag", "a")
+    add(a, "ops/ci/zebra-policy", "Zebra crossing policy")
+    a.ok("sync")
+    b.ok("edit", "auth/jwt/rotation", "--add-tag", "b")
+    b.ok("search", "rotate")  # the index exists before the pull
+    pulled = subprocess.run(
+        ["git", "pull", "-q", "--no-rebase", "--no-edit", "origin", "main"], cwd=b.store,
+        env={**os.environ, **b.env}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert pulled.returncode == 0, pulled.stderr
+    assert json.loads(b.ok("show", "auth/jwt/rotation", "--json"))["tags"] == ["auth", "b", "a"]
+    hits = json.loads(b.ok("search", "zebra crossing", "--json"))["hits"]
+    assert [h["id"] for h in hits][:1] == ["ops/ci/zebra-policy"]
