@@ -199,3 +199,24 @@ def test_a_plain_git_pull_merges_through_the_driver_and_reads_see_it(
     assert json.loads(b.ok("show", "auth/jwt/rotation", "--json"))["tags"] == ["auth", "b", "a"]
     hits = json.loads(b.ok("search", "zebra crossing", "--json"))["hits"]
     assert [h["id"] for h in hits][:1] == ["ops/ci/zebra-policy"]
+
+
+def test_dry_run_fetches_and_says_what_would_change(team: tuple[Ctx, Ctx, str]) -> None:
+    a, b, _url = team
+    a.ok("edit", "auth/jwt/rotation", "--add-tag", "a")
+    add(a, "auth/jwt/signing-keys", "Signing keys")
+    a.ok("sync")
+    add(b, "ops/ci/build-cache", "CI cache")
+    before = b.git("rev-parse", "HEAD")
+    preview = json.loads(b.ok("sync", "--dry-run", "--json"))
+    assert (preview["merge"], preview["received"], preview["sent"], preview["dry_run"]) == (
+        "merge", 2, 1, True,
+    )  # fmt: skip
+    assert preview["changed"] == {"added": ["auth/jwt/signing-keys"],
+                                  "modified": ["auth/jwt/rotation"], "deleted": []}  # fmt: skip
+    assert b.git("rev-parse", "HEAD") == before
+    assert b.ok("sync", "--dry-run") == (
+        "would sync with origin/main: merge; would receive 2 commits, send 1 commit; "
+        "entries 1 added, 1 changed, 0 removed here (nothing changed)\n"
+    )
+    assert b.git("rev-parse", "HEAD") == before

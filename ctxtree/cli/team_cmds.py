@@ -99,6 +99,10 @@ def register(app: typer.Typer) -> None:
         remote: Annotated[
             str | None, typer.Argument(help="Remote name (default: origin, or the only one).")
         ] = None,
+        dry_run: Annotated[
+            bool,
+            typer.Option("--dry-run", help="Fetch only; say what a sync would change."),
+        ] = False,
         author: AuthorOpt = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -114,13 +118,15 @@ def register(app: typer.Typer) -> None:
         Examples:
           ctx sync
           ctx sync origin --json
+          ctx sync --dry-run
         """
         from ctxtree.cli import render
         from ctxtree.service import sharing
         from ctxtree.service.session import open_session
 
         with render.progress("indexing") as advance:
-            result = sharing.sync(open_session(tree, actor=author), remote, advance)
+            session = open_session(tree, actor=author)
+            result = sharing.sync(session, remote, advance, dry_run=dry_run)
         if json_out:
             emit_json(result.to_json())
             return

@@ -78,6 +78,7 @@ class SyncResult:
     changes: Changes = field(default_factory=Changes)
     commit: str | None = None  # our merge commit, when there was one
     retried: bool = False  # the first push was rejected: fetched and merged once more
+    dry_run: bool = False  # fetched only: what a sync would do
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,12 +91,19 @@ class SyncResult:
             "changed": self.changes.to_json(),
             "commit": self.commit,
             "retried": self.retried,
+            "dry_run": self.dry_run,
         }
 
     def line(self) -> str:
         counts = self.changes
         what = (f"{len(counts.added)} added, {len(counts.modified)} changed, "
                 f"{len(counts.deleted)} removed here")  # fmt: skip
+        if self.dry_run:
+            return (
+                f"would sync with {self.remote.name}/{self.branch}: {self.merge}; would "
+                f"receive {plural(self.received, 'commit')}, send {plural(self.sent, 'commit')}; "
+                f"entries {what.replace(' here', '')} here (nothing changed)"
+            )
         return (
             f"synced with {self.remote.name}/{self.branch}: {self.merge}; "
             f"received {plural(self.received, 'commit')}, sent {plural(self.sent, 'commit')}; "
@@ -207,9 +215,16 @@ def _refuse_dirty(repo: GitRepo) -> None:
         )
 
 
-def sync(session: Session, name: str | None = None, progress: Progress | None = None) -> SyncResult:
+def sync(
+    session: Session,
+    name: str | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> SyncResult:
     """Fetch, merge, push `name` (default: origin, or the only remote), under the write lock;
-    a rejected push (someone pushed meanwhile) fetches and merges once more."""
+    a rejected push (someone pushed meanwhile) fetches and merges once more. With `dry_run`,
+    only fetch (the remote-tracking branch moves; nothing else changes) and report what a
+    sync would receive, send and change here."""
     from ctxtree.service.installer import Report, install_merge_driver
     from ctxtree.tree import remotes
     from ctxtree.tree.git import GitRepo
@@ -225,6 +240,8 @@ def sync(session: Session, name: str | None = None, progress: Progress | None = 
         install_merge_driver(root, Report())  # a store cloned with plain git has no config
         before = remotes.rev(repo, "HEAD")
         remotes.fetch(repo, remote)
+        if dry_run:
+            return _preview(repo, remote, branch)
         how, received = _merge_remote(session, repo, remote, branch)
         retried = False
         sent = _outgoing(repo, remote, branch)
@@ -246,6 +263,27 @@ def sync(session: Session, name: str | None = None, progress: Progress | None = 
         _refresh(session, progress)
     commit = after if how == "merged" else None
     return SyncResult(remote, branch, how, received, sent, changes, commit, retried)
+
+
+def _preview(repo: GitRepo, remote: Remote, branch: str) -> SyncResult:
+    """What `sync` would do after this fetch: the entries the remote changed since the last
+    common commit would change here (a conflict shows only when the merge is tried)."""
+    from ctxtree.tree import remotes
+
+    theirs = remotes.rev(repo, f"refs/remotes/{remote.name}/{branch}")
+    head = remotes.rev(repo, "HEAD")
+    sent = _outgoing(repo, remote, branch)
+    if theirs is None:
+        return SyncResult(remote, branch, "first-push", 0, sent, dry_run=True)
+    if head is not None and remotes.is_ancestor(repo, theirs, head):
+        return SyncResult(remote, branch, "up-to-date", 0, sent, dry_run=True)
+    received = remotes.count_commits(repo, f"HEAD..{theirs}" if head else theirs)
+    if head is None or remotes.is_ancestor(repo, head, theirs):
+        changes = _changes(repo, head, theirs)
+        return SyncResult(remote, branch, "fast-forward", received, 0, changes, dry_run=True)
+    base = remotes.merge_base(repo, head, theirs)
+    changes = _changes(repo, base, theirs)
+    return SyncResult(remote, branch, "merge", received, sent, changes, dry_run=True)
 
 
 def _outgoing(repo: GitRepo, remote: Remote, branch: str) -> int:

@@ -134,6 +134,12 @@ def count_commits(repo: GitRepo, spec: str) -> int:
     return int(done.stdout.strip() or 0) if done.returncode == 0 else 0
 
 
+def merge_base(repo: GitRepo, a: str, b: str) -> str | None:
+    done = repo.process(["merge-base", a, b])
+    sha = str(done.stdout.decode("utf-8", "replace")).strip()
+    return sha if done.returncode == 0 and sha else None
+
+
 def fast_forward(repo: GitRepo, target: str) -> None:
     done = repo.process(["merge", "--ff-only", "--quiet", target])
     if done.returncode != 0:
