@@ -113,6 +113,13 @@ def project_diff(cwd: Path, rev: str) -> str:
     return done.stdout.decode("utf-8", "replace")
 
 
+# A revert merges through git's line-by-line text merge, not `ctx merge-driver`: its "theirs"
+# is the old state being restored, whose `updated` is older than any later edit, so the
+# driver's field rules would silently keep the later value and drop the undo. Line by line,
+# a later edit of the same lines is a conflict, and undo refuses to clobber it.
+TEXT_MERGE = "merge.ctx.driver=git merge-file -q --marker-size=%L %A %O %B"
+
+
 def merge_texts(
     base: bytes, ours: bytes, theirs: bytes, names: Sequence[str]
 ) -> tuple[bytes, bool]:
@@ -371,7 +378,7 @@ class GitRepo:
     def revert(self, shas: Sequence[str]) -> None:
         """Apply the inverse of `shas` (newest first) to index and tree, without committing."""
         try:
-            self.run("revert", "--no-commit", "--no-edit", *shas)
+            self.run("-c", TEXT_MERGE, "revert", "--no-commit", "--no-edit", *shas)
         except StoreError as exc:
             with contextlib.suppress(StoreError):
                 self.run("revert", "--abort")
