@@ -101,6 +101,9 @@ def build() -> typer.Typer:
     from ctxtree.cli import llm_cmds
 
     llm_cmds.register(app)
+    from ctxtree.cli import team_cmds
+
+    team_cmds.register(app)
     return app
 
 

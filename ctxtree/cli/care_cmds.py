@@ -67,6 +67,7 @@ def register(app: typer.Typer) -> None:
 
         \b
         error     invalid-entry       a file that does not parse
+        error     merge-conflict      git conflict markers from a merge (resolve by hand)
         error   * broken-relation     a declared relation to nothing (dropped)
         error   * secret              a credential in the entry (redacted)
         warning * broken-link         an inline [[link]] to nothing (unwrapped)

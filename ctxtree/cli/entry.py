@@ -1,6 +1,7 @@
 """The `ctx` executable's entry point. `ctx hook EVENT` runs on every prompt and every commit,
 so it is handed to ctxtree.hooks here, before the typer app (and click) is imported at all;
-every other command goes to cli/app.py."""
+so is `ctx merge-driver O A B P`, which git runs once per merged file. Every other command
+(and `ctx merge-driver --help`) goes to cli/app.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ def main(argv: list[str] | None = None) -> None:
         from ctxtree.hooks import run
 
         raise SystemExit(run(args[1:]))
+    if args[:1] == ["merge-driver"] and len(args) == 5 and not any(a.startswith("-") for a in args):
+        from ctxtree.service import merge_driver
+
+        raise SystemExit(merge_driver.run(args[1:]))
     from ctxtree.cli.app import main as cli
 
     cli(args)

@@ -2,6 +2,8 @@
 
 Codes (severity; * = repaired by `ctx lint --fix`):
   invalid-entry       error     a file that does not parse (path:line)
+  merge-conflict      error     git conflict markers left by a merge (`ctx sync`, `git merge`)
+                                that could not be merged: the file, the line and what to do
   broken-relation     error *   a declared relation to no entry (tree/ or archive/) nor folder;
                                 the fix drops the relation
   secret              error *   a credential in a title, summary, body, tag, keyword or source;
@@ -45,6 +47,7 @@ SEVERITIES = (ERROR, WARNING, INFO)
 # (code, severity, fixable, description): the table `ctx lint --help` documents.
 CODES: tuple[tuple[str, str, bool, str], ...] = (
     ("invalid-entry", ERROR, False, "a file that does not parse"),
+    ("merge-conflict", ERROR, False, "git conflict markers from a merge"),
     ("broken-relation", ERROR, True, "a declared relation to nothing (dropped)"),
     ("secret", ERROR, True, "a credential in the entry (redacted)"),
     ("broken-link", WARNING, True, "an inline [[link]] to nothing (unwrapped)"),
@@ -134,6 +137,7 @@ def check(
     superseded = superseded_ids(corpus.entries)
     current = {e.id: e for e in corpus.entries if is_current(e, superseded, corpus.now)}
     findings = invalid(corpus.problems)
+    findings += merge_conflicts(corpus)
     findings += graph(corpus.entries, tree_ids | archived_ids | corpus.folders)
     for entry in corpus.entries:
         findings += secrets_in(entry, f"tree/{entry.id}.md")
@@ -189,6 +193,53 @@ def invalid(problems: Iterable[tuple[InvalidEntryError, str]]) -> list[Finding]:
                 )
             )
     return out
+
+
+CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+
+
+def conflict_line(text: str) -> int:
+    """1-based line of the first `<<<<<<< ` marker of a complete conflict hunk (opening,
+    separator and closing lines in that order), 0 when the text holds none."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if not line.startswith(CONFLICT_MARKERS[0]):
+            continue
+        rest = lines[index + 1 :]
+        middle = next((i for i, x in enumerate(rest) if x.rstrip() == CONFLICT_MARKERS[1]), -1)
+        if middle >= 0 and any(x.startswith(CONFLICT_MARKERS[2]) for x in rest[middle + 1 :]):
+            return index + 1
+    return 0
+
+
+def merge_conflicts(corpus: Corpus) -> list[Finding]:
+    """Files a merge left with conflict markers: in an entry's body (the merge driver merged
+    the frontmatter) or anywhere in a file that no longer parses."""
+    found = []
+    texts = [(f"tree/{e.id}.md", e.id, _body_offset(e), e.body) for e in corpus.entries]
+    texts += [(f"archive/{e.id}.md", e.id, _body_offset(e), e.body) for e in corpus.archived]
+    texts += [(p.path, id_from_relpath(p.path) or p.path, 0, text) for p, text in corpus.problems]
+    for path, entry, offset, text in texts:
+        line = conflict_line(text)
+        if line:
+            found.append(
+                _finding(
+                    "merge-conflict",
+                    entry,
+                    f"{path}:{line + offset}: a merge left conflict markers (<<<<<<< ours, "
+                    "=======, >>>>>>> theirs): both sides changed the same lines",
+                    "edit the file to keep the right text and delete the marker lines, then "
+                    "`git add` and `git commit` in the store if a merge is under way (or "
+                    "`ctx commit`)",
+                    path=path,
+                )
+            )
+    return found
+
+
+def _body_offset(entry: Entry) -> int:
+    """Lines above an entry's body in its file (the fences and frontmatter)."""
+    return entry.origin.text.count("\n") if entry.origin is not None else 0
 
 
 def symlinks(links: Iterable[tuple[str, str]]) -> list[Finding]:

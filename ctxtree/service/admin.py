@@ -132,9 +132,7 @@ def init(
         refuse_token(who, "the author (--author or CTX_ACTOR)")
         created = True
         sha = repo.commit(paths, commit_message("init", "new ctx store", who, ["cli"]))
-        from ctxtree.service.installer import Report, install_store_hook
-
-        install_store_hook(root, Report())
+        set_up_repository(root)
     ignored = project is not None and ignored_by(project, root)
     added = ""
     if gitignore and project is not None and not ignored:
@@ -142,6 +140,18 @@ def init(
         add_line(project / ".gitignore", added)
         ignored = True
     return InitResult(root, created, sha, project, ignored, added)
+
+
+def set_up_repository(root: Path) -> None:
+    """What a store's repository needs on this machine beyond its committed files, for
+    `ctx init` and `ctx clone` alike: the cache folder, the pre-commit hook refusing secrets
+    and invalid entries, and the merge driver's git config."""
+    from ctxtree.service.installer import Report, install_merge_driver, install_store_hook
+
+    (root / "cache").mkdir(exist_ok=True)
+    report = Report()
+    install_store_hook(root, report)
+    install_merge_driver(root, report)
 
 
 def add_line(path: Path, line: str) -> None:

@@ -11,6 +11,9 @@ doctor shows what was recovered, checks for the rest and repairs what is safe to
 - git-operation (warning): a merge, revert, cherry-pick or rebase under way. Finish it with git.
 - symlink (error): a symbolic link inside the store, never followed. Replace it by hand.
 - uncommitted (info): files changed outside ctx. Review with `ctx diff`, then `ctx commit`.
+- merge-driver (warning): the store's `.gitattributes` or git config does not send entries
+  through `ctx merge-driver` (a store made before it existed, or a plain `git clone`).
+  Repair: set the git config; add the lines to `.gitattributes` in one commit.
 - git-fsck (error, with --fsck): what `git fsck` reports. Inspect by hand.
 """
 
@@ -95,6 +98,7 @@ def doctor(session: Session, repair: bool = True, fsck: bool = False) -> DoctorR
         findings += _git_state(repo, repair)
         findings += _symlinks(session.store)
         findings += _pre_commit_hook(root, repair)
+        findings += _merge_driver(root, repo, repair, session.actor)
         if fsck:
             findings += _fsck(repo)
     return DoctorReport(findings, journal.recoveries(root), repair)
@@ -258,6 +262,46 @@ def _pre_commit_hook(root: Any, repair: bool) -> list[Problem]:
             "the store's pre-commit hook is not installed: a commit made with plain git is "
             "not checked for secrets or invalid entries",
             "`ctx doctor` installs it (an existing hook is kept and run first)",
+            repaired=repair,
+        )
+    ]
+
+
+def _merge_driver(root: Any, repo: Any, repair: bool, actor: str) -> list[Problem]:
+    """Entries merge field by field only when `.gitattributes` (committed, shared) names
+    the driver and this machine's git config defines it."""
+    from ctxtree.service import installer
+    from ctxtree.tree.git import commit_message
+    from ctxtree.tree.store import GITATTRIBUTES, atomic_write
+
+    path = root / ".gitattributes"
+    text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    attributes = all(line in text.splitlines() for line in GITATTRIBUTES.splitlines())
+    configured = installer.merge_driver_installed(root)
+    if attributes and configured:
+        return []
+    if repair:
+        installer.install_merge_driver(root, installer.Report())
+        if not attributes:
+            separator = "" if not text or text.endswith("\n") else "\n"
+            atomic_write(path, (text + separator + GITATTRIBUTES).encode("utf-8"))
+            message = commit_message(
+                "doctor", "entries merge through ctx merge-driver", actor, ["cli"]
+            )
+            repo.commit([".gitattributes"], message)
+    missing = [
+        what
+        for what, ok in (("the .gitattributes lines", attributes), ("git config", configured))
+        if not ok
+    ]
+    return [
+        Problem(
+            "merge-driver",
+            "warning",
+            ".gitattributes" if not attributes else ".git/config",
+            f"entries do not merge through `ctx merge-driver` ({' and '.join(missing)} missing): "
+            "a merge of two machines' edits to one entry would conflict line by line",
+            "`ctx doctor` sets it up (the .gitattributes lines in one commit)",
             repaired=repair,
         )
     ]

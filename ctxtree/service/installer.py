@@ -178,6 +178,30 @@ def store_hook_installed(store: Path) -> bool:
     return _script_state(_hooks_dir(store) / "pre-commit").startswith("installed")
 
 
+def merge_driver_command() -> str:
+    """What git runs for a file marked `merge=ctx`: this interpreter's ctxtree, so it works
+    without `ctx` on PATH (each machine's clone, init or doctor writes its own)."""
+    return f"{shlex.quote(sys.executable)} -m ctxtree merge-driver %O %A %B %P"
+
+
+def install_merge_driver(store: Path, report: Report) -> None:
+    """`merge.ctx.driver` / `merge.ctx.name` in the store repository's own git config (git
+    never shares config through a remote, so `ctx init`, `ctx clone` and `ctx doctor` set
+    it on each machine; `.gitattributes`, committed, says which files use it)."""
+    wanted = merge_driver_command()
+    if _git(store, "config", "--get", "merge.ctx.driver") == wanted:
+        report.unchanged.append("merge.ctx.driver: already set")
+        return
+    for key, value in (("merge.ctx.name", "ctxtree entry merge"), ("merge.ctx.driver", wanted)):
+        if _git(store, "config", key, value) is None:
+            raise StoreError(f"cannot set {key} in {store}/.git/config", "check its permissions")
+    report.changes.append(f"merge.ctx.driver: set to {wanted}")
+
+
+def merge_driver_installed(store: Path) -> bool:
+    return _git(store, "config", "--get", "merge.ctx.driver") == merge_driver_command()
+
+
 def uninstall_git(where: Places, report: Report) -> None:
     _uninstall_script(_hooks_dir(where.store) / "pre-commit", report)
     if where.project is not None:

@@ -124,6 +124,38 @@ def head_stamp(root: Path) -> tuple[str | None, int, int]:
         return read_head(root), 0, 0
 
 
+# A revert merges through git's line-by-line text merge, not `ctx merge-driver`: its "theirs"
+# is the old state being restored, whose `updated` is older than any later edit, so the
+# driver's field rules would silently keep the later value and drop the undo. Line by line,
+# a later edit of the same lines is a conflict, and undo refuses to clobber it.
+TEXT_MERGE = "merge.ctx.driver=git merge-file -q --marker-size=%L %A %O %B"
+
+
+def merge_texts(
+    base: bytes, ours: bytes, theirs: bytes, names: Sequence[str]
+) -> tuple[bytes, bool]:
+    """Three-way merge of three texts with `git merge-file -p` (temp files, one git process,
+    no repository needed): the result and whether it holds conflict hunks, which carry git's
+    usual markers labelled `names` (ours, base, theirs)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ctx-merge-") as folder:
+        files = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(folder) / name
+            path.write_bytes(data)
+            files.append(str(path))
+        labels = [arg for name in names for arg in ("-L", name)]
+        done = subprocess.run(
+            ["git", "merge-file", "-p", *labels, *files], capture_output=True, check=False
+        )
+    if done.returncode < 0 or done.returncode > 127:
+        detail = done.stderr.decode("utf-8", "replace").strip()[:300]
+        raise StoreError(f"git merge-file failed: {detail}", "check that git is installed")
+    return bytes(done.stdout), done.returncode != 0
+
+
 class GitRepo:
     """An opened, validated store repository."""
 
@@ -358,7 +390,7 @@ class GitRepo:
     def revert(self, shas: Sequence[str]) -> None:
         """Apply the inverse of `shas` (newest first) to index and tree, without committing."""
         try:
-            self.run("revert", "--no-commit", "--no-edit", *shas)
+            self.run("-c", TEXT_MERGE, "revert", "--no-commit", "--no-edit", *shas)
         except StoreError as exc:
             with contextlib.suppress(StoreError):
                 self.run("revert", "--abort")

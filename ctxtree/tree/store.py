@@ -24,6 +24,13 @@ if TYPE_CHECKING:  # parsing entries loads the model and YAML: not on a warm rea
     from ctxtree.tree.transaction import Transaction
 
 GITIGNORE = "cache/\n"
+# Entry files merge through `ctx merge-driver` (service/merge_driver.py); `_index.md` is
+# derived, the driver keeps one side of it and the next `ctx maintain` regenerates it.
+GITATTRIBUTES = (
+    "# ctxtree: entries merge field by field through `ctx merge-driver` (see `ctx doctor`)\n"
+    "tree/**/*.md merge=ctx\n"
+    "archive/**/*.md merge=ctx\n"
+)
 # The write journal (tree/journal.py). Named here so every command's check that no write was
 # interrupted costs two stats, not the import of the journal module.
 JOURNAL = ".git/ctx-journal.json"
@@ -567,5 +574,6 @@ def init_files(root: Path, config_text: str) -> list[str]:
     (root / "cache").mkdir(exist_ok=True)
     atomic_write(root / STORE_MARKER, config_text.encode("utf-8"))
     atomic_write(root / ".gitignore", GITIGNORE.encode("utf-8"))
+    atomic_write(root / ".gitattributes", GITATTRIBUTES.encode("utf-8"))
     atomic_write(root / "tree" / ".gitkeep", b"")
-    return [STORE_MARKER, ".gitignore", "tree/.gitkeep"]
+    return [STORE_MARKER, ".gitignore", ".gitattributes", "tree/.gitkeep"]
