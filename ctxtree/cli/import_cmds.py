@@ -133,6 +133,43 @@ def render_report(report: ImportReport, json_out: bool) -> None:
         confirm(f"  removed {plural(len(report.removed), 'entry')} the source no longer has")
 
 
+@app.command("markdown")
+@handled
+def markdown(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of notes or a vault.")],
+    domain: Annotated[str, typer.Option("--domain", help="Put every note under this domain.")] = "",
+    trust: TrustOpt = "user",
+    replace: ReplaceOpt = False,
+    author: AuthorOpt = None,
+    dry_run: DryRunOpt = False,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a folder of markdown notes: an Obsidian vault, a docs/ folder, notes with or
+    without frontmatter. Folders map to domain/topic/subtopic (deeper ones join the entry's
+    name); [[wikilinks]] between notes become related relations; tags and aliases are kept.
+    Hidden (.obsidian/), binary, non-UTF-8, huge and linked files are skipped with reasons.
+    Importing again changes only what changed.
+
+    \b
+    Examples:
+      ctx import markdown ~/vaults/work
+      ctx import markdown docs --domain docs --dry-run
+      ctx import markdown docs --domain docs --replace
+    """
+    from ctxtree.curation.importers import markdown as reader
+    from ctxtree.tree.sourcefiles import read_folder
+
+    def read() -> Imported:
+        found = read_folder(folder)
+        return reader.read(found.files, found.skipped, domain=domain)
+
+    run_import(
+        read, fmt=reader.FORMAT, label=str(folder), tree=tree, author=author, trust=trust,
+        dry_run=dry_run, replace=replace, json_out=json_out,
+    )  # fmt: skip
+
+
 @app.command("agents-file")
 @handled
 def agents_file(

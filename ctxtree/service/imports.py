@@ -399,6 +399,7 @@ def import_records(
         else:
             seen[entry.id] = _prepared(entry, session, trust)
     new_ids = set(seen)
+    folders = {o.folder for o in imported.overviews}  # relation targets the import creates
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
@@ -408,11 +409,20 @@ def import_records(
     sources = [f"{fmt}:{label}"]
     with session.transaction("import", sources, dry_run=dry_run) as tx:
         ws = Workspace(session, tx, redact)
+        for overview in imported.overviews:
+            relpath = f"tree/{overview.folder}/context.md"
+            text = overview_text(overview)
+            current_text = tx.read(relpath)
+            if current_text != text and (current_text is None or replace_all):
+                tx.write(relpath, text)
+                overviews.append(relpath)
         pending: list[Entry] = []  # written without relations to entries not yet written
         total = len(seen)
         for done, found in enumerate(seen.values(), 1):
             keep = tuple(
-                r for r in found.relations if r.target in new_ids or ws.target_exists(r.target)
+                r
+                for r in found.relations
+                if r.target in new_ids or r.target in folders or ws.target_exists(r.target)
             )
             dangling += len(found.relations) - len(keep)
             entry = replace(found, relations=keep)
@@ -441,13 +451,6 @@ def import_records(
             ws.put(entry)
         if replace_all:
             removed = _remove_vanished(ws, fmt, new_ids | set(seen))
-        for overview in imported.overviews:
-            relpath = f"tree/{overview.folder}/context.md"
-            text = overview_text(overview)
-            current_text = tx.read(relpath)
-            if current_text != text and (current_text is None or replace_all):
-                tx.write(relpath, text)
-                overviews.append(relpath)
         report = ImportReport(
             fmt,
             label,
