@@ -24,6 +24,7 @@ app = typer.Typer(
     help="Import knowledge from other formats.\n\n\b\nExamples:\n"
     "  ctx import markdown ~/notes/vault\n"
     "  ctx import agents-file CLAUDE.md\n"
+    "  ctx import json export.json\n"
     "  ctx import transcript chat.jsonl",
     rich_markup_mode=None,
     no_args_is_help=True,
@@ -205,6 +206,41 @@ def agents_file(
     def read() -> Imported:
         name, text = read_input(file, "agents file", max_bytes=MAX_FILE_BYTES)
         return reader.read(text, file if file != "-" else name, domain=domain, topic=topic)
+
+    run_import(
+        read, fmt=reader.FORMAT, label=file, tree=tree, author=author, trust=trust,
+        dry_run=dry_run, replace=replace, json_out=json_out,
+    )  # fmt: skip
+
+
+@app.command("json")
+@handled
+def json_export(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A `ctx export json` file, or -.")],
+    trust: Annotated[
+        str | None,
+        typer.Option("--trust", help="Set every entry's trust (default: as exported)."),
+    ] = None,
+    replace: ReplaceOpt = False,
+    author: AuthorOpt = None,
+    dry_run: DryRunOpt = False,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a `ctx export json` file: every entry with all its fields (authors, dates,
+    lifecycle, sources, validity), so a fresh store gets the same entry files. Entries the
+    store holds with the same knowledge are left alone.
+
+    \b
+    Examples:
+      ctx export json --out team.json && ctx --tree ../other import json team.json
+      ctx import json team.json --dry-run
+    """
+    from ctxtree.curation.importers import json_export as reader
+
+    def read() -> Imported:
+        name, text = read_input(file, "export")
+        return reader.read(text, name)
 
     run_import(
         read, fmt=reader.FORMAT, label=file, tree=tree, author=author, trust=trust,

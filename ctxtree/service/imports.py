@@ -399,7 +399,10 @@ def import_records(
         else:
             seen[entry.id] = _prepared(entry, session, trust)
     new_ids = set(seen)
-    folders = {o.folder for o in imported.overviews}  # relation targets the import creates
+    # Folders are relation targets too: those the import's overviews and entries create.
+    folders = {o.folder for o in imported.overviews} | {
+        "/".join(i.split("/")[:n]) for i in new_ids for n in range(2, i.count("/") + 1)
+    }
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
