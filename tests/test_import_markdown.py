@@ -157,3 +157,9 @@ def test_entry_id(path: str, domain: str, expected: str) -> None:
 )  # fmt: skip
 def test_folder_of(path: str, domain: str, expected: str) -> None:
     assert folder_of(path, domain) == expected
+
+
+def test_bad_domain_is_a_usage_error(ctx: Ctx) -> None:
+    run = ctx("import", "markdown", vault(ctx), "--domain", "Bad Domain")
+    assert run.code == 2
+    assert run.stderr.startswith("ctx: error: bad value for --domain: invalid id 'Bad Domain'")

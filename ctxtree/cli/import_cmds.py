@@ -71,6 +71,19 @@ TrustOpt = Annotated[
 ]
 
 
+def slug_option(value: str, flag: str) -> str:
+    """A --domain/--topic value, refused as a usage error unless it is one slug ('' passes)."""
+    from ctxtree.errors import InvalidEntryError, UsageError
+    from ctxtree.tree.paths import check_segment
+
+    if value:
+        try:
+            check_segment(value, value)
+        except InvalidEntryError as exc:
+            raise UsageError(f"bad value for {flag}: {exc.message}", exc.hint) from None
+    return value
+
+
 def index_after_import(session: Session) -> None:
     """A bulk import is the moment to index and count tokens: the first query after it then
     never loads the tokenizer (~300 ms). Best effort: the import itself has landed."""
@@ -163,7 +176,7 @@ def markdown(
 
     def read() -> Imported:
         found = read_folder(folder)
-        return reader.read(found.files, found.skipped, domain=domain)
+        return reader.read(found.files, found.skipped, domain=slug_option(domain, "--domain"))
 
     run_import(
         read, fmt=reader.FORMAT, label=str(folder), tree=tree, author=author, trust=trust,
@@ -205,7 +218,9 @@ def agents_file(
 
     def read() -> Imported:
         name, text = read_input(file, "agents file", max_bytes=MAX_FILE_BYTES)
-        return reader.read(text, file if file != "-" else name, domain=domain, topic=topic)
+        where = file if file != "-" else name
+        domain_slug, topic_slug = slug_option(domain, "--domain"), slug_option(topic, "--topic")
+        return reader.read(text, where, domain=domain_slug, topic=topic_slug)
 
     run_import(
         read, fmt=reader.FORMAT, label=file, tree=tree, author=author, trust=trust,
