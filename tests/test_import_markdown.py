@@ -84,6 +84,10 @@ def test_vault_maps_folders_links_tags_and_aliases(ctx: Ctx) -> None:
     assert show(ctx, "engineering/frontend/session-handling")["tags"] == ["auth", "frontend"]
     overview = (ctx.store / "tree/engineering/context.md").read_text(encoding="utf-8")
     assert overview.startswith("---\ntitle: Engineering\nsummary: 'How the Acme platform")
+    frontend = (ctx.store / "tree/engineering/frontend/context.md").read_text(encoding="utf-8")
+    assert frontend.endswith(
+        "Start with [[engineering/frontend/session-handling|Session Handling]].\n"
+    )
     # Relations resolve: related ID lists the backlink from the legacy note.
     related = ctx.ok("related", "engineering/backend/auth/token-refresh", "--json")
     assert "engineering/backend/auth/legacy-session-cookies" in related

@@ -66,8 +66,7 @@ def read(
     out_skipped = [Skipped(path, reason) for path, reason in skipped]
     dropped: dict[str, int] = {}
     parsed: dict[str, tuple[str, notes.Note]] = {}
-    overviews: list[Overview] = []
-    overview_paths: list[str] = []
+    folder_notes: list[tuple[str, str, notes.Note]] = []  # (folder, path, note)
     for file in files:
         eid = entry_id(file.path, domain)
         note = notes.read_note(file.text, file.path)
@@ -75,17 +74,22 @@ def read(
             dropped["unreadable frontmatter"] = dropped.get("unreadable frontmatter", 0) + 1
         overview_folder = folder_of(file.path, domain)
         if PurePosixPath(file.path).stem.lower() in OVERVIEW_NAMES and overview_folder:
-            overviews.append(_overview(overview_folder, file.path, note))
-            overview_paths.append(file.path)
+            folder_notes.append((overview_folder, file.path, note))
             continue
         if not note.body.strip() and not note.meta:
             out_skipped.append(Skipped(file.path, "empty note"))
             continue
         parsed[file.path] = (eid, note)
     names = _names({path: eid for path, (eid, _n) in parsed.items()})
-    for overview, path in zip(overviews, overview_paths, strict=True):
-        if "/" in overview.folder:  # a topic's note: a relation may point at a topic
-            names[path.lower().removesuffix(".md")] = overview.folder
+    for folder, path, _note in folder_notes:
+        if "/" in folder:  # a topic's note: a relation may point at a topic
+            names[path.lower().removesuffix(".md")] = folder
+    overviews = []
+    for folder, path, note in folder_notes:
+        body, _targets, drops = rewrite_links(note.body, names, folder)
+        overviews.append(_overview(folder, path, note, body))
+        for what, n in drops.items():
+            dropped[what] = dropped.get(what, 0) + n
     entries = []
     for path, (eid, note) in parsed.items():
         entry, drops = _entry(path, eid, note, names)
@@ -105,11 +109,12 @@ def folder_of(path: str, domain: str) -> str:
     return "/".join(folders) if 1 <= len(folders) <= 2 else ""
 
 
-def _overview(folder: str, path: str, note: notes.Note) -> Overview:
+def _overview(folder: str, path: str, note: notes.Note, linked: str) -> Overview:
+    """A folder note as the folder's context.md; `linked` is its body with links rewritten."""
     title = str(note.meta.get("title") or notes.first_heading(note.body) or folder)
-    summary = str(note.meta.get("description") or notes.first_paragraph(note.body) or title)
-    body = "\n".join(ln for ln in note.body.split("\n") if not re.match(r"^#[ \t]", ln))
-    return Overview(folder, title, summary, body.strip() or f"Imported from {path}.")
+    summary = str(note.meta.get("description") or notes.first_paragraph(plain(note.body)))
+    body = "\n".join(ln for ln in linked.split("\n") if not re.match(r"^#[ \t]", ln))
+    return Overview(folder, title, summary or title, body.strip() or f"Imported from {path}.")
 
 
 def _names(ids: dict[str, str]) -> dict[str, str | None]:
@@ -126,6 +131,38 @@ def _names(ids: dict[str, str]) -> dict[str, str | None]:
     return table
 
 
+def plain(text: str) -> str:
+    """`text` with every wikilink as its text (its alias, else its target)."""
+    return WIKILINK_RE.sub(lambda m: (m.group(3) or m.group(2)).strip(), text)
+
+
+def rewrite_links(
+    body: str, names: dict[str, str | None], self_id: str
+) -> tuple[str, list[str], dict[str, int]]:
+    """`body` with each wikilink to an imported note (or topic) as our inline link
+    `[[id|text]]` and any other as its text; the ids linked; what was dropped."""
+    links: list[str] = []
+    drops: dict[str, int] = {}
+
+    def link(match: re.Match[str]) -> str:
+        embed, target, label = match.group(1), match.group(2).strip(), match.group(3)
+        text = (label or target).strip()
+        if embed:
+            drops["embed"] = drops.get("embed", 0) + 1
+            return match.group(0)
+        found = names.get(target.lower().removesuffix(".md"))
+        if found is None:
+            what = "link to a note not imported"
+            drops[what] = drops.get(what, 0) + 1
+            return text
+        if found == self_id:
+            return text
+        links.append(found)
+        return f"[[{found}|{text}]]"
+
+    return WIKILINK_RE.sub(link, body).strip("\n"), list(dict.fromkeys(links)), drops
+
+
 def _entry(
     path: str, eid: str, note: notes.Note, names: dict[str, str | None]
 ) -> tuple[Entry, dict[str, int]]:
@@ -134,30 +171,13 @@ def _entry(
     for key in meta:
         if key not in MAPPED:
             drops[f"frontmatter key {key}"] = 1
-    links: list[str] = []
-
-    def link(match: re.Match[str]) -> str:
-        embed, target, label = match.group(1), match.group(2).strip(), match.group(3)
-        text = (label or target).strip()
-        found = names.get(target.lower().removesuffix(".md"))
-        if embed:
-            drops["embed"] = drops.get("embed", 0) + 1
-            return match.group(0)
-        if found is None or found == eid:
-            if found is None:
-                drops["link to a note not imported"] = (
-                    drops.get("link to a note not imported", 0) + 1
-                )
-            return text
-        links.append(found)
-        return f"[[{found}|{text}]]"
-
-    body = WIKILINK_RE.sub(link, note.body).strip("\n")
+    body, links, found = rewrite_links(note.body, names, eid)
+    for what, n in found.items():
+        drops[what] = drops.get(what, 0) + n
     title = str(meta.get("title") or notes.first_heading(body) or PurePosixPath(path).stem)
     summary = str(meta.get("description") or meta.get("summary") or "").strip()
     if not summary:
-        plain = WIKILINK_RE.sub(lambda m: (m.group(3) or m.group(2)).strip(), note.body)
-        summary = notes.first_paragraph(plain) or title
+        summary = notes.first_paragraph(plain(note.body)) or title
     kind = str(meta.get("kind") or "")
     tags = [t.lstrip("#") for t in notes.strings(meta.get("tags") or meta.get("tag"))]
     tags += TAG_RE.findall(CODE_RE.sub("", body))
