@@ -24,6 +24,7 @@ app = typer.Typer(
     help="Import knowledge from other formats.\n\n\b\nExamples:\n"
     "  ctx import markdown ~/notes/vault\n"
     "  ctx import agents-file CLAUDE.md\n"
+    "  ctx import json export.json\n"
     "  ctx import transcript chat.jsonl",
     rich_markup_mode=None,
     no_args_is_help=True,
@@ -68,6 +69,19 @@ ReplaceOpt = Annotated[
 TrustOpt = Annotated[
     str, typer.Option("--trust", help="Trust of the imported entries: user, agent or external.")
 ]
+
+
+def slug_option(value: str, flag: str) -> str:
+    """A --domain/--topic value, refused as a usage error unless it is one slug ('' passes)."""
+    from ctxtree.errors import InvalidEntryError, UsageError
+    from ctxtree.tree.paths import check_segment
+
+    if value:
+        try:
+            check_segment(value, value)
+        except InvalidEntryError as exc:
+            raise UsageError(f"bad value for {flag}: {exc.message}", exc.hint) from None
+    return value
 
 
 def index_after_import(session: Session) -> None:
@@ -133,6 +147,43 @@ def render_report(report: ImportReport, json_out: bool) -> None:
         confirm(f"  removed {plural(len(report.removed), 'entry')} the source no longer has")
 
 
+@app.command("markdown")
+@handled
+def markdown(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of notes or a vault.")],
+    domain: Annotated[str, typer.Option("--domain", help="Put every note under this domain.")] = "",
+    trust: TrustOpt = "user",
+    replace: ReplaceOpt = False,
+    author: AuthorOpt = None,
+    dry_run: DryRunOpt = False,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a folder of markdown notes: an Obsidian vault, a docs/ folder, notes with or
+    without frontmatter. Folders map to domain/topic/subtopic (deeper ones join the entry's
+    name); [[wikilinks]] between notes become related relations; tags and aliases are kept.
+    Hidden (.obsidian/), binary, non-UTF-8, huge and linked files are skipped with reasons.
+    Importing again changes only what changed.
+
+    \b
+    Examples:
+      ctx import markdown ~/vaults/work
+      ctx import markdown docs --domain docs --dry-run
+      ctx import markdown docs --domain docs --replace
+    """
+    from ctxtree.curation.importers import markdown as reader
+    from ctxtree.tree.sourcefiles import read_folder
+
+    def read() -> Imported:
+        found = read_folder(folder)
+        return reader.read(found.files, found.skipped, domain=slug_option(domain, "--domain"))
+
+    run_import(
+        read, fmt=reader.FORMAT, label=str(folder), tree=tree, author=author, trust=trust,
+        dry_run=dry_run, replace=replace, json_out=json_out,
+    )  # fmt: skip
+
+
 @app.command("agents-file")
 @handled
 def agents_file(
@@ -167,7 +218,44 @@ def agents_file(
 
     def read() -> Imported:
         name, text = read_input(file, "agents file", max_bytes=MAX_FILE_BYTES)
-        return reader.read(text, file if file != "-" else name, domain=domain, topic=topic)
+        where = file if file != "-" else name
+        domain_slug, topic_slug = slug_option(domain, "--domain"), slug_option(topic, "--topic")
+        return reader.read(text, where, domain=domain_slug, topic=topic_slug)
+
+    run_import(
+        read, fmt=reader.FORMAT, label=file, tree=tree, author=author, trust=trust,
+        dry_run=dry_run, replace=replace, json_out=json_out,
+    )  # fmt: skip
+
+
+@app.command("json")
+@handled
+def json_export(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="A `ctx export json` file, or -.")],
+    trust: Annotated[
+        str | None,
+        typer.Option("--trust", help="Set every entry's trust (default: as exported)."),
+    ] = None,
+    replace: ReplaceOpt = False,
+    author: AuthorOpt = None,
+    dry_run: DryRunOpt = False,
+    tree: TreeOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Import a `ctx export json` file: every entry with all its fields (authors, dates,
+    lifecycle, sources, validity), so a fresh store gets the same entry files. Entries the
+    store holds with the same knowledge are left alone.
+
+    \b
+    Examples:
+      ctx export json --out team.json && ctx --tree ../other import json team.json
+      ctx import json team.json --dry-run
+    """
+    from ctxtree.curation.importers import json_export as reader
+
+    def read() -> Imported:
+        name, text = read_input(file, "export")
+        return reader.read(text, name)
 
     run_import(
         read, fmt=reader.FORMAT, label=file, tree=tree, author=author, trust=trust,

@@ -399,6 +399,10 @@ def import_records(
         else:
             seen[entry.id] = _prepared(entry, session, trust)
     new_ids = set(seen)
+    # Folders are relation targets too: those the import's overviews and entries create.
+    folders = {o.folder for o in imported.overviews} | {
+        "/".join(i.split("/")[:n]) for i in new_ids for n in range(2, i.count("/") + 1)
+    }
     added: list[str] = []
     updated: list[str] = []
     unchanged: list[str] = []
@@ -408,11 +412,20 @@ def import_records(
     sources = [f"{fmt}:{label}"]
     with session.transaction("import", sources, dry_run=dry_run) as tx:
         ws = Workspace(session, tx, redact)
+        for overview in imported.overviews:
+            relpath = f"tree/{overview.folder}/context.md"
+            text = overview_text(overview)
+            current_text = tx.read(relpath)
+            if current_text != text and (current_text is None or replace_all):
+                tx.write(relpath, text)
+                overviews.append(relpath)
         pending: list[Entry] = []  # written without relations to entries not yet written
         total = len(seen)
         for done, found in enumerate(seen.values(), 1):
             keep = tuple(
-                r for r in found.relations if r.target in new_ids or ws.target_exists(r.target)
+                r
+                for r in found.relations
+                if r.target in new_ids or r.target in folders or ws.target_exists(r.target)
             )
             dangling += len(found.relations) - len(keep)
             entry = replace(found, relations=keep)
@@ -433,21 +446,18 @@ def import_records(
                 pending.append(_reimported(current, entry, session.timestamp, replace_all))
             if progress is not None:
                 progress(done, total)
-        later = [e for e in pending if not all(ws.target_exists(r.target) for r in e.relations)]
-        for entry in pending:
+        # Targets first, so an entry is written once; one in a cycle is written without the
+        # relations to entries not yet there, then again with them.
+        later = []
+        for entry in _targets_first(pending):
             ready = tuple(r for r in entry.relations if ws.target_exists(r.target))
             ws.put(replace(entry, relations=ready))
+            if ready != entry.relations:
+                later.append(entry)
         for entry in later:
             ws.put(entry)
         if replace_all:
             removed = _remove_vanished(ws, fmt, new_ids | set(seen))
-        for overview in imported.overviews:
-            relpath = f"tree/{overview.folder}/context.md"
-            text = overview_text(overview)
-            current_text = tx.read(relpath)
-            if current_text != text and (current_text is None or replace_all):
-                tx.write(relpath, text)
-                overviews.append(relpath)
         report = ImportReport(
             fmt,
             label,
@@ -466,6 +476,30 @@ def import_records(
             if ids
         )
     return replace(report, commit=tx.commit_sha, diff=tx.diff if dry_run else None)
+
+
+def _targets_first(entries: Sequence[Entry]) -> list[Entry]:
+    """`entries` in an order where each comes after the entries it relates to, as far as
+    cycles allow (depth first, in the given order: deterministic)."""
+    by_id = {e.id: e for e in entries}
+    seen: set[str] = set()
+    order: list[Entry] = []
+    for root in entries:
+        if root.id in seen:
+            continue
+        seen.add(root.id)
+        stack = [(root, iter(root.relations))]
+        while stack:
+            entry, todo = stack[-1]
+            step = next((r for r in todo if r.target in by_id and r.target not in seen), None)
+            if step is None:
+                stack.pop()
+                order.append(entry)
+            else:
+                seen.add(step.target)
+                child = by_id[step.target]
+                stack.append((child, iter(child.relations)))
+    return order
 
 
 def _where(entry: Entry) -> str:

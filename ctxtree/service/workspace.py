@@ -136,10 +136,17 @@ class Workspace:
                 (files.add if data is not None else files.discard)(path)
         return sorted(files)
 
+    def _file_exists(self, relpath: str) -> bool:
+        if relpath in self.tx.writes:
+            return self.tx.writes[relpath] is not None
+        return self.session.store.is_file(relpath)
+
     def target_exists(self, target: str) -> bool:
+        """An entry (in the tree or the archive) or a folder of entries is there. A file
+        check, not a parse: an import checks thousands of relations."""
         return (
-            self.entry(target) is not None
-            or self.archived(target) is not None
+            self._file_exists(entry_relpath(target))
+            or self._file_exists(archive_relpath(target))
             or self.folder_exists(target)
         )
 

@@ -91,3 +91,19 @@ def _unreadable(path: str, name: str, suffixes: tuple[str, ...], max_bytes: int)
     if info.st_size > max_bytes:
         return f"{info.st_size:,} bytes, over the {max_bytes:,}-byte limit"
     return ""
+
+
+def write_folder(root: Path, files: dict[str, str]) -> None:
+    """Write `files` (relative path -> text) under `root` for `ctx export`, each atomically;
+    a path through a symbolic link is refused, never followed."""
+    from ctxtree.errors import StoreError
+    from ctxtree.tree.store import atomic_write
+
+    for relpath, text in sorted(files.items()):
+        path = root / relpath
+        probe = path
+        while probe != root and probe != probe.parent:
+            if probe.is_symlink():
+                raise StoreError(f"{probe} is a symbolic link", "export into a real folder")
+            probe = probe.parent
+        atomic_write(path, text.encode("utf-8"))
