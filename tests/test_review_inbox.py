@@ -188,3 +188,31 @@ def test_python_api_routes_and_reviews_the_same_way(
         memory.review_accept(all=True)
     memory.review_reject(all=True, reason="outdated")
     assert memory.review_list() == []
+
+
+def test_an_external_import_is_held_for_review_and_lands_when_accepted(inbox: Ctx) -> None:
+    """Imports write through the same routing: third-party notes imported as external wait in
+    the inbox (searchable only once accepted); importing them again adds nothing."""
+    notes = inbox.cwd / "vendor-docs" / "payments"
+    notes.mkdir(parents=True)
+    (notes / "retries.md").write_text(
+        "# Webhook retries\n\nStripe retries failed webhooks for three days.\n", encoding="utf-8"
+    )
+    (notes / "signatures.md").write_text(
+        "# Webhook signatures\n\nEvery webhook is signed; see [[retries]].\n", encoding="utf-8"
+    )
+    report = json.loads(
+        inbox.ok("import", "markdown", "vendor-docs", "--trust", "external", "--json")
+    )
+    held = sorted(report["held"])
+    assert len(held) == 2 and report["added"] == []
+    assert sorted(item["id"] for item in items(inbox)) == held
+    assert not set(ids(inbox, "webhook retries")) & set(held)
+    again = json.loads(
+        inbox.ok("import", "markdown", "vendor-docs", "--trust", "external", "--json")
+    )
+    assert (again["held"], sorted(again["waiting"]), again["commit"]) == ([], held, None)
+    inbox.ok("review", "accept", "--all")
+    assert ids(inbox, "webhook retries")[0] in held
+    shown = json.loads(inbox.ok("show", held[1], "--json"))
+    assert shown["trust"] == "external"

@@ -291,10 +291,12 @@ class ImportReport:
     dropped: tuple[tuple[str, int], ...] = ()
     commit: str | None = None
     diff: str | None = None
+    held: tuple[str, ...] = ()  # sent to the review inbox (review.external: inbox)
+    waiting: tuple[str, ...] = ()  # already waiting there, unchanged
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.updated or self.removed or self.overviews)
+        return bool(self.added or self.updated or self.removed or self.overviews or self.held)
 
     def counts(self) -> str:
         """`3 added, 1 updated, 2 unchanged, 1 skipped`: the outcomes that happened."""
@@ -302,6 +304,8 @@ class ImportReport:
             (len(self.added), "added"),
             (len(self.updated), "updated"),
             (len(self.unchanged), "unchanged"),
+            (len(self.held), "held for review"),
+            (len(self.waiting), "already waiting for review"),
             (len(self.removed), "removed"),
             (len(self.skipped), "skipped"),
         ]
@@ -317,6 +321,8 @@ class ImportReport:
             "updated": list(self.updated),
             "unchanged": list(self.unchanged),
             "removed": list(self.removed),
+            "held": list(self.held),
+            "waiting": list(self.waiting),
             "overviews": list(self.overviews),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "dropped": {what: count for what, count in self.dropped},
@@ -387,7 +393,7 @@ def import_records(
     `replace_all`. Relations to targets neither imported nor in the store are dropped and
     counted. Overviews become context.md files where none exists (replaced with
     `replace_all`)."""
-    from ctxtree.service.workspace import Workspace
+    from ctxtree.service.workspace import AlreadyDone, Workspace
 
     if trust is not None:
         check_choice(trust, TRUST_LEVELS, "trust")
@@ -408,6 +414,8 @@ def import_records(
     unchanged: list[str] = []
     removed: list[str] = []
     overviews: list[str] = []
+    held: list[str] = []  # sent to the review inbox
+    waiting: list[str] = []  # the same proposal already waits there
     dangling = 0
     sources = [f"{fmt}:{label}"]
     with session.transaction("import", sources, dry_run=dry_run) as tx:
@@ -450,12 +458,25 @@ def import_records(
         # relations to entries not yet there, then again with them.
         later = []
         for entry in _targets_first(pending):
+            if ws.routes(entry.trust):
+                # External content held for review (config review.external: inbox): one
+                # proposal per entry, relations and all; accepting lands it.
+                held.append(entry.id)
+                try:
+                    ws.submit(entry, entry.trust)
+                except AlreadyDone:
+                    held.remove(entry.id)
+                    waiting.append(entry.id)
+                continue
             ready = tuple(r for r in entry.relations if ws.target_exists(r.target))
             ws.put(replace(entry, relations=ready))
             if ready != entry.relations:
                 later.append(entry)
         for entry in later:
             ws.put(entry)
+        # Held entries were counted as added or updated above; they are neither yet.
+        added = [i for i in added if i not in held and i not in waiting]
+        updated = [i for i in updated if i not in held and i not in waiting]
         if replace_all:
             removed = _remove_vanished(ws, fmt, new_ids | set(seen))
         report = ImportReport(
@@ -468,6 +489,8 @@ def import_records(
             tuple(overviews),
             tuple(skipped),
             _merged_drops(imported.dropped, [("dangling relation", dangling)]),
+            held=tuple(held),
+            waiting=tuple(waiting),
         )
         tx.subject = f"{fmt} import of {label}: {report.counts()}"
         tx.body = "\n".join(
