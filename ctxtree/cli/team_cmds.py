@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ctxtree.cli import global_options
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import AuthorOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import confirm, emit_json, note, out, table
@@ -27,6 +28,7 @@ remote_app = typer.Typer(
 def remote_list(context: typer.Context, tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
     """List remotes (name and URL)."""
     if context.invoked_subcommand is not None:
+        global_options.record_group(context, {"tree": tree, "json_out": json_out})
         return
     from ctxtree.service import sharing
     from ctxtree.service.session import open_session
