@@ -209,8 +209,12 @@ def test_purge_an_entry_only_the_history_holds(ctx: Ctx) -> None:
     data = json.loads(ctx.ok("forget", "a/b/c", "--purge", "--yes", "--json"))
     assert data["commit"] is None and data["purge"]["dropped"]
     assert "correct-horse" not in ctx.git("log", "-p", "--all")
-    assert commits(ctx) == before - 2  # its add and its rm, both left empty
-    assert ctx.git("log", "--format=%s") == "init: new ctx store\n"
+    # its add and its rm, both left empty, go; a commit carrying the purge record comes
+    assert commits(ctx) == before - 2 + 1
+    assert ctx.git("log", "--format=%s") == (
+        "[forgotten] record of the purged commits\ninit: new ctx store\n"
+    )
+    assert ctx.git("status", "--porcelain") == ""
 
 
 def test_forget_regenerates_folder_summaries_and_purge_cleans_their_history(ctx: Ctx) -> None:

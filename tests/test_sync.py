@@ -160,6 +160,16 @@ def test_remote_add_list_remove(ctx: Ctx) -> None:
     fails(ctx("remote", "remove", "origin"), 3, "no remote named 'origin'")
 
 
+def test_global_options_after_the_remote_group(ctx: Ctx) -> None:
+    url = "git@example.com:team/memory.git"
+    added = json.loads(ctx.ok("remote", "--json", "add", "origin", url))
+    assert added == {"name": "origin", "url": url}
+    listed = ctx.ok("remote", "--tree", str(ctx.store), "--json", "remove", "origin")
+    assert json.loads(listed) == {"name": "origin", "url": url}
+    run = ctx("remote", "--json", "add", "origin", url, "--json")
+    assert run.code == 2 and "--json given both before and after `remote add`" in run.stderr
+
+
 def test_clone_refuses_what_is_not_a_store(bare: Ctx, tmp_path: Path) -> None:
     other = tmp_path / "plain"
     other.mkdir()

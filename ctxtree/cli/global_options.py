@@ -35,6 +35,12 @@ def record(ctx: typer.Context, given: Mapping[str, Any]) -> None:
     ctx.meta[META] = {name: value for name, value in given.items() if value}
 
 
+def record_group(ctx: typer.Context, given: Mapping[str, Any]) -> None:
+    """A group's own `--tree`/`--json` given before its subcommand (`ctx remote --json add`):
+    added to what the root recorded, so the subcommand resolves them the same way."""
+    ctx.meta[META] = {**ctx.meta.get(META, {}), **{k: v for k, v in given.items() if v}}
+
+
 def quiet_option() -> Any:
     """`-q` for a command that does not declare it: every command accepts it after the
     subcommand too, without each signature repeating it. It reaches `resolve` as `quiet`."""

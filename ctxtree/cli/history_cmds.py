@@ -285,7 +285,9 @@ def register(app: typer.Typer) -> None:
         undone, needs a clean store (no uncommitted changes), and asks to confirm (--yes to
         skip; required when stdin is not a terminal). Limits: text that was copied into OTHER
         entries is not purged (a warning names the files where its lines still appear);
-        clones, remotes and backups keep the old history until they are rewritten too.
+        clones, remotes and backups keep the old history until they are rewritten too
+        (`ctx sync --push-purge` rewrites the remote's branch). The purged commits' old
+        shas are recorded in `.ctx-purged` so `ctx sync` never merges or pushes them back.
 
         --recursive forgets a whole folder (a domain or topic, e.g. an imported transcript's
         session) in one commit, after listing it and asking (--yes to skip). It does not
@@ -392,7 +394,13 @@ def _purge_warnings(report: PurgeReport) -> None:
         warn(f"its text or id still appears in {path} (copied there; forget or edit it too)")
     where = f" (remotes: {', '.join(report.remotes)})" if report.remotes else ""
     verb = "would still have" if report.dry_run else "still has"
+    sync = (
+        "; `ctx sync --push-purge` replaces a remote's branch, teammates' `ctx sync` then "
+        "tells them to re-clone"
+        if report.remotes
+        else ""
+    )
     warn(
         f"every clone, remote and backup of this store {verb} the old history{where}: "
-        "rewrite or re-clone each of them too"
+        f"rewrite or re-clone each of them too{sync}"
     )

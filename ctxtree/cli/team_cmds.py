@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ctxtree.cli import global_options
 from ctxtree.cli.errors import handled
 from ctxtree.cli.options import AuthorOpt, JsonOpt, TreeOpt
 from ctxtree.cli.output import confirm, emit_json, note, out, table
@@ -27,6 +28,7 @@ remote_app = typer.Typer(
 def remote_list(context: typer.Context, tree: TreeOpt = None, json_out: JsonOpt = False) -> None:
     """List remotes (name and URL)."""
     if context.invoked_subcommand is not None:
+        global_options.record_group(context, {"tree": tree, "json_out": json_out})
         return
     from ctxtree.service import sharing
     from ctxtree.service.session import open_session
@@ -103,6 +105,14 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--dry-run", help="Fetch only; say what a sync would change."),
         ] = False,
+        push_purge: Annotated[
+            bool,
+            typer.Option(
+                "--push-purge",
+                help="After `ctx forget --purge`: replace the remote's branch with the purged "
+                "history (teammates' newer commits there re-applied on top).",
+            ),
+        ] = False,
         author: AuthorOpt = None,
         tree: TreeOpt = None,
         json_out: JsonOpt = False,
@@ -113,12 +123,16 @@ def register(app: typer.Typer) -> None:
         A rejected push (someone pushed meanwhile) fetches and merges once more. A file
         both sides changed so that it cannot be merged stops the sync with the merge aborted
         (exit 4, the files named); an unreachable remote changes nothing here (exit 6).
+        A history that still holds a commit a purge removed is never merged or pushed
+        (exit 4): after your own purge, `--push-purge` cleans the remote; a teammate whose
+        store predates the purge is told to re-clone.
 
         \b
         Examples:
           ctx sync
           ctx sync origin --json
           ctx sync --dry-run
+          ctx sync --push-purge
         """
         from ctxtree.cli import render
         from ctxtree.service import sharing
@@ -126,7 +140,7 @@ def register(app: typer.Typer) -> None:
 
         with render.progress("indexing") as advance:
             session = open_session(tree, actor=author)
-            result = sharing.sync(session, remote, advance, dry_run=dry_run)
+            result = sharing.sync(session, remote, advance, dry_run, push_purge)
         if json_out:
             emit_json(result.to_json())
             return

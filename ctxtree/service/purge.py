@@ -15,7 +15,10 @@ cross the pipe). For each commit:
 - a commit left with no change at all is removed (its children move to its parent), except
   the forget commit itself, which records who purged and when.
 
-Then every reflog is expired and `git gc --prune=now` deletes the unreachable objects.
+The old shas of every commit rewritten or removed join the purge record (`.ctx-purged`,
+tree/purged.py) in the forget commit (or, with none, a commit of its own), so `ctx sync` can
+refuse any history that still holds them. Then every reflog is expired and
+`git gc --prune=now` deletes the unreachable objects.
 Everything above the git calls is pure and tested through the CLI.
 """
 
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctxtree.tree import purged
 from ctxtree.tree import relations as rel
 from ctxtree.tree.git import GitRepo
 from ctxtree.tree.paths import id_from_relpath
@@ -163,6 +167,7 @@ class Rewrite:
     dropped: tuple[str, ...]  # old shas of commits left empty, removed
     rewritten: int  # commits that get a new sha (the touched ones and their descendants)
     commits: int  # commits in the history before
+    gone: tuple[str, ...] = ()  # old shas of every rewritten or dropped commit (the record)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +176,34 @@ class Rewrite:
             "rewritten": self.rewritten,
             "commits": self.commits,
         }
+
+
+@dataclass(frozen=True)
+class Record:
+    """How the purge record (tree/purged.py) joins the rewritten history: the shas earlier
+    purges listed, and, for a purge with no forget commit of its own (an entry only the
+    history held), the branch and committer of the commit that then carries it."""
+
+    before: frozenset[str]
+    ref: bytes  # refs/heads/BRANCH
+    committer: bytes  # `committer NAME <EMAIL> TIME TZ`
+
+
+def _attach_record(out: list[_Command], keep: frozenset[str], record: Record, data: bytes) -> None:
+    """Put the record into the kept forget commit, else into a new commit on `record.ref`
+    (fast-import continues a branch it has seen when a commit names no parent)."""
+    op = (b"M 100644 inline " + purged.RECORD.encode(), data)
+    for command in reversed(out):
+        oid = (command.value(b"original-oid") or b"").decode()
+        if command.kind == b"commit" and oid and oid in keep:
+            command.tail.append(op)
+            return
+    message = b"%s record of the purged commits\n" % IN_MESSAGES.encode()
+    out.insert(_done_at(out), _Command(b"commit " + record.ref, [record.committer], message, [op]))
+
+
+def _done_at(out: list[_Command]) -> int:
+    return next((i for i, c in enumerate(out) if c.kind == b"done"), len(out))
 
 
 @dataclass(frozen=True)
@@ -213,11 +246,13 @@ def rewrite(
     message: Callable[[bytes], bytes],
     keep: frozenset[str] = frozenset(),
     before: Mapping[str, str | None] | None = None,
+    record: Record | None = None,
 ) -> Rewrite:
     """Apply the purge to a parsed stream (pure). `replacements` maps a blob sha to the
     redacted text that replaces it wherever it is used; `keep` names commits (old shas) that
     stay even when left empty; `before` maps `replaced_uses` to the blob the parent had there
-    (a change whose redacted blob equals the parent's redacted blob is dropped)."""
+    (a change whose redacted blob equals the parent's redacted blob is dropped). With
+    `record`, the purge record (earlier shas and the ones rewritten now) joins the history."""
     before = before or {}
     redacted = {sha: blob_sha(data) for sha, data in replacements.items()}
     paths = {p.encode() for p in lineage.paths}
@@ -235,6 +270,7 @@ def rewrite(
     changed: set[bytes] = set()
     touched: list[tuple[str, str]] = []
     dropped: list[str] = []
+    oids: dict[bytes, str] = {}  # mark -> old sha
     total = 0
 
     def mapped(ref: bytes) -> bytes:
@@ -257,6 +293,7 @@ def rewrite(
         total += 1
         mark = command.value(b"mark") or b""
         oid = (command.value(b"original-oid") or b"").decode()
+        oids[mark] = oid
         parents: list[bytes] = []
         ops: list[tuple[bytes, bytes | None]] = []
         had_ops = False
@@ -309,12 +346,16 @@ def rewrite(
         command.tail += [(b"merge " + p, None) for p in parents[1:]]
         command.tail += ops
         out.append(command)
+    gone = tuple(sorted({oids[m] for m in changed if oids.get(m)} | set(dropped)))
+    if record is not None:
+        _attach_record(out, keep, record, purged.render(record.before | set(gone)))
     return Rewrite(
         render_stream(out),
         tuple(touched),
         tuple(dropped),
         len(changed) + len(dropped),
         total,
+        gone,
     )
 
 
@@ -398,11 +439,17 @@ def purge(
     commands = parse_stream(repo.rewrite.fast_export())
     uses = replaced_uses(commands, replacements)
     before = dict(zip(uses, repo.history.object_ids(uses), strict=True))
-    plan = rewrite(commands, lineage, replacements, message, keep, before)
+    record = Record(
+        purged.recorded(repo, "HEAD"),
+        b"refs/heads/" + repo.rewrite.branch().encode(),
+        b"committer " + repo.rewrite.committer().encode(),
+    )
+    plan = rewrite(commands, lineage, replacements, message, keep, before, record)
     leftovers: tuple[str, ...] = ()
     unsettled: tuple[str, ...] = ()
     if not dry_run:
         repo.rewrite.fast_import(plan.stream)
+        repo.rewrite.check_out(purged.RECORD)
         # The files on disk were already rewritten by the forget commit, so the new HEAD
         # should match them; anything listed here is a file the rewrite changed under them.
         unsettled = tuple(sorted(path for _status, path in repo.dirty_paths()))

@@ -72,7 +72,7 @@ class Changes:
 class SyncResult:
     remote: Remote
     branch: str
-    merge: str  # "up-to-date", "fast-forward", "merged", "pushed-only", "first-push"
+    merge: str  # "up-to-date", "fast-forward", "merged", "first-push", "purge-pushed"
     received: int  # commits taken from the remote
     sent: int  # commits the remote did not have before the push
     changes: Changes = field(default_factory=Changes)
@@ -220,11 +220,14 @@ def sync(
     name: str | None = None,
     progress: Progress | None = None,
     dry_run: bool = False,
+    push_purge: bool = False,
 ) -> SyncResult:
     """Fetch, merge, push `name` (default: origin, or the only remote), under the write lock;
     a rejected push (someone pushed meanwhile) fetches and merges once more. With `dry_run`,
     only fetch (the remote-tracking branch moves; nothing else changes) and report what a
-    sync would receive, send and change here."""
+    sync would receive, send and change here. A history that still holds a commit a purge
+    removed (tree/purged.py) is never merged nor pushed: see `_guard_purge`; `push_purge`
+    replaces the remote's branch with this store's purged history."""
     from ctxtree.service.installer import Report, install_merge_driver
     from ctxtree.tree import remotes
     from ctxtree.tree.git import GitRepo
@@ -240,6 +243,8 @@ def sync(
         install_merge_driver(root, Report())  # a store cloned with plain git has no config
         before = remotes.rev(repo, "HEAD")
         remotes.fetch(repo, remote)
+        if _guard_purge(repo, remote, branch, push_purge and not dry_run):
+            return _push_purge(repo, remote, branch, before)
         if dry_run:
             return _preview(repo, remote, branch)
         how, received = _merge_remote(session, repo, remote, branch)
@@ -248,6 +253,7 @@ def sync(
         if sent and remotes.push(repo, remote, branch) == "rejected":
             retried = True
             remotes.fetch(repo, remote)
+            _guard_purge(repo, remote, branch, push_purge=False)  # a purge pushed meanwhile
             how, more = _merge_remote(session, repo, remote, branch)
             received += more
             sent = _outgoing(repo, remote, branch)
@@ -263,6 +269,122 @@ def sync(
         _refresh(session, progress)
     commit = after if how == "merged" else None
     return SyncResult(remote, branch, how, received, sent, changes, commit, retried)
+
+
+# ---- purged history --------------------------------------------------------------------------
+def _commits(repo: GitRepo, spec: str, *options: str) -> list[str]:
+    done = repo.process(["rev-list", *options, spec])
+    return done.stdout.decode("ascii", "replace").split() if done.returncode == 0 else []
+
+
+def _shown(repo: GitRepo, shas: list[str]) -> list[str]:
+    """`sha subject (entries)` of each commit, for an error's details."""
+    lines = []
+    for sha in shas[:20]:
+        done = repo.process(["show", "--no-renames", "--name-only", "--format=%h %s", sha])
+        head, *paths = done.stdout.decode("utf-8", "replace").split("\n")
+        ids = sorted({i for p in paths if (i := id_from_relpath(p)) is not None})
+        lines.append(head + (f" ({', '.join(ids)})" if ids else ""))
+    return lines + ([f"(+{len(shas) - 20} more)"] if len(shas) > 20 else [])
+
+
+def _refusal(message: str, hint: str, details: list[str]) -> ConflictError:
+    error = ConflictError(message, hint)
+    error.details = details
+    return error
+
+
+def _guard_purge(repo: GitRepo, remote: Remote, branch: str, push_purge: bool) -> bool:
+    """Refuse (ConflictError, nothing changed) when this store or the remote still holds a
+    commit that a purge recorded on either side; True when the remote holds one and
+    `push_purge` asks to replace it with this store's purged history."""
+    from ctxtree.tree import purged, remotes
+
+    theirs = remotes.rev(repo, f"refs/remotes/{remote.name}/{branch}")
+    if theirs is None or remotes.rev(repo, "HEAD") is None:
+        return False
+    record = purged.recorded(repo, "HEAD") | purged.recorded(repo, theirs)
+    if not record:
+        return False
+    ours = _commits(repo, f"{theirs}..HEAD")
+    if any(sha in record for sha in ours):
+        done = repo.process(["log", "-1", "--format=%h by %an on %as", theirs, "--", purged.RECORD])
+        by = done.stdout.decode("utf-8", "replace").strip()
+        # A commit the purging side re-applied (`--push-purge` cherry-picks) is not lost.
+        kept = _commits(repo, f"{theirs}...HEAD", "--cherry-pick", "--right-only")
+        unpushed = [sha for sha in kept if sha not in record]
+        raise _refusal(
+            f"{remote.name}/{branch} had its history purged ({by}) and this store still holds "
+            "purged commits; nothing was merged or pushed",
+            f"start again from the remote: `ctx clone {remote.url} NEW_DIR`, then re-apply "
+            + (f"by hand the {plural(len(unpushed), 'commit')} listed below"
+               if unpushed else "nothing: every commit here reached the remote")
+            + "; then delete this store",
+            [f"unpushed: {line}" for line in _shown(repo, unpushed)],
+        )  # fmt: skip
+    held = [sha for sha in _commits(repo, f"HEAD..{theirs}") if sha in record]
+    if not held:
+        return False
+    if push_purge:
+        return True
+    raise ConflictError(
+        f"{remote.name}/{branch} still holds {plural(len(held), 'commit')} that a purge removed "
+        "here, and the purged content with it; nothing was merged or pushed",
+        f"replace the remote's branch with the purged history: `ctx sync {remote.name} "
+        "--push-purge` (teammates' newer commits there are re-applied on top, or listed if "
+        "they cannot be)",
+    )
+
+
+def _push_purge(repo: GitRepo, remote: Remote, branch: str, before: str | None) -> SyncResult:
+    """Re-apply the remote's commits that are not purged ones (teammates' work on the old
+    history, merges left out) as cherry-picks on HEAD, then push with a lease on the tip just
+    fetched, then delete the old history fetched here. A pick that does not apply cleanly
+    restores HEAD and refuses, listing the commits to re-apply by hand."""
+    from ctxtree.tree import purged, remotes
+
+    theirs = remotes.rev(repo, f"refs/remotes/{remote.name}/{branch}") or ""
+    record = purged.recorded(repo, "HEAD") | purged.recorded(repo, theirs)
+    picks = [
+        sha
+        for sha in _commits(repo, f"HEAD..{theirs}", "--reverse", "--no-merges")
+        if sha not in record
+    ]
+    for at, sha in enumerate(picks):
+        done = repo.process(
+            ["-c", "gc.auto=0", "cherry-pick", "--keep-redundant-commits", "-x", sha]
+        )
+        if done.returncode != 0:
+            repo.process(["cherry-pick", "--abort"])
+            repo.process(["reset", "-q", "--hard", before or "HEAD"])
+            raise _refusal(
+                f"{plural(len(picks), 'commit')} on {remote.name}/{branch} came after the purged "
+                f"history and {sha[:10]} does not apply to it; nothing was pushed, the store "
+                "is as it was",
+                "re-apply them by hand (`git show SHA` in the store, then `ctx edit`/`ctx add`) "
+                f"and run `ctx sync {remote.name} --push-purge` again",
+                [f"{'not applied' if i >= at else 'applied'}: {line}"
+                 for i, line in enumerate(_shown(repo, picks))],
+            )  # fmt: skip
+    done = repo.process(
+        ["push", "--quiet", "--porcelain", f"--force-with-lease=refs/heads/{branch}:{theirs}",
+         remote.name, f"HEAD:refs/heads/{branch}"],
+        env=remotes.QUIET_ENV,
+    )  # fmt: skip
+    if done.returncode != 0:
+        detail = " ".join((done.stderr + done.stdout).decode("utf-8", "replace").split())
+        repo.process(["reset", "-q", "--hard", before or "HEAD"])
+        raise ConflictError(
+            f"pushing the purged history to {remote.name} was refused: {detail[:300]}",
+            f"the remote moved meanwhile; run `ctx sync {remote.name} --push-purge` again",
+        )
+    repo.process(["branch", "--quiet", f"--set-upstream-to={remote.name}/{branch}"])
+    repo.rewrite.drop_old_history()  # the fetch brought the purged objects back here
+    after = remotes.rev(repo, "HEAD")
+    return SyncResult(
+        remote, branch, "purge-pushed", len(picks), remotes.count_commits(repo, f"{theirs}..HEAD"),
+        _changes(repo, before, after), after if picks else None,
+    )  # fmt: skip
 
 
 def _preview(repo: GitRepo, remote: Remote, branch: str) -> SyncResult:

@@ -32,6 +32,13 @@ class Rewriter:
             problems.append(f"uncommitted changes in {shown}")
         return problems
 
+    def branch(self) -> str:
+        return self.repo.run("symbolic-ref", "--short", "HEAD").decode("utf-8").strip()
+
+    def committer(self) -> str:
+        """`NAME <EMAIL> TIME TZ`, as a commit made now would record its committer."""
+        return self.repo.run("var", "GIT_COMMITTER_IDENT").decode("utf-8").strip()
+
     def remotes(self) -> list[str]:
         return self.repo.run("remote").decode("utf-8").split()
 
@@ -91,6 +98,10 @@ class Rewriter:
         HEAD (the files on disk already match it)."""
         self.repo.run("fast-import", "--force", "--quiet", stdin=stream)
         self.repo.run("reset", "-q")
+
+    def check_out(self, path: str) -> None:
+        """Write `path` as HEAD has it (a file the rewrite added, such as the purge record)."""
+        self.repo.run("checkout", "HEAD", "--", path)
 
     def drop_old_history(self) -> None:
         """Make the objects a rewrite replaced unreachable, then delete them: backup refs,
