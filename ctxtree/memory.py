@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ctxtree.retrieval.refresh import Throttle
     from ctxtree.service.curator import CurateResult
     from ctxtree.service.entries import WriteResult
+    from ctxtree.service.facts import FactForgetResult
     from ctxtree.service.forget import ForgetResult
     from ctxtree.service.inbox import Item
     from ctxtree.service.plans import ApplyResult
@@ -388,6 +389,38 @@ class Memory:
         from ctxtree.service import restructure
 
         return restructure.restore(self._session(), entry_id, reason, dry_run)
+
+    @_in_python
+    def edit_fact(
+        self,
+        entry_id: str,
+        fact: str = "",
+        *,
+        new: str = "",
+        action: str = "supersede",
+        reason: str = "",
+        dry_run: bool = False,
+    ) -> WriteResult:
+        """Change one fact of an entry and keep the rest (`ctx edit --supersede-fact`,
+        `--replace-fact`, `--drop-fact`, `--add-fact`): `action` is "supersede" (no longer
+        true; `new` optional), "replace" (a correction), "drop" or "add" (`new` is the fact).
+        The fact is named by its text or words only it contains; NotFoundError when none
+        matches, ConflictError when several do (both list the entry's facts)."""
+        from ctxtree.service import facts
+        from ctxtree.service.operations import FactChange
+
+        change = FactChange(action, fact, new)
+        return facts.edit_fact(self._session(), entry_id, change, reason, dry_run=dry_run)
+
+    @_in_python
+    def forget_fact(
+        self, entry_id: str, fact: str, *, purge: bool = False, dry_run: bool = False
+    ) -> FactForgetResult:
+        """Forget one fact of an entry and keep the rest (`ctx forget ID --fact`); with
+        `purge=True` every commit is rewritten without it (cannot be undone)."""
+        from ctxtree.service import facts
+
+        return facts.forget_fact(self._session(), entry_id, fact, purge=purge, dry_run=dry_run)
 
     @_in_python
     def forget(self, entry_id: str, *, purge: bool = False, dry_run: bool = False) -> ForgetResult:

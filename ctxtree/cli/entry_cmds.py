@@ -25,6 +25,7 @@ from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.entries import FolderListing, WriteResult
+    from ctxtree.service.operations import FactChange
 
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Entry id: domain/topic[/subtopic]/entry")]
 
@@ -368,6 +369,32 @@ def register(app: typer.Typer) -> None:
         ] = None,
         valid_from: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
         valid_until: Annotated[str | None, typer.Option(help="Date; '' clears it.")] = None,
+        drop_fact: Annotated[
+            str | None,
+            typer.Option("--drop-fact", metavar="FACT", help="Remove one fact, keep the rest."),
+        ] = None,
+        replace_fact: Annotated[
+            tuple[str, str] | None,
+            typer.Option("--replace-fact", metavar="OLD NEW", help="Correct one fact in place."),
+        ] = None,
+        supersede_fact: Annotated[
+            str | None,
+            typer.Option(
+                "--supersede-fact",
+                metavar="FACT",
+                help="A fact no longer true: it leaves the entry (kept in history).",
+            ),
+        ] = None,
+        with_fact: Annotated[
+            str | None,
+            typer.Option("--with", metavar="NEW", help="What --supersede-fact is replaced by."),
+        ] = None,
+        add_fact: Annotated[
+            str | None, typer.Option("--add-fact", metavar="FACT", help="Add one fact.")
+        ] = None,
+        reason: Annotated[
+            str | None, typer.Option("--reason", help="Why a fact changed (in the commit).")
+        ] = None,
         redact: Annotated[bool, typer.Option(help="Mask secrets instead of refusing.")] = False,
         author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
@@ -390,6 +417,7 @@ def register(app: typer.Typer) -> None:
         from ctxtree.service.session import open_session
 
         session = open_session(tree, actor=author)
+        fact_change = _fact_change(drop_fact, replace_fact, supersede_fact, with_fact, add_fact)
         limit = session.settings.limits.max_entry_bytes
         changes = entries.Changes(
             title=title,
@@ -408,6 +436,21 @@ def register(app: typer.Typer) -> None:
             valid_from=valid_from,
             valid_until=valid_until,
         )
+        if fact_change is not None:
+            if not changes.empty():
+                raise UsageError(
+                    "fact flags are not combined with field flags",
+                    "run `ctx edit` once for the fact and once for the fields",
+                )
+            from ctxtree.service import facts
+
+            result = facts.edit_fact(
+                session, entry_id, fact_change, reason or "", redact=redact, dry_run=dry_run
+            )
+            report_write(result, json_out, f"{result.op} {result.ids[0]}")
+            return
+        if reason is not None:
+            raise UsageError("--reason goes with a fact flag", "e.g. --supersede-fact OLD")
         if changes.empty():
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
                 raise UsageError(
@@ -611,3 +654,32 @@ def register(app: typer.Typer) -> None:
             out(line)
         if not links:
             note(f"{entry_id} has no relations and nothing links to it")
+
+
+def _fact_change(
+    drop: str | None,
+    replace: tuple[str, str] | None,
+    supersede: str | None,
+    new: str | None,
+    add: str | None,
+) -> FactChange | None:
+    """The one fact flag given, as a change (two of them are a usage error)."""
+    from ctxtree.service.operations import FactChange
+
+    given = [
+        FactChange(action, fact, text)
+        for action, fact, text, present in (
+            ("drop", drop or "", "", drop is not None),
+            ("replace", *(replace or ("", "")), replace is not None),
+            ("supersede", supersede or "", new or "", supersede is not None),
+            ("add", "", add or "", add is not None),
+        )
+        if present
+    ]
+    if new is not None and supersede is None:
+        raise UsageError("--with goes with --supersede-fact", "--supersede-fact OLD --with NEW")
+    if len(given) > 1:
+        raise UsageError("one fact flag at a time", "run `ctx edit` once per fact")
+    if given and given[0].action in ("replace", "add") and not given[0].new.strip():
+        raise UsageError("the new fact is empty", "to remove a fact use --drop-fact")
+    return given[0] if given else None

@@ -261,6 +261,12 @@ def register(app: typer.Typer) -> None:
                 "summaries.",
             ),
         ] = False,
+        fact: Annotated[
+            str | None,
+            typer.Option(
+                "--fact", metavar="TEXT", help="Forget one fact of the entry, keep the rest."
+            ),
+        ] = None,
         yes: Annotated[
             bool,
             typer.Option("--yes", "-y", help="Do not ask to confirm --purge or --recursive."),
@@ -289,6 +295,10 @@ def register(app: typer.Typer) -> None:
         (`ctx sync --push-purge` rewrites the remote's branch). The purged commits' old
         shas are recorded in `.ctx-purged` so `ctx sync` never merges or pushes them back.
 
+        --fact TEXT forgets one fact of the entry (named as `ctx edit --drop-fact` names it)
+        and keeps the rest; its commit does not repeat the text. With --purge every commit
+        is rewritten without it (file versions and messages), the other facts kept.
+
         --recursive forgets a whole folder (a domain or topic, e.g. an imported transcript's
         session) in one commit, after listing it and asking (--yes to skip). It does not
         purge: forget the folder, then purge its entries one by one.
@@ -298,12 +308,15 @@ def register(app: typer.Typer) -> None:
           ctx forget auth/jwt/old-notes
           ctx forget people/alice/phone --purge --dry-run
           ctx forget conversations/s01 --recursive --yes
+          ctx forget people/alice/profile --fact "phone 555-0100" --purge --yes
         """
         from ctxtree.service import forget as forgetting
         from ctxtree.service.session import open_session
 
         session = open_session(tree, actor=author)
         if recursive:
+            if fact is not None:
+                raise UsageError("--fact names one fact of one entry", "drop --recursive")
             _forget_folder(session, entry_id, purge, yes, dry_run, json_out)
             return
         if purge and not dry_run and not yes:
@@ -314,12 +327,16 @@ def register(app: typer.Typer) -> None:
                     "pass --yes to confirm (see first what it does with --dry-run)",
                 )
             if not typer.confirm(
-                f"Remove {entry_id} from the store and from all of its git history? "
+                f"Remove {'a fact of ' * (fact is not None)}{entry_id} from the store and "
+                "from all of its git history? "
                 "This cannot be undone",
                 default=False,
                 err=True,
             ):
                 raise UsageError("not confirmed; nothing changed", "")
+        if fact is not None:
+            _forget_fact(session, entry_id, fact, purge, dry_run, json_out)
+            return
         result = forgetting.forget(session, entry_id, purge=purge, dry_run=dry_run)
         report = result.purge
         if json_out:
@@ -351,6 +368,30 @@ def register(app: typer.Typer) -> None:
                 )
         if report is not None:
             _purge_warnings(report)
+
+
+def _forget_fact(
+    session: Session, entry_id: str, fact: str, purge: bool, dry_run: bool, json_out: bool
+) -> None:
+    from ctxtree.service import facts
+
+    result = facts.forget_fact(session, entry_id, fact, purge=purge, dry_run=dry_run)
+    report = result.purge
+    if json_out:
+        emit_json(result.to_json())
+    elif result.diff is not None:
+        sys.stdout.write(result.diff)
+        note("dry run: nothing changed")
+    else:
+        confirm(f"forgot a fact of {result.id} ({(result.commit or '')[:10]})")
+        if report is not None:
+            plan = report.plan
+            out(
+                f"purged the fact from the history: {plan.rewritten} of "
+                f"{plural(plan.commits, 'commit')} rewritten ({report.seconds:.1f} s)"
+            )
+    if report is not None:
+        _purge_warnings(report)
 
 
 def _forget_folder(

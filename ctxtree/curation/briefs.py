@@ -31,8 +31,13 @@ DESTRUCTIVE = {
     "SUPERSEDE": ("old",),
     "ARCHIVE": ("id",),
     "DELETE": ("id",),
+    "SUPERSEDE_FACT": ("id",),
+    "FORGET_FACT": ("id",),
+    "ADD_FACT": ("id",),
 }
-ENTRY_TEXT_FIELDS = ("id", "title", "summary", "body", "source", "target", "old", "new")
+ENTRY_TEXT_FIELDS = (
+    "id", "title", "summary", "body", "source", "target", "old", "new", "fact", "with",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,12 @@ Rules:
    UPDATE it (or MERGE a duplicate pair: source folded into target) instead of adding a
    near-duplicate.
 3. When the input contradicts an entry, ADD the new knowledge and SUPERSEDE the old entry
-   (old: the outdated id, new: yours) instead of editing history away.
+   (old: the outdated id, new: yours) instead of editing history away. When it corrects
+   only one fact of an entry that says several things (a body line, a list item, or one
+   clause of "A; B."), use {"op": "SUPERSEDE_FACT", "id", "fact": the old fact's words,
+   "with": the new fact (omit it when the fact simply stopped being true), "reason"}: the
+   other facts stay. FORGET_FACT {"id", "fact"} removes one fact the user asks to forget;
+   ADD_FACT {"id", "fact"} adds one to an existing entry.
 4. UPDATE replaces each field it names. Lists (tags, keywords, relations, sources) are
    replaced, not merged, and a body that drops a fact is refused: give the whole new body
    and every item you keep.

@@ -2,9 +2,10 @@
 JSON Schema, and impact assessment. Applying lives in `service/plans.py`.
 
 A plan is `{"reason": "...", "operations": [OP, ...]}` (or a bare list of OPs). Each OP has
-`op` (ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK; case-insensitive) and a
-`reason`. Problems are collected per operation, never raised one at a time, so an agent sees
-every mistake of a plan in one round trip.
+`op` (ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, and the fact-level
+SUPERSEDE_FACT, FORGET_FACT, ADD_FACT; case-insensitive) and a `reason`. Problems are
+collected per operation, never raised one at a time, so an agent sees every mistake of a
+plan in one round trip.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 from ctxtree.curation import sections
 from ctxtree.tree.model import KINDS, MATURITIES, RELATION_TYPES, TRUST_LEVELS, Entry, Relation
 
-OPS = ("ADD", "UPDATE", "UPSERT", "MERGE", "SUPERSEDE", "ARCHIVE", "DELETE", "LINK")
+OPS = (
+    "ADD", "UPDATE", "UPSERT", "MERGE", "SUPERSEDE", "ARCHIVE", "DELETE", "LINK",
+    "SUPERSEDE_FACT", "FORGET_FACT", "ADD_FACT",
+)  # fmt: skip
 MAX_OPERATIONS = 1000
 
 _STR = {"type": "string"}
@@ -51,6 +55,12 @@ ENTRY_FIELDS: dict[str, Any] = {
 }
 _REASON = {"type": "string", "minLength": 1, "description": "Why; recorded in the commit."}
 _ID = {"type": "string", "description": "Entry id: domain/topic[/subtopic]/entry"}
+_FACT = {
+    "type": "string",
+    "minLength": 1,
+    "description": "One fact of the entry (a body line or list item, or one clause of a line "
+    "written 'A; B.'): its text, any case, or words only it contains.",
+}
 
 
 def _op_schema(op: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -75,6 +85,13 @@ SHAPES: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"source": _ID, "target": _ID, "type": {"enum": list(RELATION_TYPES)}},
         ["source", "target"],
     ),
+    # One fact changes, the rest of the entry stays; the old text stays in git history.
+    "SUPERSEDE_FACT": (
+        {"id": _ID, "fact": _FACT, "with": {**_FACT, "description": "The new fact (optional)."}},
+        ["id", "fact"],
+    ),
+    "FORGET_FACT": ({"id": _ID, "fact": _FACT}, ["id", "fact"]),
+    "ADD_FACT": ({"id": _ID, "fact": {**_FACT, "description": "The fact to add."}}, ["id", "fact"]),
 }
 
 
@@ -89,7 +106,9 @@ def json_schema() -> dict[str, Any]:
             "Operations applied in order, as one commit, only if every one is valid. "
             "UPDATE replaces the fields it names; lists are replaced, not merged, so an UPDATE "
             "that drops facts (body lines), relations or sources is high impact and refused "
-            "without --allow-loss. UPSERT is ADD for a new id and UPDATE for an existing one."
+            "without --allow-loss. UPSERT is ADD for a new id and UPDATE for an existing one. "
+            "SUPERSEDE_FACT, FORGET_FACT and ADD_FACT change one fact of an entry and keep "
+            "the rest: use them to correct a fact instead of rewriting the body."
         ),
         "oneOf": [
             {

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import ConflictError, CtxError, InvalidEntryError, NotFoundError
+from ctxtree.errors import CtxError, InvalidEntryError, NotFoundError
 from ctxtree.hints import Call, Param
 from ctxtree.service import purge as purging
 from ctxtree.service.drafts import parse_folder
@@ -243,13 +243,7 @@ def forget_folder(session: Session, raw: str, dry_run: bool = False) -> ForgetRe
 
 
 def _require_rewritable(repo: GitRepo) -> None:
-    problems = repo.rewrite.blockers()
-    if problems:
-        raise ConflictError(
-            f"cannot rewrite the store's history: {'; '.join(problems)}",
-            "commit changes with `ctx commit` (or discard them), finish or abort any merge, "
-            "revert or rebase, then purge again",
-        )
+    purging.require_rewritable(repo)
 
 
 def _purge(

@@ -11,11 +11,11 @@ rearranges what the tree already holds, so it is never held for review.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from ctxtree.curation import facts, sections
 from ctxtree.curation import plan as plans
-from ctxtree.curation import sections
 from ctxtree.errors import ConflictError, NotFoundError, UsageError
 from ctxtree.hints import Call, Hole, Param, Text
 from ctxtree.service import drafts
@@ -359,3 +359,70 @@ def do_split(ws: Workspace, raw_id: str, headings: Sequence[str], into: Sequence
     body = kept_body.rstrip("\n") + ("\n\n" if kept_body.strip() else "") + "## Parts\n\n"
     ws.put(replace(entry, body=body + index + "\n", relations=relations, updated=_now(ws)))
     return ids
+
+
+FACT_ACTIONS = ("drop", "replace", "supersede", "add")
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """One fact-level change (`ctx edit --drop-fact/--replace-fact/--supersede-fact/
+    --add-fact`, `ctx forget --fact`, plan fact operations). `fact` names the fact (found by
+    `curation.facts.find`); `new` is the replacement or the added text ("" drops it)."""
+
+    action: str  # drop | replace | supersede | add
+    fact: str = ""
+    new: str = ""
+
+
+def do_fact(ws: Workspace, raw_id: str, change: FactChange) -> str:
+    """Change one fact of an entry, keeping the rest; the summary follows when it says the
+    same fact. Returns the fact's text as it was written (the added text for `add`)."""
+    entry_id = parse_id(raw_id)
+    if change.action not in FACT_ACTIONS:
+        raise UsageError(f"a fact change is one of {', '.join(FACT_ACTIONS)}", "")
+    entry = ws.require(entry_id)
+    if change.action == "add":
+        if not change.new.strip():
+            raise UsageError("the fact to add is empty", "")
+        if facts.same(entry.body, change.new) is not None:
+            raise AlreadyDone(f"{entry_id} already says {change.new.strip()!r}")
+        body, summary, said = facts.add(entry.body, change.new), entry.summary, change.new.strip()
+    else:
+        fact = found_fact(entry, change.fact)
+        said = fact.text
+        body = _changed(entry.body, fact, change)
+        twin = facts.same(entry.summary, fact.text) or facts.containing(entry.summary, change.fact)
+        summary = entry.summary if twin is None else _changed(entry.summary, twin, change)
+    new = replace(entry, body=body, summary=summary.strip(), updated=_now(ws))
+    ws.submit(new, None)
+    return said
+
+
+def _changed(text: str, fact: facts.Fact, change: FactChange) -> str:
+    if change.new.strip():
+        return facts.replace(text, fact, change.fact, change.new)
+    return facts.drop(text, fact)
+
+
+def found_fact(entry: Entry, query: str) -> facts.Fact:
+    """The fact of `entry` that `query` names, or exit 4 (several, listed) / 3 (none; the
+    entry's facts listed)."""
+    if not query.strip():
+        raise UsageError("name the fact: its text, or words only it contains", "")
+    try:
+        return facts.find(entry.body, query)
+    except facts.FactLookup as lookup:
+        texts = [f.text for f in lookup.candidates]
+        listed = "; ".join(repr(t) for t in texts[:10]) + (" ..." if len(texts) > 10 else "")
+        if lookup.ambiguous:
+            error: ConflictError | NotFoundError = ConflictError(
+                f"{query!r} matches {plural(len(texts), 'fact')} of {entry.id!r}",
+                f"name one with more of its words: {listed}",
+            )
+        else:
+            error = NotFoundError(
+                f"no fact of {entry.id!r} matches {query!r}",
+                f"its facts: {listed}" if texts else "its body has no facts",
+            )
+        raise error from None

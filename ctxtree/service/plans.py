@@ -156,6 +156,9 @@ def _draft(fields: Mapping[str, Any], session: Session) -> Entry:
     )
 
 
+FACT_OPS = {"SUPERSEDE_FACT": "supersede", "FORGET_FACT": "drop", "ADD_FACT": "add"}
+
+
 def _run(ws: Workspace, op: plan_rules.Operation, allow_loss: bool) -> tuple[str, list[str]]:
     """Apply one operation to the workspace; returns a short note and what it dropped."""
     f = op.fields
@@ -186,6 +189,17 @@ def _run(ws: Workspace, op: plan_rules.Operation, allow_loss: bool) -> tuple[str
     if op.op == "LINK":
         ops.do_link(ws, f["source"], f["target"], f.get("type", "related"))
         return "linked", []
+    if op.op in FACT_OPS:
+        action = FACT_OPS[op.op]
+        change = (
+            ops.FactChange("add", "", f["fact"])
+            if action == "add"
+            else ops.FactChange(action, f["fact"], f.get("with", ""))
+        )
+        said = ops.do_fact(ws, f["id"], change)
+        if action == "drop":  # a released fact's text stays out of the commit message
+            return "fact forgotten", []
+        return f"fact {'added' if action == 'add' else 'superseded'}: {said[:80]}", []
     raise UsageError(f"unknown op {op.op}", "")  # parse_operation rules this out
 
 

@@ -436,29 +436,46 @@ def purge(
             new = erase_mentions(decoded, ids).encode("utf-8", "surrogateescape")
             if new != data:
                 replacements[sha] = new
+    plan, unsettled = _rewrite_refs(repo, lineage, replacements, message, keep, dry_run)
+    leftovers: tuple[str, ...] = ()
+    if not dry_run:
+        leftovers = _leftovers(repo, lineage, ids, text)
+    seconds = time.monotonic() - started
+    return PurgeReport(
+        plan, tuple(repo.rewrite.remotes()), leftovers, seconds, dry_run, tuple(ids), unsettled
+    )
+
+
+def _rewrite_refs(
+    repo: GitRepo,
+    lineage: Lineage,
+    replacements: Mapping[str, bytes],
+    message: Callable[[bytes], bytes],
+    keep: frozenset[str],
+    dry_run: bool,
+) -> tuple[Rewrite, tuple[str, ...]]:
+    """Work out the rewrite and, unless `dry_run`, run it: fast-import, then the old objects
+    pruned. Returns it and the files on disk that differ from the new HEAD."""
     commands = parse_stream(repo.rewrite.fast_export())
     uses = replaced_uses(commands, replacements)
     before = dict(zip(uses, repo.history.object_ids(uses), strict=True))
+    # The rewritten-away commits are recorded in the same rewrite (.ctx-purged), so a sync
+    # never merges them back (service/sharing.py).
     record = Record(
         purged.recorded(repo, "HEAD"),
         b"refs/heads/" + repo.rewrite.branch().encode(),
         b"committer " + repo.rewrite.committer().encode(),
     )
     plan = rewrite(commands, lineage, replacements, message, keep, before, record)
-    leftovers: tuple[str, ...] = ()
-    unsettled: tuple[str, ...] = ()
-    if not dry_run:
-        repo.rewrite.fast_import(plan.stream)
-        repo.rewrite.check_out(purged.RECORD)
-        # The files on disk were already rewritten by the forget commit, so the new HEAD
-        # should match them; anything listed here is a file the rewrite changed under them.
-        unsettled = tuple(sorted(path for _status, path in repo.dirty_paths()))
-        repo.rewrite.drop_old_history()
-        leftovers = _leftovers(repo, lineage, ids, text)
-    seconds = time.monotonic() - started
-    return PurgeReport(
-        plan, tuple(repo.rewrite.remotes()), leftovers, seconds, dry_run, tuple(ids), unsettled
-    )
+    if dry_run:
+        return plan, ()
+    repo.rewrite.fast_import(plan.stream)
+    repo.rewrite.check_out(purged.RECORD)
+    # The files on disk were already rewritten by the forget commit, so the new HEAD
+    # should match them; anything listed here is a file the rewrite changed under them.
+    unsettled = tuple(sorted(path for _status, path in repo.dirty_paths()))
+    repo.rewrite.drop_old_history()
+    return plan, unsettled
 
 
 def scrub_cache(root: Path, ids: Iterable[str], text: str) -> tuple[str, ...]:
@@ -499,3 +516,50 @@ def _leftovers(repo: GitRepo, lineage: Lineage, ids: list[str], text: str) -> tu
         return ()
     where = repo.rewrite.blob_paths()
     return tuple(sorted({where[sha] for sha in suspects if sha in where}))
+
+
+def require_rewritable(repo: GitRepo) -> None:
+    """Refuse a history rewrite on a store with uncommitted changes or a merge under way."""
+    from ctxtree.errors import ConflictError
+
+    problems = repo.rewrite.blockers()
+    if problems:
+        raise ConflictError(
+            f"cannot rewrite the store's history: {'; '.join(problems)}",
+            "commit changes with `ctx commit` (or discard them), finish or abort any merge, "
+            "revert or rebase, then purge again",
+        )
+
+
+def purge_text(
+    repo: GitRepo,
+    needle: str,
+    scrub: Callable[[str], str],
+    keep: frozenset[str],
+    dry_run: bool = False,
+) -> PurgeReport:
+    """Rewrite every ref so no file version and no message holds `needle` (one fact of an
+    entry whose other facts stay): each blob holding it is replaced by `scrub(text)`, each
+    message gets IN_MESSAGES instead; then reflogs expire and old objects are pruned."""
+    started = time.monotonic()
+    raw = needle.encode()
+    replacements: dict[str, bytes] = {}
+    for sha, data in repo.rewrite.blobs_containing([raw]).items():
+        new = scrub(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        if new != data:
+            replacements[sha] = new
+
+    def message(text: bytes) -> bytes:
+        return text.replace(raw, IN_MESSAGES.encode())
+
+    nothing = Lineage(frozenset(), frozenset(), frozenset(), ())
+    plan, unsettled = _rewrite_refs(repo, nothing, replacements, message, keep, dry_run)
+    leftovers: tuple[str, ...] = ()
+    if not dry_run:
+        found = repo.rewrite.blobs_containing([raw])
+        where = repo.rewrite.blob_paths()
+        leftovers = tuple(sorted({where[sha] for sha in found if sha in where}))
+    seconds = time.monotonic() - started
+    return PurgeReport(
+        plan, tuple(repo.rewrite.remotes()), leftovers, seconds, dry_run, (), unsettled
+    )
