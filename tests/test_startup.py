@@ -70,7 +70,7 @@ def test_search_and_context_load_no_framework(ctx: Ctx) -> None:
     add(ctx, "a/b/c", "Caching layers", "--body", "Redis sits in front of Postgres.")
     ctx.ok("context", "redis", "--budget", "200")  # count the tokens once
     ctx.ok("context", "--core", "--format", "xml")
-    both = (*HEAVY, *FRAMEWORK)
+    both = (*HEAVY, *FRAMEWORK, "yaml")  # the store's config is read without YAML too
     assert loaded_modules(ctx, "search", "redis postgres", "-n", "3", roots=both) == []
     assert loaded_modules(ctx, "--json", "search", "redis", "--scope", "a/b", roots=both) == []
     assert loaded_modules(ctx, "context", "postgres redis", "-b", "200", "-q", roots=both) == []
