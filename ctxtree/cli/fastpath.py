@@ -114,21 +114,22 @@ def parse(argv: list[str], table: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def run(argv: list[str]) -> int | None:
-    """Run a fast command and return its exit code; None: hand `argv` to the typer app."""
+    """Run a fast command and return its exit code; None: hand `argv` to the typer app (also
+    when the table cannot be read: slower, never wrong)."""
     if not any(word in BODIES for word in argv):
         return None
     try:
         name, kwargs = parse(argv, json.loads(TABLE.read_text(encoding="utf-8")))
-    except Defer:
+    except (Defer, OSError, ValueError):
         return None
     from ctxtree.cli import output
     from ctxtree.cli.failures import exit_code
 
-    module, _, function = BODIES[name].partition(":")
-    body = getattr(__import__(module, fromlist=[function]), function)
     quiet = bool(kwargs.pop("quiet", False))
     try:
         with output.quiet(quiet):
+            module, _, function = BODIES[name].partition(":")
+            body = getattr(__import__(module, fromlist=[function]), function)
             code: int = body(**kwargs)
             return code
     except (Exception, KeyboardInterrupt) as exc:
