@@ -3,7 +3,8 @@
     python bench/latency.py [--sizes 1000,10000,100000] [--runs 15] [--python PATH] [--json OUT]
 
 For each size, bench/synth.py writes a store; then, as whole `ctx` processes beside
-`python -c pass` in the same run: the cold index build (`ctx reindex`), warm `ctx search`,
+`python -c pass` and `ctx --help` (the typer app's start-up; search and context skip it, see
+cli/fastpath.py) in the same run: the cold index build (`ctx reindex`), warm `ctx search`,
 `ctx context --budget 1000` and `ctx show` (a different query each run, so the tier-0 cache
 does not answer), a repeated query (tier 0), and the cost of the refresh that follows a hand
 edit of one entry. Prints medians, p95 and ratios; never asserts anything.
@@ -95,6 +96,7 @@ def one_size(interp: startup.Interpreter, n: int, work: Path, runs: int) -> dict
     }
     result["python -c pass"] = summary([timed([str(interp.python), "-c", "pass"])[0]
                                         for _ in range(runs)])  # fmt: skip
+    result["ctx --help"] = summary([timed([ctx, "--help"])[0] for _ in range(runs)])
     result["search"] = summary([timed([ctx, "search", q, *tree])[0] for q in qs[3 : 3 + runs]])
     result["context"] = summary(
         [timed([ctx, "context", q, "--budget", "1000", *tree])[0] for q in qs[3 + runs :]]
@@ -139,8 +141,8 @@ def refresh_cost(interp: startup.Interpreter, store: Path, entry: Path, runs: in
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    names = ["python -c pass", "show", "search", "search (tier 0, repeated)", "context",
-             "search after a one-file edit"]  # fmt: skip
+    names = ["python -c pass", "ctx --help", "show", "search", "search (tier 0, repeated)",
+             "context", "search after a one-file edit"]  # fmt: skip
     lines = ["entries | index build | + token counts | "
              + " | ".join(f"{n} med/p95" for n in names),
              "---|---|---|" + "---|" * len(names)]  # fmt: skip

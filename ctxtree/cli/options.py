@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ctxtree.cli.values import scope
+
 TreeOpt = Annotated[
     str | None,
     typer.Option(
@@ -33,25 +35,10 @@ AuthorOpt = Annotated[
 ]
 
 
-def _scope(value: str) -> str:
-    """--scope is an id prefix (a domain, topic, subtopic or entry; a trailing '/' allowed),
-    held to the rules of ids so `../..` or `/etc` is an error, not a filter matching nothing."""
-    from ctxtree.errors import InvalidEntryError, UsageError
-    from ctxtree.tree.paths import parse_id
-
-    text = value.strip().rstrip("/")
-    if not text:
-        return ""
-    try:
-        return parse_id(text, min_parts=1, max_parts=4)
-    except InvalidEntryError as exc:
-        raise UsageError(f"bad value for --scope: {exc.message}", exc.hint) from None
-
-
 ScopeOpt = Annotated[
     str,
     typer.Option(
-        help="Only entries under this prefix (a domain, topic or entry id).", callback=_scope
+        help="Only entries under this prefix (a domain, topic or entry id).", callback=scope
     ),
 ]
 # The language model of `ctx query`, `ctx curate` and `ctx llm` (SPEC §6).
