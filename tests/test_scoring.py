@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from ctxtree.retrieval.scoring import (
     CONFIDENT,
+    FTS5_IDF_CLAMP,
+    IDF_FLOOR,
     LIFECYCLE_SHARE,
     MATURITY_WEIGHT,
     NOT_IN_MEMORY,
@@ -18,7 +20,9 @@ from ctxtree.retrieval.scoring import (
     compound,
     confidence,
     coverage,
+    fts_idf,
     idf,
+    idf_lift,
     presence,
     prior,
     ranking,
@@ -55,6 +59,39 @@ def test_idf_falls_as_df_rises(n: int, data: st.DataObject) -> None:
     if high > low:
         assert idf(high, n) < idf(low, n)
     assert idf(high, n) > 0.0
+
+
+@pytest.mark.parametrize(
+    ("df", "n", "own", "lift"),
+    [
+        (1, 7, math.log(6.5 / 1.5), 0.0),  # rare: above the floor, untouched
+        (2, 7, math.log(5.5 / 2.5), 0.0),  # ln 2.2 > ln 2
+        (3, 7, math.log(4.5 / 3.5), math.log(2.0) / math.log(4.5 / 3.5) - 1),  # a third+
+        (4, 7, FTS5_IDF_CLAMP, math.log(2.0) / FTS5_IDF_CLAMP - 1),  # "Frank" in 4 of 7
+        (7, 7, FTS5_IDF_CLAMP, math.log(2.0) / FTS5_IDF_CLAMP - 1),  # in every entry
+        (333, 1000, math.log(667.5 / 333.5), 0.0),  # a third of a big store: at the floor
+        (500, 1000, FTS5_IDF_CLAMP, math.log(2.0) / FTS5_IDF_CLAMP - 1),
+        (0, 0, FTS5_IDF_CLAMP, math.log(2.0) / FTS5_IDF_CLAMP - 1),  # no store at all
+    ],
+)
+def test_fts_idf_and_the_floor(df: int, n: int, own: float, lift: float) -> None:
+    assert fts_idf(df, n) == pytest.approx(own, rel=1e-12)
+    assert idf_lift(df, n) == pytest.approx(lift, rel=1e-9)
+    # Under the floor every term weighs at least IDF_FLOOR, and a rarer term never less.
+    assert fts_idf(df, n) * (1 + idf_lift(df, n)) == pytest.approx(max(own, IDF_FLOOR))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 10**6), st.data())
+def test_the_floor_keeps_rarer_terms_ahead(n: int, data: st.DataObject) -> None:
+    low = data.draw(st.integers(0, n))
+    high = data.draw(st.integers(low, n))
+
+    def floored(df: int) -> float:
+        return fts_idf(df, n) * (1 + idf_lift(df, n))
+
+    assert floored(high) <= floored(low) * (1 + 1e-12)
+    assert floored(high) >= IDF_FLOOR * (1 - 1e-12)
 
 
 WEIGHTS = {"jwt": 2.0, "refresh": 1.0, "token": 1.0}

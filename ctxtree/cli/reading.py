@@ -11,6 +11,10 @@ from ctxtree.errors import ExitCode
 from ctxtree.wording import plural
 
 NOT_CONFIDENT = int(ExitCode.NOT_FOUND)
+BROAD_NOTE = (
+    "broad request: the words name folders, not what entries say; these are those folders' "
+    "most important entries (ask about something in them for matches)"
+)
 
 
 def _explain(lines: list[str], extra: str) -> None:
@@ -71,7 +75,9 @@ def search(
             f"tier {result.tier}, "
             f"confidence {result.confidence:.2f} that the first hit answers ({verdict})"
         )
-        if result.not_in_memory and result.hits:
+        if result.broad:
+            note(BROAD_NOTE)
+        elif result.not_in_memory and result.hits:
             note(
                 "the hits above share only part of the query; if the answer is not among "
                 "them, add it with `ctx add`"
@@ -121,6 +127,8 @@ def context(
             f"packed {plural(len(result.ids), 'entry')} in {result.tokens}/{budget} tokens"
             + ("; loaded the tokenizer for uncounted text" if result.encoding_loaded else ""),
         )
+    if result.retrieval is not None and result.retrieval.broad and result.ids and not json_out:
+        note(BROAD_NOTE)
     if not result.ids and not json_out:
         note("nothing packed: " + ("nothing relevant in memory" if result.not_in_memory
                                    else "the budget is too small for any entry"))  # fmt: skip

@@ -252,6 +252,18 @@ class Index:
         ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def match_among(
+        self, fts_query: str, weights: Sequence[float], rowids: Sequence[int]
+    ) -> dict[int, float]:
+        """rowid -> relevance (FTS5 bm25 negated) of those of `rowids` that match."""
+        args = ", ".join(f"{w:.3f}" for w in weights)
+        marks = ",".join("?" * len(rowids))
+        rows = self.conn.execute(
+            f"SELECT rowid, -bm25(fts, {args}) FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+            (fts_query, *rowids),
+        ).fetchall()
+        return {int(r[0]): float(r[1]) for r in rows}
+
     def doc_frequency(self, fts_query: str) -> int:
         return int(
             self.conn.execute(
@@ -415,6 +427,25 @@ class Index:
                 "AND kind != 'episode' "
                 "ORDER BY maturity = 'core' DESC, importance DESC, updated DESC, id LIMIT ?",
                 (limit,),
+            )
+        ]
+
+    def under(self, folders: Sequence[str], limit: int) -> list[int]:
+        """Rowids of the entries of tree/ inside any of `folders` (no overviews), core first,
+        then importance, then freshness, then id."""
+        if not folders:
+            return []
+        inside = " OR ".join("substr(id, 1, ?) = ?" for _ in folders)
+        args: list[object] = []
+        for folder in folders:
+            args += [len(folder) + 1, folder + "/"]
+        return [
+            int(r[0])
+            for r in self.conn.execute(
+                "SELECT rowid FROM docs WHERE area = 'tree' AND error IS NULL "
+                f"AND substr(id, -1) != '/' AND ({inside}) "
+                "ORDER BY maturity = 'core' DESC, importance DESC, updated DESC, id LIMIT ?",
+                (*args, limit),
             )
         ]
 

@@ -82,7 +82,9 @@ def block(
     `fence` (see retrieval/enclosure.py): its heading is its provenance, which is ours."""
     lines = units(doc)
     scores = unit_scores(lines, weights)
-    standalone = bool(doc.summary) and doc.kind != "episode"
+    # The header alone is worth sending when it says more than the title of an entry whose
+    # lines carry the matter (a summary), or when it is the whole entry (a title-only note).
+    standalone = not lines or (bool(doc.summary) and doc.kind != "episode")
     where = provenance(doc, hit.status if hit is not None else "current")
     external = doc.trust == "external"
     if external:

@@ -37,6 +37,28 @@ def idf(df: int, n: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
+# FTS5 ranks with bm25's classic idf, which reaches zero for a term in half the documents and
+# is then clamped to FTS5_IDF_CLAMP: in a small store a name in most entries ("Frank" in four of
+# seven) stops counting, and only the entry that also matches a rarer word survives the hit
+# floor. IDF_FLOOR raises every term to at least the idf a term in a third of a large store
+# has (ln 2), so a common term still counts while any rarer term still counts more.
+FTS5_IDF_CLAMP = 1e-6
+IDF_FLOOR = math.log(2.0)
+
+
+def fts_idf(df: int, n: int) -> float:
+    """FTS5's bm25 idf: ln((n - df + 0.5) / (df + 0.5)), FTS5_IDF_CLAMP when not positive."""
+    value = math.log((n - df + 0.5) / (df + 0.5)) if n > 0 else 0.0
+    return value if value > 0 else FTS5_IDF_CLAMP
+
+
+def idf_lift(df: int, n: int) -> float:
+    """How much a term's FTS5 bm25 contribution is multiplied by under the idf floor:
+    max(fts_idf, IDF_FLOOR) / fts_idf - 1 is added to it (0 for a term rarer than the floor)."""
+    own = fts_idf(df, n)
+    return max(0.0, IDF_FLOOR / own - 1.0)
+
+
 TYPO_CREDIT = 0.5
 
 
@@ -102,7 +124,7 @@ RANKING_FIT = (-0.3, 6.0)  # on margin
 
 
 # Part of the query cache's key: a cached answer is only reused under the same calibration.
-CALIBRATION = f"{PRESENCE_FIT}{RANKING_FIT}{HIT_FLOOR}{FIELD_WEIGHTS}"
+CALIBRATION = f"{PRESENCE_FIT}{RANKING_FIT}{HIT_FLOOR}{FIELD_WEIGHTS}{IDF_FLOOR}"
 
 
 def _logistic(z: float) -> float:

@@ -70,6 +70,9 @@ class Retrieval:
     terms: list[str] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)  # query term -> idf
     signals: dict[str, float] = field(default_factory=dict)  # what tier 2's confidence saw
+    # A broad request: the words name folders, not what is in entries; the hits are those
+    # folders' most important entries, not matches (see Engine._broad).
+    broad: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Retrieval:
             "explain": self.explain,
             "weights": self.weights,
             "signals": self.signals,
+            "broad": self.broad,
         }
 
     @staticmethod
@@ -99,6 +103,7 @@ class Retrieval:
             explain=list(data["explain"]),
             weights=dict(data.get("weights", {})),
             signals=dict(data.get("signals", {})),
+            broad=bool(data.get("broad", False)),
         )
 
 
@@ -215,7 +220,12 @@ class Engine:
         if not candidates:
             explain.append(f"tier 2: no entry contains any of: {', '.join(words)}")
             return _nothing(query, explain, words)
+        candidates = self._floored(candidates, terms, explain)
         scored = self._score(candidates, terms, options, superseded, when)
+        if not scored or self._names_only_folders(candidates, scored, terms):
+            broad = self._broad(query, candidates, terms, options, superseded, when, explain)
+            if broad is not None:
+                return broad
         if not scored:
             explain.append("tier 2: matches exist but all are filtered out (scope, kind, status)")
             return _nothing(query, explain, words)
@@ -235,6 +245,7 @@ class Engine:
         n = max(1, self.index.count())
         groups: dict[str, list[str]] = {}
         weights: dict[str, float] = {}
+        frequencies: dict[str, int] = {}
         for word in words:
             df = self.index.doc_frequency(_quote(word))
             alternatives = [word]
@@ -248,7 +259,96 @@ class Engine:
                     df = self.index.doc_frequency(_group(alternatives))
             groups[word] = alternatives
             weights[word] = scoring.idf(df, n)
-        return Terms(words, groups, weights)
+            frequencies[word] = df
+        return Terms(words, groups, weights, frequencies)
+
+    def _floored(
+        self, candidates: list[tuple[int, float]], terms: Terms, explain: list[str]
+    ) -> list[tuple[int, float]]:
+        """Candidates re-ranked under the idf floor (scoring.IDF_FLOOR): each common term's
+        FTS5 bm25 contribution, read from a query for that term alone, is lifted by
+        scoring.idf_lift; best first by (-relevance, rowid)."""
+        n = self.index.count()
+        lifts = {
+            word: lift
+            for word, df in terms.frequencies.items()
+            if len(terms.groups[word]) == 1 and (lift := scoring.idf_lift(df, n)) > 0 and df
+        }
+        if not lifts:
+            return candidates
+        relevance = dict(candidates)
+        rowids = list(relevance)
+        for word, lift in lifts.items():
+            own = self.index.match_among(_quote(word), scoring.FIELD_WEIGHTS, rowids)
+            for rowid, part in own.items():
+                relevance[rowid] += part * lift
+        explain.append(
+            f"tier 2: idf floor lifts {', '.join(lifts)} (in more than a third of the store)"
+        )
+        return sorted(relevance.items(), key=lambda item: (-item[1], item[0]))
+
+    def _names_only_folders(
+        self, candidates: list[tuple[int, float]], scored: list[Scored], terms: Terms
+    ) -> bool:
+        """True when the query's words name folders of the hits and no hit holds any of them
+        in its own text (title, summary, keywords, tags, body): only its path matched."""
+        wanted = terms.stems()
+        if not any(_folder_words(s.doc.id) & wanted for s in scored[:10]):
+            return False
+        text = f"{{{' '.join(TEXT_COLUMNS)}}} : ({terms.fts_query()})"
+        in_text = self.index.docs(self.index.containing(text, [r for r, _s in candidates]))
+        allowed = {s.doc.id for s in scored}
+        return not any(doc.id in allowed for doc in in_text.values())
+
+    def _broad(
+        self, query: str, candidates: list[tuple[int, float]], terms: Terms, options: Options,
+        superseded: set[str], when: str, explain: list[str],
+    ) -> Retrieval | None:  # fmt: skip
+        """A broad request ("tell me about people"): its words match folders (a folder's name
+        or its context.md overview), not entries. Better than nothing: the BROAD_FOLDERS
+        folders with the highest summed relevance of their matching overviews and
+        path-matched entries, and their entries ranked by lifecycle prior (scoring.prior),
+        ties by id. Marked broad, with a low confidence (scoring.NOT_IN_MEMORY): these are
+        not matches for the words."""
+        wanted = terms.stems()
+        docs = self.index.docs([r for r, _s in candidates])
+        folders: dict[str, float] = {}
+        for rowid, relevance in candidates:
+            doc = docs.get(rowid)
+            if doc is None:
+                continue
+            folder = doc.id.rstrip("/") if doc.kind == OVERVIEW else _named_folder(doc.id, wanted)
+            if folder and not (options.scope and not _inside(folder, options.scope)):
+                folders[folder] = folders.get(folder, 0.0) + relevance
+        best = [f for f, _r in sorted(folders.items(), key=lambda fr: (-fr[1], fr[0]))]
+        best = best[:BROAD_FOLDERS]
+        if not best:
+            return None
+        found = self.index.docs(self.index.under(best, 20 * options.limit))
+        ranked: list[tuple[float, Doc, str]] = []
+        for doc in found.values():
+            status = status_of(doc, superseded, when)
+            if not _allowed(doc, status, options):
+                continue
+            fresh = scoring.recency(doc.updated, self.now, self.tau_days)
+            ranked.append((scoring.prior(doc.importance, doc.maturity, fresh, doc.stale), doc,
+                           status))  # fmt: skip
+        if not ranked:
+            return None
+        ranked.sort(key=lambda item: (-item[0], item[1].id))
+        hits = [
+            Hit(doc.id, doc.title, round(value, 4), 2, doc.summary or snippet(doc, wanted),
+                doc.kind, doc.trust, doc.updated, 0.0, status=status, stale=doc.stale)
+            for value, doc, status in ranked[: options.limit]
+        ]  # fmt: skip
+        named = ", ".join(w for w in terms.words if terms.frequencies.get(w))
+        explain.append(
+            f"tier 2: broad request: {named} name folders, not entries; "
+            f"the most important entries of {', '.join(f + '/' for f in best)}"
+        )
+        return Retrieval(query, hits, [], 2, scoring.NOT_IN_MEMORY, False, False,
+                         explain=explain, terms=terms.words, weights=terms.weights,
+                         broad=True)  # fmt: skip
 
     def _score(
         self, candidates: list[tuple[int, float]], terms: Terms, options: Options,
@@ -461,6 +561,30 @@ class Engine:
         return expanded
 
 
+# A broad request draws on this many of its best-matching folders.
+BROAD_FOLDERS = 3
+# The FTS columns that hold an entry's own text (all but its path).
+TEXT_COLUMNS = ("title", "summary", "keywords", "tags", "body")
+
+
+def _folder_words(entry_id: str) -> set[str]:
+    """Stems of the words of an entry's folder names (its id without the last part)."""
+    return {stem(w) for part in entry_id.split("/")[:-1] for w in re.split(r"[-_]", part) if w}
+
+
+def _named_folder(entry_id: str, wanted: set[str]) -> str:
+    """The deepest folder of `entry_id` whose name holds one of the `wanted` stems, or ''."""
+    parts = entry_id.split("/")[:-1]
+    for depth in range(len(parts), 0, -1):
+        if {stem(w) for w in re.split(r"[-_]", parts[depth - 1]) if w} & wanted:
+            return "/".join(parts[:depth])
+    return ""
+
+
+def _inside(folder: str, scope: str) -> bool:
+    return folder == scope or folder.startswith(scope + "/") or scope.startswith(folder + "/")
+
+
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -478,6 +602,7 @@ class Terms:
     words: list[str]
     groups: dict[str, list[str]]  # word -> [word, *typo corrections]
     weights: dict[str, float]  # word -> idf (of the word or, when absent, its corrections)
+    frequencies: dict[str, int] = field(default_factory=dict)  # word -> document frequency
 
     def fts_query(self) -> str:
         return " OR ".join(_group(alts) for alts in self.groups.values())
