@@ -418,8 +418,9 @@ def build(memory: Memory) -> "MCPServer":
                     'A curation plan: {"reason": "...", "operations": [{"op": "ADD", "id": '
                     '"a/b/c", "title": "...", "body": "...", "reason": "..."}, ...]}. Ops: ADD, '
                     "UPDATE (replaces the fields it names), UPSERT, MERGE (source, target), "
-                    "SUPERSEDE (old, new), ARCHIVE, DELETE, LINK (source, target, type); each "
-                    "needs a reason. The full JSON Schema is the resource ctx://plan-schema."
+                    "SUPERSEDE (old or matching, new), ARCHIVE, DELETE, LINK (source, target, "
+                    "type), FORGET (matching: a description); each needs a reason. The full "
+                    "JSON Schema is the resource ctx://plan-schema."
                 )
             ),
         ],

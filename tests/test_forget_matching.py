@@ -214,3 +214,33 @@ def test_search_finds_a_chinese_name_by_pinyin_and_back(people: Ctx) -> None:
     run = people("search", "王小明", "--json")
     ids = [h["id"] for h in json.loads(run.stdout)["hits"]]
     assert "friends/wang/trip" in ids
+
+
+def test_plan_supersede_and_forget_by_description(people: Ctx) -> None:
+    plan = {
+        "reason": "user changed jobs; drop the old card",
+        "operations": [
+            {"op": "ADD", "id": "user/work/employer-2027", "title": "User works at Google",
+             "reason": "told"},
+            {"op": "SUPERSEDE", "matching": "the user's employer",
+             "new": "user/work/employer-2027", "reason": "changed jobs"},
+            {"op": "FORGET", "matching": "4111-1111-1111-1111", "reason": "card cancelled"},
+        ],
+    }  # fmt: skip
+    out = json.loads(people.ok("apply", "-", "--json", input=json.dumps(plan)))
+    messages = [op["message"] for op in out["operations"]]
+    assert messages[1].startswith("superseded user/work/employer (")
+    assert (
+        messages[2]
+        == "forgot user/ids/card (number 4111111111111111 (written '4111 1111 1111 1111'))"
+    )
+    assert present(people) == set(FACTS) - {"user/ids/card"}
+    ids = [h["id"] for h in json.loads(people.ok("search", "employer", "--json"))["hits"]]
+    assert "user/work/employer" not in ids
+
+
+def test_plan_supersede_needs_old_or_matching(people: Ctx) -> None:
+    plan = [{"op": "SUPERSEDE", "new": "user/work/team", "reason": "r"}]
+    run = people("apply", "-", "--json", input=json.dumps(plan))
+    assert run.code == 5
+    assert "give one of old or matching" in run.stdout

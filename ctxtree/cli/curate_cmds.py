@@ -242,7 +242,8 @@ def register(app: typer.Typer) -> None:
 
         PLAN is a file, or - for stdin: {"reason": "...", "operations": [{"op": "ADD", "id":
         "auth/jwt/rotation", "title": "...", "body": "...", "reason": "..."}, ...]}. Operations:
-        ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, each with a reason. Every
+        ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, FORGET, each with a
+        reason; SUPERSEDE and FORGET take "matching": a description instead of an id. Every
         operation is validated (schema, ids, relation targets, secrets) against the store as the
         earlier ones leave it; if any fails, nothing is written and each operation's status says
         what happened (failed, blocked, not_applied). An UPDATE that drops facts, relations or

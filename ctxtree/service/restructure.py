@@ -44,6 +44,15 @@ def supersede_matching(
     """`ctx supersede --matching QUERY --with NEW`: NEW supersedes the one current entry
     QUERY describes (curation/matching.py: rank, then `best`), or nothing when no entry or
     more than one fits (a ConflictError lists the candidates with their scores)."""
+    chosen = match_one(session, query, new)
+    why = f"matching {query!r}: " + "; ".join(chosen.reasons)
+    result = supersede(session, chosen.id, new, "\n".join(filter(None, [reason, why])), dry_run)
+    return chosen, result
+
+
+def match_one(session: Session, query: str, new: str) -> matching.Match:
+    """The one current entry (other than `new` and entries already superseded) `query`
+    describes, or NotFoundError / ConflictError listing the candidates."""
     new = parse_id(new)
     entries, _bad = session.store.entries()
     retired = {r.target for e in entries for r in e.relations if r.type == "supersedes"}
@@ -62,9 +71,7 @@ def supersede_matching(
             f"{query!r} does not single out one entry: {listed}",
             "pass the ids: `ctx supersede OLD NEW`, or describe it more precisely",
         )
-    why = f"matching {query!r}: " + "; ".join(chosen.reasons)
-    result = supersede(session, chosen.id, new, "\n".join(filter(None, [reason, why])), dry_run)
-    return chosen, result
+    return chosen
 
 
 def archive(session: Session, raw_id: str, reason: str = "", dry_run: bool = False) -> WriteResult:
