@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctxtree.retrieval.tokenize import joined, query_terms
+from ctxtree.retrieval.tokenize import document, query_terms
 from ctxtree.tree import identity
 
 needs_names = pytest.mark.skipif(
@@ -67,15 +67,15 @@ def test_latin_spellings_meet_a_chinese_name_in_either_order() -> None:
 
 def test_index_and_query_terms_share_the_digit_form() -> None:
     for written in ("123-45-6789", "123 45 6789", "123.45.6789", "123456789"):
-        assert "123456789" in joined(f"SSN {written}").split()
+        assert "123456789" in document(f"SSN {written}").split()
         assert "123456789" in query_terms(written)
     assert query_terms("123-45-6789") == ["123456789"]
-    assert joined("plain words only") == "plain words only"
+    assert document("plain words only") == "plain words only"
 
 
 @needs_names
 def test_index_and_query_terms_carry_pinyin() -> None:
-    assert "xiaoming" in joined("朋友王小明").split()
+    assert "xiaoming" in document("朋友王小明").split()
     assert {"wang", "xiaoming"} <= set(query_terms("王小明"))
 
 

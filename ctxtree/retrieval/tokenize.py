@@ -100,18 +100,25 @@ def _may_identify(text: str) -> bool:
 def query_terms(text: str) -> list[str]:
     """Distinct content terms of a query, in order (stopwords dropped unless nothing is left).
     A number is one term, its digits (`123-45-6789` -> 123456789, as documents index it), and
-    a non-Latin name adds its transliterated syllables and their concatenations."""
+    a short non-Latin run (a name: at most identity.MAX_NAME_CHARS letters) adds its
+    transliterated syllables and their concatenations; a longer one is a sentence, matched by
+    its own bigrams rather than by homophones."""
     extra: list[str] = []
     if _may_identify(text):
         text = identity.replace_numbers(text)
-        extra = [t for t in identity.index_terms(text) if not t.isdigit()]
+        extra = identity.name_terms(text, identity.MAX_NAME_CHARS)
     all_terms = list(dict.fromkeys([*terms(text), *extra]))
     content = [t for t in all_terms if t not in STOPWORDS]
     return content or all_terms
 
 
 def joined(text: str) -> str:
-    """Document text as the space-joined terms FTS5 indexes, identity terms after the words."""
+    """Text as the space-joined terms FTS5 sees (idempotent: joined(joined(t)) == joined(t))."""
+    return " ".join(terms(text))
+
+
+def document(text: str) -> str:
+    """A document field as FTS5 indexes it: its joined terms, then its identity terms."""
     if _may_identify(text):
         return " ".join([*terms(text), *identity.index_terms(text)])
     return " ".join(terms(text))

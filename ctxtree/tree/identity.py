@@ -34,6 +34,7 @@ MAX_DIGITS = 19
 NATIONAL_DIGITS = 10
 MAX_NAME_SYLLABLES = 4
 MAX_NAME_WORDS = 3
+MAX_NAME_CHARS = 4  # a query's non-Latin run this short is taken as a name
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.ASCII)
 _HANDLE = re.compile(r"(?<![\w.@])@([a-z0-9_][a-z0-9_.-]*[a-z0-9_]|[a-z0-9_])", re.ASCII)
@@ -126,19 +127,16 @@ def transliteration_available() -> bool:
     return _anyascii() is not None
 
 
+# Letters outside the Latin blocks (Basic Latin to Latin Extended-B, Latin Extended
+# Additional): CJK, Hangul, Cyrillic, Greek, Arabic, ...
+_NON_LATIN = re.compile(r"[^\W\d_\u0000-\u024f\u1e00-\u1eff]+")
+
+
 def _non_latin_runs(text: str) -> list[str]:
     """Runs of letters outside the Latin script (CJK, Cyrillic, Greek, Hangul, ...)."""
-    runs: list[str] = []
-    current: list[str] = []
-    for ch in unicodedata.normalize("NFKC", text):
-        if ch.isalpha() and not ch.isascii() and "LATIN" not in unicodedata.name(ch, "LATIN"):
-            current.append(ch)
-        elif current:
-            runs.append("".join(current))
-            current = []
-    if current:
-        runs.append("".join(current))
-    return runs
+    if text.isascii():
+        return []
+    return _NON_LATIN.findall(unicodedata.normalize("NFKC", text))
 
 
 def syllables(run: str) -> list[str]:
@@ -207,6 +205,18 @@ def identifiers(text: str) -> list[Identifier]:
     return found
 
 
+def name_terms(text: str, max_chars: int = 0) -> list[str]:
+    """Transliterated syllables of the non-Latin runs of `text` (each at most `max_chars`
+    letters, if given) and their 2..4-syllable concatenations."""
+    out: list[str] = []
+    for run in _non_latin_runs(text):
+        if max_chars and len(run) > max_chars:
+            continue
+        out.extend(syllables(run))
+        out.extend(sorted(name_keys(run)))
+    return out
+
+
 def index_terms(text: str) -> list[str]:
     """Single-token forms for the search index: digit-only numbers and transliterated name
     syllables with their 2..4-syllable concatenations. Emails and handles need none: the
@@ -214,8 +224,4 @@ def index_terms(text: str) -> list[str]:
     out: list[str] = []
     for ident in numbers(_EMAIL.sub(" ", normalize(text))):
         out.extend(ident.keys)
-    for run in _non_latin_runs(text):
-        parts = syllables(run)
-        out.extend(parts)
-        out.extend(sorted(name_keys(run)))
-    return out
+    return out + name_terms(text)
