@@ -244,3 +244,9 @@ def test_plan_supersede_needs_old_or_matching(people: Ctx) -> None:
     run = people("apply", "-", "--json", input=json.dumps(plan))
     assert run.code == 5
     assert "give one of old or matching" in run.stdout
+
+
+@pytest.mark.parametrize("query", ["123-45-6789", "123456789", "123 45 6789"])
+def test_search_finds_every_written_form_of_a_number(people: Ctx, query: str) -> None:
+    ids = [h["id"] for h in json.loads(people.ok("search", query, "--json"))["hits"]]
+    assert set(ids) == {"user/ids/ssn", "user/tax/notes"}
