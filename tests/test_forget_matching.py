@@ -250,3 +250,28 @@ def test_plan_supersede_needs_old_or_matching(people: Ctx) -> None:
 def test_search_finds_every_written_form_of_a_number(people: Ctx, query: str) -> None:
     ids = [h["id"] for h in json.loads(people.ok("search", query, "--json"))["hits"]]
     assert set(ids) == {"user/ids/ssn", "user/tax/notes"}
+
+
+def test_a_tiny_store_still_tells_entries_apart(ctx: Ctx) -> None:
+    for entry_id, title in [
+        ("user/work/employer", "User works at Stripe"),
+        ("user/work/commute", "User commutes by bike"),
+        ("user/ids/ssn", "User's SSN"),
+        ("user/work/google", "User works at Google"),
+    ]:
+        ctx.ok("add", entry_id, "--title", title)
+    out = ctx.ok("supersede", "-m", "update the user's employer", "--with", "user/work/google",
+                 "--json")  # fmt: skip
+    assert json.loads(out)["ids"] == ["user/work/employer", "user/work/google"]
+
+
+def test_a_tiny_store_all_about_one_person(ctx: Ctx) -> None:
+    for entry_id, title in [
+        ("friends/frank/job", "Frank is an engineer"),
+        ("friends/frank/hobby", "Frank likes sailing"),
+        ("friends/frank/city", "Frank lives in Bergen"),
+    ]:
+        ctx.ok("add", entry_id, "--title", title)
+    assert set(selection(ctx, "everything about frank")) == {
+        "friends/frank/job", "friends/frank/hobby", "friends/frank/city",
+    }  # fmt: skip

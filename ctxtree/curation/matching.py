@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,15 +288,15 @@ def _term_lines(entry: Entry, evidence: Sequence[Evidence]) -> tuple[str, ...]:
 def select(request: Request, entries: Sequence[Entry]) -> list[Match]:
     """Every entry the request refers to (forget): all of its identifiers' entries, else
     every entry naming all of its names (and relation groups), else every entry matching all
-    of its term groups. A group found in more than half of the entries (`user` in a store of
-    facts about the user) does not discriminate and is not required. Sorted by id."""
+    of its term groups. A plain word found in more than half of the entries (`user` in a
+    store of facts about the user) does not discriminate and is not required, unless the
+    request has nothing else (`everything about frank` in a store all about Frank). Sorted
+    by id."""
     out: list[Match] = []
     evidence = {e.id: [_evidence(g, e) for g in request.groups] for e in entries}
-    common = {
-        i
-        for i, _g in enumerate(request.groups)
-        if 2 * sum(1 for e in entries if evidence[e.id][i].strength > 0) > len(entries)
-    }
+    common = _subjects(request, entries, evidence)
+    if len(common) == len(request.groups):
+        common = set()
     for entry in entries:
         ev = evidence[entry.id]
         if request.kind == "identity":
@@ -329,24 +329,34 @@ def _holds(line: str, form: str) -> bool:
     )
 
 
+def _subjects(
+    request: Request, entries: Sequence[Entry], evidence: Mapping[str, Sequence[Evidence]]
+) -> set[int]:
+    """The request's subject words: plain words (no relation group) most entries hold."""
+    return {
+        i
+        for i, group in enumerate(request.groups)
+        if group.accepted == group.own
+        and 2 * sum(1 for e in entries if evidence[e.id][i].strength > 0) > len(entries)
+    }
+
+
 def rank(request: Request, entries: Sequence[Entry]) -> list[Match]:
     """Entries ranked by how much of the request they hold (supersede). Each term group
     weighs its idf over `entries`, log(1 + N/df); identifiers and names weigh as much as the
     rarest possible term, log(1 + N); a group no entry holds weighs 0, and an entry lacking
-    a group most entries hold (the request's subject) is not a candidate, nor one holding
-    only such groups. Score = the sum of
+    the request's subject (a plain word most entries hold, see _subjects) is not a
+    candidate, nor one holding only the subject. Score = the sum of
     weight x strength / MAX_STRENGTH over the total weight, so 1.0 means every part of the
     request is strongly there. Ties by id."""
     n = max(1, len(entries))
     evidence = {e.id: [_evidence(g, e) for g in request.groups] for e in entries}
     weights = []
-    common = set()
     for i, _group in enumerate(request.groups):
         df = sum(1 for e in entries if evidence[e.id][i].strength > 0)
         # A word no entry holds cannot tell entries apart ("gets", "now"): it weighs nothing.
         weights.append(math.log(1 + n / df) if df else 0.0)
-        if 2 * df > n:
-            common.add(i)
+    common = _subjects(request, entries, evidence)
     strong = math.log(1 + n)
     total = sum(weights) + strong * (len(request.identifiers) + len(request.names))
     if total == 0:
