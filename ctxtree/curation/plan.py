@@ -61,12 +61,15 @@ _MATCHING = {
 
 
 def _op_schema(op: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"op": {"enum": [op, op.lower()]}, "reason": _REASON, **props},
         "required": ["op", "reason", *required],
         "additionalProperties": False,
     }
+    if op in ONE_OF:
+        schema["oneOf"] = [{"required": [key]} for key in ONE_OF[op]]
+    return schema
 
 
 # Which keys each operation takes, and which it requires (besides op and reason).
