@@ -418,10 +418,11 @@ def build(memory: Memory) -> "MCPServer":
                     'A curation plan: {"reason": "...", "operations": [{"op": "ADD", "id": '
                     '"a/b/c", "title": "...", "body": "...", "reason": "..."}, ...]}. Ops: ADD, '
                     "UPDATE (replaces the fields it names), UPSERT, MERGE (source, target), "
-                    "SUPERSEDE (old, new), ARCHIVE, DELETE, LINK (source, target, type), "
-                    "and for one fact of an entry, the rest kept: SUPERSEDE_FACT (id, fact, "
-                    "with), FORGET_FACT (id, fact), ADD_FACT (id, fact); each needs a reason. "
-                    "The full JSON Schema is the resource ctx://plan-schema."
+                    "SUPERSEDE (old or matching, new), ARCHIVE, DELETE, LINK (source, target, "
+                    "type), FORGET (matching: a description), and for one fact of an entry, the "
+                    "rest kept: SUPERSEDE_FACT (id, fact, with), FORGET_FACT (id, fact), ADD_FACT "
+                    "(id, fact); each needs a reason. The full JSON Schema is the resource "
+                    "ctx://plan-schema."
                 )
             ),
         ],

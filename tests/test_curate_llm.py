@@ -299,7 +299,8 @@ def test_the_brief_for_an_agent_is_self_contained_and_its_plan_applies(
     for needed in (
         "Make refresh tokens rotate",  # the input
         "UPDATE it (or MERGE",  # the rules
-        '"required":["op","reason","old","new"]',  # the schema (SUPERSEDE's part)
+        '"required":["op","reason","new"]',  # the schema (SUPERSEDE's part: old or matching)
+        '"oneOf":[{"required":["old"]},{"required":["matching"]}]',
         f'{{"type": "derived_from", "target": "{EPISODE}"}}',
         "ctx apply - --dry-run <<'PLAN'",  # how to apply the answer
     ):

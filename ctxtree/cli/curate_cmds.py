@@ -9,8 +9,9 @@ import typer
 
 from ctxtree.cli.entry_cmds import IdArg, report_write
 from ctxtree.cli.errors import handled
-from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, TreeOpt
+from ctxtree.cli.options import AuthorOpt, DryRunOpt, JsonOpt, MatchingOpt, TreeOpt
 from ctxtree.cli.output import emit_json, note, out
+from ctxtree.errors import UsageError
 from ctxtree.wording import plural
 
 if TYPE_CHECKING:
@@ -82,8 +83,17 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def supersede(
-        old: Annotated[str, typer.Argument(metavar="OLD", help="Entry no longer current.")],
-        new: Annotated[str, typer.Argument(metavar="NEW", help="Entry that replaces it.")],
+        old: Annotated[
+            str | None, typer.Argument(metavar="[OLD]", help="Entry no longer current.")
+        ] = None,
+        new: Annotated[
+            str | None, typer.Argument(metavar="[NEW]", help="Entry that replaces it.")
+        ] = None,
+        matching: MatchingOpt = None,
+        with_id: Annotated[
+            str | None,
+            typer.Option("--with", metavar="NEW", help="The replacing entry, with --matching."),
+        ] = None,
         reason: ReasonOpt = "",
         author: AuthorOpt = None,
         dry_run: DryRunOpt = False,
@@ -96,11 +106,28 @@ def register(app: typer.Typer) -> None:
         \b
         Examples:
           ctx supersede auth/session/24h-expiry auth/session/8h-expiry -r "policy change"
+          ctx supersede --matching "the user's employer" --with people/user/works-at-google
+
+        --matching QUERY picks OLD by description: identifiers and names first, then words
+        widened to their relation (employer ~ works, job, company; spouse ~ married, wife).
+        It takes the best current entry only when it holds at least half of the request and
+        the runner-up scores at most 3/4 of it; otherwise it exits 4 listing the candidates.
         """
         from ctxtree.service import restructure
         from ctxtree.service.session import open_session
 
-        result = restructure.supersede(open_session(tree, actor=author), old, new, reason, dry_run)
+        session = open_session(tree, actor=author)
+        if matching is not None:
+            if old is not None or new is not None or with_id is None:
+                raise UsageError("--matching QUERY takes --with NEW and no OLD/NEW arguments", "")
+            match, result = restructure.supersede_matching(
+                session, matching, with_id, reason, dry_run
+            )
+            note(f"matched {match.id}: " + "; ".join(match.reasons))
+        else:
+            if old is None or new is None or with_id is not None:
+                raise UsageError("give OLD and NEW, or --matching QUERY --with NEW", "")
+            result = restructure.supersede(session, old, new, reason, dry_run)
         report_write(result, json_out, f"{result.ids[1]} supersedes {result.ids[0]}")
 
     @app.command()
@@ -215,7 +242,8 @@ def register(app: typer.Typer) -> None:
 
         PLAN is a file, or - for stdin: {"reason": "...", "operations": [{"op": "ADD", "id":
         "auth/jwt/rotation", "title": "...", "body": "...", "reason": "..."}, ...]}. Operations:
-        ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, each with a reason. Every
+        ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, FORGET, each with a
+        reason; SUPERSEDE and FORGET take "matching": a description instead of an id. Every
         operation is validated (schema, ids, relation targets, secrets) against the store as the
         earlier ones leave it; if any fails, nothing is written and each operation's status says
         what happened (failed, blocked, not_applied). An UPDATE that drops facts, relations or

@@ -13,6 +13,7 @@ from ctxtree.cli.options import (
     UNDO_COMMITS,
     AuthorOpt,
     JsonOpt,
+    MatchingOpt,
     TreeOpt,
     bounded_argument,
     bounded_option,
@@ -22,6 +23,7 @@ from ctxtree.errors import UsageError
 from ctxtree.wording import plural
 
 if TYPE_CHECKING:
+    from ctxtree.service.forget import Selection
     from ctxtree.service.purge import PurgeReport
     from ctxtree.service.session import Session
 
@@ -243,12 +245,13 @@ def register(app: typer.Typer) -> None:
     @handled
     def forget(
         entry_id: Annotated[
-            str,
+            str | None,
             typer.Argument(
-                metavar="ID",
+                metavar="[ID]",
                 help="Entry id (current or archived); with --recursive a folder.",
             ),
-        ],
+        ] = None,
+        matching: MatchingOpt = None,
         purge: Annotated[
             bool, typer.Option("--purge", help="Also remove it from the store's git history.")
         ] = False,
@@ -309,11 +312,32 @@ def register(app: typer.Typer) -> None:
           ctx forget people/alice/phone --purge --dry-run
           ctx forget conversations/s01 --recursive --yes
           ctx forget people/alice/profile --fact "phone 555-0100" --purge --yes
+          ctx forget --matching "alice@acme.io" --purge --dry-run
+
+        --matching QUERY selects by description instead of id: every entry holding an email,
+        handle, phone/ID/card number or non-Latin name of QUERY in any written form
+        (ALICE@ACME.IO = alice@acme.io, 123-45-6789 = 123456789, 王小明 = Wang Xiaoming);
+        else every entry naming all its capitalised names (and relation words such as
+        phone, employer); else every entry holding all its words (employer also matches
+        works, job, company). --dry-run lists the selection with reasons; more than
+        3 entries, or any --purge, needs --yes when stdin is not a terminal.
         """
         from ctxtree.service import forget as forgetting
         from ctxtree.service.session import open_session
 
+        if (entry_id is None) == (matching is None):
+            raise UsageError(
+                "give an entry ID or --matching QUERY (one of them)", "ctx forget --help"
+            )
         session = open_session(tree, actor=author)
+        if matching is not None:
+            if recursive:
+                raise UsageError("--recursive takes a folder ID, not --matching", "")
+            if fact is not None:
+                raise UsageError("--fact names one fact of one entry ID, not --matching", "")
+            _forget_matching(session, matching, purge, yes, dry_run, json_out)
+            return
+        assert entry_id is not None
         if recursive:
             if fact is not None:
                 raise UsageError("--fact names one fact of one entry", "drop --recursive")
@@ -392,6 +416,67 @@ def _forget_fact(
             )
     if report is not None:
         _purge_warnings(report)
+
+
+# Forgetting by description takes at most this many entries without --yes or a prompt.
+UNCONFIRMED_MATCHES = 3
+
+
+def _forget_matching(
+    session: Session, query: str, purge: bool, yes: bool, dry_run: bool, json_out: bool
+) -> None:
+    from ctxtree.service import forget as forgetting
+
+    selection = forgetting.select_matching(session, query)
+    if not selection.matches:
+        from ctxtree.errors import NotFoundError
+
+        raise NotFoundError(
+            f"no entry matches {query!r} ({selection.kind})",
+            "check the wording with `ctx search`, or forget by id",
+        )
+    if dry_run:
+        _show_selection(selection, json_out)
+        return
+    if (purge or len(selection.matches) > UNCONFIRMED_MATCHES) and not yes:
+        what = "purge" if purge else "forget"
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"would {what} {plural(len(selection.matches), 'entry')} matching {query!r}; "
+                "stdin is not a terminal, so it cannot ask",
+                "check the list with --dry-run, then pass --yes",
+            )
+        for line in _selection_lines(selection):
+            note(line)
+        if not typer.confirm(f"{what.capitalize()} these entries?", default=False, err=True):
+            raise UsageError("not confirmed; nothing changed", "")
+    results = forgetting.forget_matching(session, selection, purge=purge)
+    if json_out:
+        emit_json({**selection.to_json(), "forgotten": [r.to_json() for r in results]})
+        return
+    for result in results:
+        confirm(f"forgot {result.id} ({(result.commit or '')[:10]})")
+
+
+def _selection_lines(selection: Selection) -> list[str]:
+    lines = []
+    for match in selection.matches:
+        lines.append(f"{match.id}  {match.title}")
+        lines += [f"    because: {reason}" for reason in match.reasons]
+        lines += [f"    line: {line}" for line in match.lines]
+    return lines
+
+
+def _show_selection(selection: Selection, json_out: bool) -> None:
+    if json_out:
+        emit_json({**selection.to_json(), "dry_run": True})
+        return
+    for line in _selection_lines(selection):
+        out(line)
+    note(
+        f"dry run: {plural(len(selection.matches), 'entry')} match by {selection.kind}; "
+        "nothing changed"
+    )
 
 
 def _forget_folder(

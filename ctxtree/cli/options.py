@@ -66,6 +66,16 @@ ExplainOpt = Annotated[bool, typer.Option(help="Show tiers, scores and cost on s
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print the diff this would commit; change nothing.")
 ]
+MatchingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--matching",
+        "-m",
+        metavar="QUERY",
+        help="Select by description instead of id: an email, number or name in any written "
+        "form, else names and words; each selected entry is listed with why.",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

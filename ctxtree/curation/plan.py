@@ -2,10 +2,11 @@
 JSON Schema, and impact assessment. Applying lives in `service/plans.py`.
 
 A plan is `{"reason": "...", "operations": [OP, ...]}` (or a bare list of OPs). Each OP has
-`op` (ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, and the fact-level
-SUPERSEDE_FACT, FORGET_FACT, ADD_FACT; case-insensitive) and a `reason`. Problems are
-collected per operation, never raised one at a time, so an agent sees every mistake of a
-plan in one round trip.
+`op` (ADD, UPDATE, UPSERT, MERGE, SUPERSEDE, ARCHIVE, DELETE, LINK, FORGET, and the
+fact-level SUPERSEDE_FACT, FORGET_FACT, ADD_FACT; case-insensitive) and a `reason`. SUPERSEDE
+and FORGET may name entries by description (`matching`, resolved by curation/matching.py
+against the store as it was before the plan). Problems are collected per operation, never
+raised one at a time, so an agent sees every mistake of a plan in one round trip.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ctxtree.curation import sections
 from ctxtree.tree.model import KINDS, MATURITIES, RELATION_TYPES, TRUST_LEVELS, Entry, Relation
 
 OPS = (
-    "ADD", "UPDATE", "UPSERT", "MERGE", "SUPERSEDE", "ARCHIVE", "DELETE", "LINK",
+    "ADD", "UPDATE", "UPSERT", "MERGE", "SUPERSEDE", "ARCHIVE", "DELETE", "LINK", "FORGET",
     "SUPERSEDE_FACT", "FORGET_FACT", "ADD_FACT",
 )  # fmt: skip
 MAX_OPERATIONS = 1000
@@ -61,15 +62,23 @@ _FACT = {
     "description": "One fact of the entry (a body line or list item, or one clause of a line "
     "written 'A; B.'): its text, any case, or words only it contains.",
 }
+_MATCHING = {
+    "type": "string",
+    "description": "A description instead of an id (as `ctx forget --matching`): SUPERSEDE "
+    "takes its one unambiguous best match, FORGET every entry it refers to.",
+}
 
 
 def _op_schema(op: str, props: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {"op": {"enum": [op, op.lower()]}, "reason": _REASON, **props},
         "required": ["op", "reason", *required],
         "additionalProperties": False,
     }
+    if op in ONE_OF:
+        schema["oneOf"] = [{"required": [key]} for key in ONE_OF[op]]
+    return schema
 
 
 # Which keys each operation takes, and which it requires (besides op and reason).
@@ -78,7 +87,7 @@ SHAPES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "UPDATE": ({"id": _ID, **ENTRY_FIELDS}, ["id"]),
     "UPSERT": ({"id": _ID, **ENTRY_FIELDS}, ["id"]),
     "MERGE": ({"source": _ID, "target": _ID}, ["source", "target"]),
-    "SUPERSEDE": ({"old": _ID, "new": _ID}, ["old", "new"]),
+    "SUPERSEDE": ({"old": _ID, "new": _ID, "matching": _MATCHING}, ["new"]),
     "ARCHIVE": ({"id": _ID}, ["id"]),
     "DELETE": ({"id": _ID, "force": {"type": "boolean"}}, ["id"]),
     "LINK": (
@@ -92,7 +101,10 @@ SHAPES: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
     "FORGET_FACT": ({"id": _ID, "fact": _FACT}, ["id", "fact"]),
     "ADD_FACT": ({"id": _ID, "fact": {**_FACT, "description": "The fact to add."}}, ["id", "fact"]),
+    "FORGET": ({"matching": _MATCHING}, ["matching"]),
 }
+# Exactly one of these keys, for the operations that take either.
+ONE_OF = {"SUPERSEDE": ("old", "matching")}
 
 
 def json_schema() -> dict[str, Any]:
@@ -143,7 +155,10 @@ class Operation:
         if self.op == "MERGE":
             return f"{f.get('source', '?')} -> {f.get('target', '?')}"
         if self.op == "SUPERSEDE":
-            return f"{f.get('new', '?')} supersedes {f.get('old', '?')}"
+            old = f.get("old") or (f"matching {f['matching']!r}" if "matching" in f else "?")
+            return f"{f.get('new', '?')} supersedes {old}"
+        if self.op == "FORGET":
+            return f"matching {f.get('matching', '?')!r}"
         if self.op == "LINK":
             kind = f.get("type", "related")
             return f"{f.get('source', '?')} -{kind}-> {f.get('target', '?')}"
@@ -201,6 +216,9 @@ def parse_operation(index: int, raw: Any) -> Operation:
     if not isinstance(reason, str) or not reason.strip():
         problems.append("reason is required: say why, it goes into the commit")
     problems += [f"{key} is required" for key in required if key not in raw]
+    either = ONE_OF.get(op)
+    if either and sum(key in raw for key in either) != 1:
+        problems.append(f"give one of {' or '.join(either)}")
     fields: dict[str, Any] = {}
     for key, value in raw.items():
         if key in ("op", "reason"):

@@ -20,7 +20,8 @@ from typing import Any
 from ctxtree.errors import ConflictError, StoreError
 from ctxtree.tree.lock import write_lock
 
-SCHEMA = 7
+# 8: documents carry canonical identity terms (tree/identity.py), so older indexes rebuild.
+SCHEMA = 8
 DB_NAME = "index.sqlite"
 LOCK_NAME = "index.lock"
 # A first build of a big store takes a while (10,000 entries: ~12 s here); waiters wait for it.

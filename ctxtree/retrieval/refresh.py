@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError
 from ctxtree.retrieval.database import FTS_COLUMNS, write_transaction
-from ctxtree.retrieval.tokenize import fold, joined
+from ctxtree.retrieval.tokenize import document, fold, joined
 from ctxtree.tree import validity
 from ctxtree.tree.store import Store
 
@@ -268,11 +268,11 @@ def _insert(
 def _fts_fields(entry: Entry) -> tuple[str, str, str, str, str, str]:
     """The entry's text for each of FTS_COLUMNS, tokenized as queries are."""
     return (
-        joined(entry.title),
-        joined(entry.summary),
-        joined(" ".join(entry.keywords)),
+        document(entry.title),
+        document(entry.summary),
+        document(" ".join(entry.keywords)),
         joined(" ".join(entry.tags)),
-        joined(entry.body),
+        document(entry.body),
         joined(entry.id.replace("/", " ").replace("-", " ").replace("_", " ")),
     )
 

@@ -3,7 +3,9 @@
 Lowercased, NFKC-normalised, accents folded; CJK runs become overlapping character bigrams
 (a lone CJK character stays a unigram), so Chinese, Japanese and Korean text is searchable
 without a dictionary. English stemming is left to FTS5's porter tokenizer, which sees our
-space-joined terms.
+space-joined terms. Documents and queries also carry canonical identity terms (tree/identity.py):
+a number written with separators (`123-45-6789`) as its digits alone, and a name in a non-Latin
+script as its transliterated syllables and their concatenations, so each form finds the others.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+
+from ctxtree.tree import identity
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK_RANGES = (
@@ -85,15 +89,38 @@ def terms(text: str) -> list[str]:
     return [t for t in out if t and not t.startswith("_")]
 
 
+# Cheap pre-checks so plain ASCII prose without long numbers skips the identity pass.
+_LONG_NUMBER = re.compile(r"\d(?:[ .\-/()]{0,2}\d){6}")
+
+
+def _may_identify(text: str) -> bool:
+    return not text.isascii() or _LONG_NUMBER.search(text) is not None
+
+
 def query_terms(text: str) -> list[str]:
-    """Distinct content terms of a query, in order (stopwords dropped unless nothing is left)."""
-    all_terms = list(dict.fromkeys(terms(text)))
+    """Distinct content terms of a query, in order (stopwords dropped unless nothing is left).
+    A number is one term, its digits (`123-45-6789` -> 123456789, as documents index it), and
+    a short non-Latin run (a name: at most identity.MAX_NAME_CHARS letters) adds its
+    transliterated syllables and their concatenations; a longer one is a sentence, matched by
+    its own bigrams rather than by homophones."""
+    extra: list[str] = []
+    if _may_identify(text):
+        text = identity.replace_numbers(text)
+        extra = identity.name_terms(text, identity.MAX_NAME_CHARS)
+    all_terms = list(dict.fromkeys([*terms(text), *extra]))
     content = [t for t in all_terms if t not in STOPWORDS]
     return content or all_terms
 
 
 def joined(text: str) -> str:
-    """Document text as the space-joined terms FTS5 indexes."""
+    """Text as the space-joined terms FTS5 sees (idempotent: joined(joined(t)) == joined(t))."""
+    return " ".join(terms(text))
+
+
+def document(text: str) -> str:
+    """A document field as FTS5 indexes it: its joined terms, then its identity terms."""
+    if _may_identify(text):
+        return " ".join([*terms(text), *identity.index_terms(text)])
     return " ".join(terms(text))
 
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ctxtree.errors import CtxError, InvalidEntryError, NotFoundError
+from ctxtree.curation import matching
+from ctxtree.errors import CtxError, InvalidEntryError, NotFoundError, UsageError
 from ctxtree.hints import Call, Param
 from ctxtree.service import purge as purging
 from ctxtree.service.drafts import parse_folder
@@ -240,6 +241,55 @@ def forget_folder(session: Session, raw: str, dry_run: bool = False) -> ForgetRe
     return ForgetResult(
         folder, tx.commit_sha, tuple(names), tx.diff if dry_run else None, removed=tuple(ids)
     )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The entries a description refers to (curation/matching.py), each with its reasons."""
+
+    query: str
+    kind: str  # identity | names | terms | nothing: the evidence that selected them
+    matches: tuple[matching.Match, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [m.id for m in self.matches]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "matching": self.query,
+            "evidence": self.kind,
+            "matches": [m.to_json() for m in self.matches],
+        }
+
+
+def all_entries(session: Session) -> list[Entry]:
+    """Every readable entry, current and archived (a malformed one is skipped, as search does)."""
+    store = session.store
+    entries, _bad = store.entries()
+    for entry_id, relpath in store.entry_paths(area="archive"):
+        with contextlib.suppress(InvalidEntryError):
+            entries.append(frontmatter.parse(store.read_text(relpath), entry_id, relpath))
+    return entries
+
+
+def select_matching(session: Session, query: str) -> Selection:
+    """`ctx forget --matching QUERY --dry-run`: what a forget by description would take."""
+    request = matching.parse_request(query)
+    if request.kind == "nothing":
+        raise UsageError(
+            f"{query!r} names nothing to match (only request words)",
+            "describe what to forget: an email, a number, a name or the fact's words",
+        )
+    found = matching.select(request, all_entries(session))
+    return Selection(query, request.kind, tuple(found))
+
+
+def forget_matching(
+    session: Session, selection: Selection, purge: bool = False
+) -> list[ForgetResult]:
+    """Forget (or purge) every selected entry, one commit each, as `ctx forget ID` would."""
+    return [forget(session, entry_id, purge=purge) for entry_id in selection.ids]
 
 
 def _require_rewritable(repo: GitRepo) -> None:

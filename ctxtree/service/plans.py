@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctxtree.curation import plan as plan_rules
-from ctxtree.errors import CtxError, ExitCode, InvalidEntryError, UsageError
+from ctxtree.errors import CtxError, ExitCode, InvalidEntryError, NotFoundError, UsageError
 from ctxtree.service import operations as ops
 from ctxtree.service.content import guard_secrets
 from ctxtree.service.drafts import default_trust, parse_relations
@@ -178,8 +178,25 @@ def _run(ws: Workspace, op: plan_rules.Operation, allow_loss: bool) -> tuple[str
         changed = ops.do_merge(ws, f["source"], f["target"])
         return "merged" + (f"; relations rewritten in {', '.join(changed)}" if changed else ""), []
     if op.op == "SUPERSEDE":
-        ops.do_supersede(ws, f["old"], f["new"])
-        return "superseded", []
+        old, note = f.get("old"), "superseded"
+        if old is None:  # matched against the store as it was before this plan
+            from ctxtree.service import restructure
+
+            match = restructure.match_one(ws.session, f["matching"], f["new"])
+            old, note = match.id, f"superseded {match.id} ({'; '.join(match.reasons)})"
+        ops.do_supersede(ws, old, f["new"])
+        return note, []
+    if op.op == "FORGET":  # a plain forget (no purge: a plan is one commit, not a rewrite)
+        from ctxtree.service import forget as forgetting
+
+        selection = forgetting.select_matching(ws.session, f["matching"])
+        if not selection.matches:
+            raise NotFoundError(f"no entry matches {f['matching']!r}", "")
+        for match in selection.matches:
+            ops.do_delete(ws, match.id, True)
+        return "forgot " + ", ".join(
+            f"{m.id} ({'; '.join(m.reasons)})" for m in selection.matches
+        ), []
     if op.op == "ARCHIVE":
         ops.do_archive(ws, f["id"])
         return "archived", []
