@@ -156,7 +156,7 @@ def test_an_upward_import_is_named(
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     (copy / where).write_text(source, encoding="utf-8")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", copy)
-    found = violations(sorted(copy.rglob("*.py")))
+    found = violations([copy / where])  # the copy resolves its imports; only one file is new
     if complaint is None:
         assert found == []
     else:
