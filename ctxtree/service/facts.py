@@ -18,6 +18,7 @@ from typing import Any
 
 from ctxtree.errors import CtxError
 from ctxtree.service import purge as purging
+from ctxtree.service.forget import with_outcome
 from ctxtree.service.operations import FactChange, do_fact
 from ctxtree.service.session import Session
 from ctxtree.service.workspace import AlreadyDone, Workspace, WriteResult, dry_diff
@@ -78,12 +79,7 @@ class FactForgetResult:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"op": "forget-fact", "ids": [self.id], "commit": self.commit}
-        if self.diff is not None:
-            data["dry_run"] = True
-            data["diff"] = self.diff
-        if self.purge is not None:
-            data["purge"] = self.purge.to_json()
-        return data
+        return with_outcome(data, self.diff, self.purge)
 
 
 def forget_fact(

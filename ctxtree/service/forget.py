@@ -44,12 +44,20 @@ class ForgetResult:
             "commit": self.commit,
             "changed": list(self.changed),
         }
-        if self.diff is not None:
-            data["dry_run"] = True
-            data["diff"] = self.diff
-        if self.purge is not None:
-            data["purge"] = self.purge.to_json()
-        return data
+        return with_outcome(data, self.diff, self.purge)
+
+
+def with_outcome(
+    data: dict[str, Any], diff: str | None, purge: purging.PurgeReport | None
+) -> dict[str, Any]:
+    """A forget's JSON report with what a dry run would change and what a purge rewrote:
+    one shape for forgetting an entry, a folder and a fact."""
+    if diff is not None:
+        data["dry_run"] = True
+        data["diff"] = diff
+    if purge is not None:
+        data["purge"] = purge.to_json()
+    return data
 
 
 def _locate(session: Session, entry_id: str, repo: GitRepo, purge: bool) -> list[str]:
