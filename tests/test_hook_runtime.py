@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import Ctx
 
 from ctxtree.tree import injections
@@ -110,6 +111,19 @@ def test_the_injection_log_records_lists_and_totals(ctx: Ctx) -> None:
     assert len(lines) == 3 and "silent" in lines[1] and "a/b/e" in lines[2]
     run = ctx("log", "--session", "s1")
     assert run.code == 2 and "--session goes with --injections" in run.stderr
+
+
+@pytest.mark.parametrize("sid", ["s1", 's"1', "sé 1", "s1\\n", ""])
+def test_one_sessions_records_among_others(ctx: Ctx, sid: str) -> None:
+    """read(root, session) skips other sessions' lines unparsed: ids that JSON escapes, a
+    session whose id is part of another's, and the empty id still get exactly their own."""
+    root = ctx.store
+    for other in ("s10", "xs1", 's"10', "sé 10"):
+        injections.record(root, Injection("UserPromptSubmit", other, why=f"why {sid}"))
+    injections.record(root, Injection("SessionStart", sid, ids=("a/b/c",), why="mine"))
+    injections.record(root, Injection("UserPromptSubmit", "s2", ids=(sid or "x",), why=sid))
+    mine = injections.read(root, sid)
+    assert [(r.event, r.session, r.why) for r in mine] == [("SessionStart", sid, "mine")]
 
 
 def test_no_injections_yet_says_so(ctx: Ctx) -> None:

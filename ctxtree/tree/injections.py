@@ -113,8 +113,13 @@ def read(root: Path, session: str | None = None) -> list[Injection]:
         raw = (root / LOG).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
+    # One session's records are a few among thousands (the log keeps up to MAX_BYTES): a
+    # line that does not hold the session's JSON string is not parsed.
+    needle = None if session is None else json.dumps(session, ensure_ascii=False)
     found = []
     for line in raw.splitlines():
+        if needle is not None and needle not in line:
+            continue
         try:
             data = json.loads(line)
         except ValueError:
