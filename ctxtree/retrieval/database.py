@@ -180,6 +180,7 @@ def _damage(path: Path) -> str:
     the count is current) the number of pages, so a short file shows at once. While a write-
     ahead log holds frames, a checkpoint may be growing the file: it is judged only without.
     """
+    busy = _wal_in_use(path)
     try:
         with path.open("rb") as handle:
             header = handle.read(100)
@@ -190,8 +191,7 @@ def _damage(path: Path) -> str:
         return ""  # a new, empty database
     if len(header) < 100 or not header.startswith(_SQLITE_MAGIC):
         return "file is not a database"
-    wal = Path(f"{path}-wal")
-    if wal.exists() and wal.stat().st_size > 0:
+    if busy or _wal_in_use(path):  # before and after the read: a checkpoint may run between
         return ""
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
@@ -199,6 +199,16 @@ def _damage(path: Path) -> str:
     if header[24:28] == header[92:96] and size < pages * page_size:
         return f"database file truncated: {size} of {pages * page_size} bytes"
     return ""
+
+
+def _wal_in_use(path: Path) -> bool:
+    """Whether a write-ahead log with frames sits beside `path`. Another reader may remove
+    it at any moment (the last connection to close checkpoints and deletes it): a log that
+    vanishes while looked at was just checkpointed, and the next read judges the file."""
+    try:
+        return os.stat(f"{path}-wal").st_size > 0
+    except OSError:
+        return False
 
 
 def connect(path: Path) -> Connection:
