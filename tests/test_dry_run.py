@@ -92,7 +92,7 @@ def test_dry_run_import_transcript(ctx: Ctx) -> None:
     before = snapshot(ctx)
     run = ctx("import", "transcript", "-", "--dry-run", input=json.dumps(line) + "\n")
     assert run.code == 0, run.stderr
-    assert "+**Ann** [t1]: Hi" in run.stdout
+    assert "+Ann [t1]: Hi" in run.stdout
     assert snapshot(ctx) == before
 
 

@@ -18,10 +18,11 @@ def provenance(doc: Doc, status: str = "current") -> str:
     """The line that says where a packed entry comes from: id, kind, date, sources, status,
     and the notice on external text."""
     parts = [f"id: {doc.id}", doc.kind]
+    episode = doc.kind == "episode"
     if doc.updated:
-        parts.append(f"updated {doc.updated[:10]}")
+        parts.append(doc.updated[:10] if episode else f"updated {doc.updated[:10]}")
     # Turn ids are already inline in a transcript's lines; other sources are shown (two).
-    sources = [(t, r) for t, r in doc.sources if t != "turn"]
+    sources = [] if episode else [(t, r) for t, r in doc.sources if t != "turn"]
     if sources:
         shown = [enclosure.inline(f"{t}:{r}") for t, r in sources[:2]]
         more = len(sources) - 2
@@ -88,7 +89,10 @@ def block(
     where = provenance(doc, hit.status if hit is not None else "current")
     external = doc.trust == "external"
     if external:
-        inner = [f"title: {doc.title}", *([f"summary: {doc.summary}"] if standalone else [])]
+        # An episode's title is made from the lines it holds (speakers, date, turn span), and
+        # the date is on the heading: inside the enclosure it would cost ~20 tokens a block.
+        title = [] if doc.kind == "episode" and lines else [f"title: {doc.title}"]
+        inner = [*title, *([f"summary: {doc.summary}"] if standalone else [])]
         lines = [enclosure.quote(u) for u in lines]
     else:
         lines = [enclosure.escape_line(u) for u in lines]

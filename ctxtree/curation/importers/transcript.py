@@ -5,8 +5,9 @@ Input: one JSON object per line with `id`, `session`, `time`, `speaker`, `text` 
 
 - one topic per session: `<conversation>-s<NN>` (or `s<NN>` without a conversation);
 - one `episode` entry per window of consecutive turns, `<topic>/turns-<first>-<last>`, whose body
-  holds the turns verbatim as `**<speaker>** [<turn id>]: <text>` lines, so a turn and its
-  neighbours come back as one piece;
+  holds the turns verbatim as `<speaker> [<turn id>]: <text>` lines, so a turn and its
+  neighbours come back as one piece (no bold around the speaker: it cost 3 tokens a turn in
+  every packed context);
 - each window relates (`related`) to the previous one, so the conversation can be walked;
 - every turn id is kept as a source; the session time becomes `created`/`updated`.
 """
@@ -364,8 +365,7 @@ def window_entry(
     entry_id = f"{topic.folder}/turns-{first:0{width}d}-{last:0{width}d}"
     title = window_title(turns, first, last)
     lines = [
-        f"**{t.speaker}** [{t.id}]:" + (f" {one_line(t.text)}" if t.text.strip() else "")
-        for t in turns
+        f"{t.speaker} [{t.id}]:" + (f" {one_line(t.text)}" if t.text.strip() else "") for t in turns
     ]
     start, end = parse_time(turns[0].time), parse_time(turns[-1].time)
     extra: tuple[tuple[str, str], ...] = ()
