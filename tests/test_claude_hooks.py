@@ -269,6 +269,35 @@ def test_the_next_session_start_says_what_waits_to_be_curated(store: Ctx, tmp_pa
     assert "wait" not in text
 
 
+@pytest.mark.parametrize(
+    ("stamp", "waits"),
+    [
+        ("", True),  # never curated
+        ("curated: 2099-01-01T00:00:00Z\n", False),  # curated after its last capture
+        ("curated: '2099-01-01T00:00:00Z'\n", False),  # quoted
+        ("curated: 2000-01-01T00:00:00Z\n", True),  # captured again since
+        ('curated: "2099-01-01T00:00:00Z"\n', False),  # double quotes: parsed as YAML
+        ("curated:    2099-01-01T00:00:00Z   \n", False),
+        ("note: 'curated: 2099-01-01T00:00:00Z'\n", True),  # not the key
+        ("curated: soon\n", False),  # not a timestamp: parsed, compared as text like any
+    ],
+)
+def test_a_curated_stamp_in_any_form_a_person_may_write(
+    store: Ctx, tmp_path: Path, stamp: str, waits: bool
+) -> None:
+    """Session start reads the stamp without parsing YAML when it can; every form of a
+    hand-edited stamp gets the answer a full parse gives."""
+    path = transcript(tmp_path / "t.jsonl", store.cwd, ["Make refresh tokens rotate"], "Done.")
+    hook(store, "Stop", transcript_path=str(path))
+    episode = store.file("sessions/claude-code/s1")
+    text = episode.read_text("utf-8")
+    end = text.index("\n---\n", 3) + 1
+    episode.write_text(text[:end] + stamp + text[end:], "utf-8")
+    store.ok("commit", "-m", "stamp by hand")
+    text = injected(hook(store, "SessionStart", source="startup", session_id="s9"), "SessionStart")
+    assert ("1 captured session waits to be curated" in text) is waits
+
+
 # ---- pure parts ------------------------------------------------------------------------------
 def _line(kind: str, content: Any, **extra: Any) -> str:
     return json.dumps({"type": kind, "message": {"role": kind, "content": content}, **extra})
