@@ -91,8 +91,8 @@ def block(
     if external:
         # An episode's title is made from the lines it holds (speakers, date, turn span), and
         # the date is on the heading: inside the enclosure it would cost ~20 tokens a block.
-        title = [] if doc.kind == "episode" and lines else [f"title: {doc.title}"]
-        inner = [*title, *([f"summary: {doc.summary}"] if standalone else [])]
+        named = [] if doc.kind == "episode" and lines else [f"title: {doc.title}"]
+        inner = [*named, *([f"summary: {doc.summary}"] if standalone else [])]
         lines = [enclosure.quote(u) for u in lines]
     else:
         lines = [enclosure.escape_line(u) for u in lines]
