@@ -252,6 +252,10 @@ class Index:
         ).fetchall()
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    # `+rowid IN (...)`, not `rowid IN (...)`: given the IN, FTS5 runs the MATCH again for
+    # every listed rowid (and bm25 re-reads the term's whole doclist for its idf each time):
+    # ~90 ms for 60 rowids and a term in most of a 10k store. The unary + keeps the IN out of
+    # FTS5's plan, so the MATCH runs once and SQLite filters its rows: ~4 ms, same scores.
     def match_among(
         self, fts_query: str, weights: Sequence[float], rowids: Sequence[int]
     ) -> dict[int, float]:
@@ -259,7 +263,7 @@ class Index:
         args = ", ".join(f"{w:.3f}" for w in weights)
         marks = ",".join("?" * len(rowids))
         rows = self.conn.execute(
-            f"SELECT rowid, -bm25(fts, {args}) FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+            f"SELECT rowid, -bm25(fts, {args}) FROM fts WHERE fts MATCH ? AND +rowid IN ({marks})",
             (fts_query, *rowids),
         ).fetchall()
         return {int(r[0]): float(r[1]) for r in rows}
@@ -272,11 +276,12 @@ class Index:
         )
 
     def containing(self, fts_query: str, rowids: Sequence[int]) -> set[int]:
+        """Those of `rowids` that match `fts_query` (`+rowid`: see match_among)."""
         marks = ",".join("?" * len(rowids))
         return {
             int(r[0])
             for r in self.conn.execute(
-                f"SELECT rowid FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+                f"SELECT rowid FROM fts WHERE fts MATCH ? AND +rowid IN ({marks})",
                 (fts_query, *rowids),
             )
         }
