@@ -516,12 +516,14 @@ class Engine:
                 if score > out.get(dst, (0.0, ""))[0]:
                     out[dst] = (score, f"{rtype}:{parent}")
         if ids:
-            for src, dst, rtype in self.index.links_to(ids):
-                for doc in self.index.docs([src]).values():
-                    if doc.id not in seen and rtype != "supersedes":
-                        score = by_id[dst].score * 0.45
-                        if score > out.get(doc.id, (0.0, ""))[0]:
-                            out[doc.id] = (score, f"backlink:{dst}")
+            backlinks = self.index.links_to(ids)
+            sources = self.index.docs({src for src, _dst, _rtype in backlinks})
+            for src, dst, rtype in backlinks:
+                doc = sources.get(src)
+                if doc is not None and doc.id not in seen and rtype != "supersedes":
+                    score = by_id[dst].score * 0.45
+                    if score > out.get(doc.id, (0.0, ""))[0]:
+                        out[doc.id] = (score, f"backlink:{dst}")
         for hit in hits:
             if hit.kind == "episode":
                 for near in self.index.neighbours(hit.id, 1):
