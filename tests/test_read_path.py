@@ -1,0 +1,36 @@
+"""The read path's shortcuts give what the long way gives: each skips work (a module load, a
+query) only where the answer is already known."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz
+
+from ctxtree.retrieval.tiers import NEAR_RATIO, could_be_near
+
+WORDS = st.text(alphabet="abcdeé nio", max_size=30)
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "expected"),
+    [
+        ("stes dapu vas", "stes dapu vas fil", False),  # ratio 86.7: too long to be near
+        ("refresh token rotaton", "refresh token rotation", True),  # one typo: ratio 97.7
+        ("abc", "xyz", False),  # same length, no character in common
+        ("ab", "ba", True),  # the bound passes, the ratio (50) does not: rapidfuzz decides
+        ("", "", True),
+    ],
+)
+def test_could_be_near(query: str, title: str, expected: bool) -> None:
+    assert could_be_near(query, title, NEAR_RATIO) is expected
+
+
+@settings(max_examples=400)
+@given(WORDS, WORDS, st.integers(min_value=50, max_value=100))
+@example("wit ni tun tra", "kio wit ni tun tra", 90)  # ratio 87.5
+@example("aaab", "aaa", 86)  # ratio 85.7, one character short of the bound
+def test_could_be_near_never_skips_a_near_title(a: str, b: str, at_least: int) -> None:
+    if fuzz.ratio(a, b) >= at_least:
+        assert could_be_near(a, b, at_least)
