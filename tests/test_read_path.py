@@ -3,12 +3,15 @@ query) only where the answer is already known."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from ctxtree.retrieval.tiers import NEAR_RATIO, could_be_near
+from ctxtree.tree import validity
 
 WORDS = st.text(alphabet="abcdeé nio", max_size=30)
 
@@ -34,3 +37,22 @@ def test_could_be_near(query: str, title: str, expected: bool) -> None:
 def test_could_be_near_never_skips_a_near_title(a: str, b: str, at_least: int) -> None:
     if fuzz.ratio(a, b) >= at_least:
         assert could_be_near(a, b, at_least)
+
+
+@pytest.mark.parametrize("year", ["0000", "0001", "1900", "2000", "2023", "2024", "2100", "9999"])
+def test_a_date_bound_is_read_as_strptime_reads_it(year: str) -> None:
+    for month in range(100):
+        for day in range(100):
+            text = f"{year}-{month:02d}-{day:02d}"
+            try:
+                datetime.strptime(text, "%Y-%m-%d")
+                expected: str | None = f"{text}T00:00:00Z"
+            except ValueError:
+                expected = None
+            assert validity.bound(text, end_of_day=False) == expected, text
+
+
+# strptime reads any script's digits in a year, ASCII ones only in a month
+@pytest.mark.parametrize(("text", "expected"), [("٢٠٢٦-12-01", True), ("2026-0٣-01", False)])
+def test_a_date_bound_in_other_digits_is_strptime_s(text: str, expected: bool) -> None:
+    assert (validity.bound(text, end_of_day=False) is not None) is expected
