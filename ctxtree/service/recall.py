@@ -6,10 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctxtree.errors import UsageError
-from ctxtree.hints import Param
 from ctxtree.retrieval import budget as budgeting
 from ctxtree.retrieval import passages
 from ctxtree.retrieval.enclosure import Enclosure
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
     from ctxtree.service.asof import AsOf
 
 FORMATS = ("markdown", "xml", "json")
-BUDGET = Param("budget")
 
 
 def open_index(session: Session, progress: Progress | None = None) -> Index:
@@ -57,6 +55,14 @@ class Reader:
         if self.origin is not None:
             result.explain.insert(0, self.origin.explain())
         return result
+
+
+def _too_small(example: int) -> NoReturn:
+    from ctxtree.hints import Param  # only an error needs it
+
+    raise UsageError(
+        (Param("budget"), " must be at least 1 token"), ("e.g. ", Param("budget", example))
+    )
 
 
 def _query(query: str, example: str) -> str:
@@ -151,6 +157,8 @@ def search(
 ) -> SearchResult:
     """Ranked hits (tiers 0-2); with `as_of` (a DATE), as the store stood then."""
     if limit < 1:
+        from ctxtree.hints import Param
+
         raise UsageError((Param("limit"), " must be at least 1"), "")
     _query(query, 'ctx search "refresh token reuse"')
     _kind(kind)
@@ -250,7 +258,7 @@ def context(
     the retrieval passed the confidence gate; without `typos`, query words the index lacks
     are not corrected (see tiers.Options.typos)."""
     if budget < 1:
-        raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1500)))
+        _too_small(1500)
     _query(query, 'ctx context "jwt refresh"')
     _kind(kind)
     reader = open_reader(session, as_of)
@@ -285,7 +293,7 @@ def core_context(
     `as_of` (a DATE), as the store stood then. Superseded entries, entries outside their
     validity window and episodes (raw captures, not yet curated) are left out."""
     if budget < 1:
-        raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1000)))
+        _too_small(1000)
     reader = open_reader(session, as_of)
     index = reader.index
     try:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from ctxtree.config import Config, from_values
 from ctxtree.errors import UsageError
-from ctxtree.hints import Param
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
 from ctxtree.tree.validity import iso
@@ -36,6 +35,7 @@ class Session:
     def actor(self) -> str:
         """--author/CTX_ACTOR, else config `actor`, else human:$USER (read only by writers).
         It lands in every commit's trailers: a credential there is refused."""
+        from ctxtree.hints import Param
         from ctxtree.service.content import refuse_token
 
         if self.actor_override:
