@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctxtree.errors import UsageError
-from ctxtree.retrieval import budget as budgeting
-from ctxtree.retrieval import passages
 from ctxtree.retrieval.enclosure import Enclosure
 from ctxtree.retrieval.index import Doc, Index
 from ctxtree.retrieval.refresh import Progress, RefreshStats
@@ -19,6 +17,7 @@ from ctxtree.retrieval.tokenize import query_terms
 from ctxtree.service.session import Session
 
 if TYPE_CHECKING:
+    from ctxtree.retrieval import budget as budgeting
     from ctxtree.service.asof import AsOf
 
 FORMATS = ("markdown", "xml", "json")
@@ -205,6 +204,10 @@ def _pack(
     session: Session, index: Index, ranked: list[tuple[Doc, Hit | None]],
     weights: dict[str, float], tokens: int, fmt: str,
 ) -> tuple[budgeting.Packed, bool, list[dict[str, Any]]]:  # fmt: skip
+    # Packing's modules load here, not with this module: `ctx search` never packs.
+    from ctxtree.retrieval import budget as budgeting
+    from ctxtree.retrieval import passages
+
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     block_fmt = "xml" if fmt == "xml" else "markdown"
@@ -276,7 +279,9 @@ def context(
         docs = {d.id: d for d in index.docs(rows.values()).values()}
         docs.update(index.overviews([h.id for h in merged if h.id.endswith("/")]))
         ranked: list[tuple[Doc, Hit | None]] = [(docs[h.id], h) for h in merged if h.id in docs]
-        weights = passages.query_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
+        from ctxtree.retrieval.passages import query_weights
+
+        weights = query_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
         packed, loaded, entries = _pack(session, index, ranked, weights, budget, fmt)
     finally:
         index.close()
@@ -328,6 +333,9 @@ def reindex(session: Session, progress: Progress | None = None) -> RefreshStats:
 def count_tokens(session: Session, progress: Progress | None = None) -> int:
     """Count (and cache) the tokens of every line `ctx context` may pack, so later reads
     never load the tokenizer. Returns how many lines were newly counted."""
+    from ctxtree.retrieval import budget as budgeting
+    from ctxtree.retrieval import passages
+
     index = Index.open(session.store)
     try:
         tokens = index.token_counts
