@@ -67,6 +67,11 @@ _DOC_COLUMNS = (
 )
 
 
+def _strings(column: object) -> tuple[str, ...]:
+    """A JSON list column as a tuple; most are empty, and "[]" needs no decoder."""
+    return tuple(json.loads(str(column))) if column and column != "[]" else ()
+
+
 def _row_to_doc(row: Sequence[object]) -> Doc:
     (rowid, id_, area, title, summary, kind, tags, keywords, importance, maturity, trust,
      author, created, updated, valid_from, valid_until, sources, body, stale) = row  # fmt: skip
@@ -77,8 +82,8 @@ def _row_to_doc(row: Sequence[object]) -> Doc:
         title=str(title or ""),
         summary=str(summary or ""),
         kind=str(kind or "note"),
-        tags=tuple(json.loads(str(tags or "[]"))),
-        keywords=tuple(json.loads(str(keywords or "[]"))),
+        tags=_strings(tags),
+        keywords=_strings(keywords),
         importance=float(importance or 0),  # type: ignore[arg-type]
         maturity=str(maturity or "draft"),
         trust=str(trust or "user"),
@@ -87,7 +92,9 @@ def _row_to_doc(row: Sequence[object]) -> Doc:
         updated=str(updated or ""),
         valid_from=str(valid_from) if valid_from else None,
         valid_until=str(valid_until) if valid_until else None,
-        sources=tuple((str(a), str(b)) for a, b in json.loads(str(sources or "[]"))),
+        sources=tuple((str(a), str(b)) for a, b in json.loads(str(sources)))
+        if sources and sources != "[]"
+        else (),
         body=str(body or ""),
         stale=stale is not None,
     )

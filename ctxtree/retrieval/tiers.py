@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +54,12 @@ class Hit:
     stale: bool = False  # its anchored code changed since it was last reviewed
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict() without its deep copy (every field is a str, number or bool): every
+        # uncached answer stores its hits and expansions (up to ~120) in the query cache.
+        return {name: getattr(self, name) for name in _HIT_FIELDS}
+
+
+_HIT_FIELDS = tuple(item.name for item in fields(Hit))
 
 
 @dataclass
@@ -149,7 +154,10 @@ def snippet(doc: Doc, wanted: set[str], width: int = 180) -> str:
         piece = piece.strip().lstrip("#").strip()
         if not piece or piece == doc.title:
             continue  # the heading repeats the title, which is shown anyway
-        score = len(wanted.intersection(stems(piece)))
+        # A stem is a prefix of a term of the folded text (as in passages.unit_score): a
+        # piece whose folded text holds no wanted stem scores 0 without being tokenized.
+        folded = fold(piece)
+        score = len(wanted.intersection(stems(piece))) if any(w in folded for w in wanted) else 0
         if score > best_score:
             best, best_score = piece, score
     if len(best) <= width:
