@@ -4,12 +4,15 @@ query) only where the answer is already known."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
+from ctxtree.retrieval import database
+from ctxtree.retrieval.cache import CACHE_SIZE, QueryCache
 from ctxtree.retrieval.tiers import NEAR_RATIO, could_be_near
 from ctxtree.tree import validity
 
@@ -56,3 +59,18 @@ def test_a_date_bound_is_read_as_strptime_reads_it(year: str) -> None:
 @pytest.mark.parametrize(("text", "expected"), [("٢٠٢٦-12-01", True), ("2026-0٣-01", False)])
 def test_a_date_bound_in_other_digits_is_strptime_s(text: str, expected: bool) -> None:
     assert (validity.bound(text, end_of_day=False) is not None) is expected
+
+
+def test_the_query_cache_keeps_the_newest_answers(tmp_path: Path) -> None:
+    conn = database.connect(tmp_path / "index.sqlite")
+    cache = QueryCache(conn)
+    for n in range(CACHE_SIZE):
+        cache.put(f"q{n}", f"answer {n}", now=1_000)
+    cache.put("q0", "answer 0, again", now=1_000)  # stored again: now the newest
+    cache.put("new", "a new answer", now=999)  # the clock went back: still the newest
+    assert cache.get("q1") is None  # the oldest made room
+    assert cache.get("q2") == "answer 2"
+    assert cache.get("q0") == "answer 0, again"
+    assert cache.get("new") == "a new answer"
+    assert conn.execute("SELECT count(*) FROM qcache").fetchone()[0] == CACHE_SIZE
+    conn.close()
