@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctxtree.errors import StoreError
 from ctxtree.retrieval import refresh as refreshing
@@ -31,9 +32,12 @@ from ctxtree.retrieval.database import (
     connect,
     discard,
 )
-from ctxtree.retrieval.refresh import Progress, RefreshStats, Throttle
+from ctxtree.retrieval.refresh import Progress, RefreshStats
 from ctxtree.retrieval.usage import Usage
 from ctxtree.tree.store import Store
+
+if TYPE_CHECKING:
+    from ctxtree.retrieval.throttle import Throttle
 
 
 @dataclass(frozen=True)

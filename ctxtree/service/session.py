@@ -19,7 +19,7 @@ from ctxtree.tree.store import Store
 from ctxtree.tree.validity import iso
 
 if TYPE_CHECKING:
-    from ctxtree.retrieval.refresh import Throttle
+    from ctxtree.retrieval.throttle import Throttle
     from ctxtree.tree.transaction import Transaction
 
 
