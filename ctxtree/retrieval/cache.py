@@ -68,7 +68,7 @@ class TokenCounts:
                 (str(h), int(n))
                 for h, n in self.conn.execute(
                     f"SELECT hash, n FROM tokens WHERE hash IN ({marks})", list(chunk)
-                )
+                ).fetchall()
             )
         return out
 

@@ -248,7 +248,7 @@ class Index:
             int(r[0])
             for r in self.conn.execute(
                 "SELECT rowid FROM docs WHERE title_folded = ? AND error IS NULL", (folded_title,)
-            )
+            ).fetchall()
         ]
 
     def match(
@@ -294,7 +294,7 @@ class Index:
             for r in self.conn.execute(
                 f"SELECT rowid FROM fts WHERE fts MATCH ? AND +rowid IN ({marks})",
                 (fts_query, *rowids),
-            )
+            ).fetchall()
         }
 
     def vocabulary_near(self, term: str) -> list[str]:
@@ -303,7 +303,7 @@ class Index:
         rows = self.conn.execute(
             "SELECT term FROM vocab WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
             (first, first + "\U0010ffff", len(term) - 2, len(term) + 2),
-        )
+        ).fetchall()
         return [str(r[0]) for r in rows]
 
     def links_from(self, rowids: Sequence[int]) -> list[tuple[int, str, str]]:
@@ -312,7 +312,7 @@ class Index:
             (int(a), str(b), str(c))
             for a, b, c in self.conn.execute(
                 f"SELECT src, dst, type FROM links WHERE src IN ({marks})", list(rowids)
-            )
+            ).fetchall()
         ]
 
     def links_to(self, ids: Sequence[str]) -> list[tuple[int, str, str]]:
@@ -321,7 +321,7 @@ class Index:
             (int(a), str(b), str(c))
             for a, b, c in self.conn.execute(
                 f"SELECT src, dst, type FROM links WHERE dst IN ({marks})", list(ids)
-            )
+            ).fetchall()
         ]
 
     def superseded(self) -> set[str]:
@@ -380,7 +380,7 @@ class Index:
                 f"SELECT rowid, id FROM docs WHERE id IN ({marks}) AND error IS NULL "
                 "AND area = 'tree'",
                 list(ids),
-            )
+            ).fetchall()
         }
 
     def current_docs(self) -> list[Doc]:
@@ -399,7 +399,7 @@ class Index:
             for r in self.conn.execute(
                 "SELECT DISTINCT l.dst FROM links l JOIN docs d ON d.rowid = l.src "
                 "WHERE d.area = 'tree' AND l.dst != d.id"
-            )
+            ).fetchall()
         }
 
     def listing(self, prefix: str) -> list[tuple[str, str, str]]:
@@ -409,7 +409,7 @@ class Index:
             "AND substr(id, -1) != '/' AND (? = '' OR id = ? OR substr(id, 1, ?) = ?) "
             "ORDER BY id",
             (prefix, prefix, len(prefix) + 1, prefix + "/"),
-        )
+        ).fetchall()
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def census(self) -> tuple[dict[str, int], int]:
@@ -418,7 +418,7 @@ class Index:
         archived = 0
         for entry_id, area in self.conn.execute(
             "SELECT id, area FROM docs WHERE substr(id, -1) != '/'"
-        ):
+        ).fetchall():
             if area == "archive":
                 archived += 1
             else:
@@ -429,7 +429,9 @@ class Index:
     def all_rowids(self) -> list[int]:
         return [
             int(r[0])
-            for r in self.conn.execute("SELECT rowid FROM docs WHERE error IS NULL ORDER BY rowid")
+            for r in self.conn.execute(
+                "SELECT rowid FROM docs WHERE error IS NULL ORDER BY rowid"
+            ).fetchall()
         ]
 
     def most_important(self, limit: int) -> list[int]:
@@ -443,7 +445,7 @@ class Index:
                 "AND kind != 'episode' "
                 "ORDER BY maturity = 'core' DESC, importance DESC, updated DESC, id LIMIT ?",
                 (limit,),
-            )
+            ).fetchall()
         ]
 
     def under(self, folders: Sequence[str], limit: int) -> list[int]:
@@ -462,7 +464,7 @@ class Index:
                 f"AND substr(id, -1) != '/' AND ({inside}) "
                 "ORDER BY maturity = 'core' DESC, importance DESC, updated DESC, id LIMIT ?",
                 (*args, limit),
-            )
+            ).fetchall()
         ]
 
     def invalid(self) -> list[tuple[str, str, int]]:
@@ -470,5 +472,5 @@ class Index:
             (str(p), str(e), int(n or 0))
             for p, e, n in self.conn.execute(
                 "SELECT path, error, error_line FROM docs WHERE error IS NOT NULL ORDER BY path"
-            )
+            ).fetchall()
         ]
