@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -172,6 +173,17 @@ class Engine:
         self.index = index
         self.now = now
         self.tau_days = tau_days
+        self._read: dict[int, Doc] = {}  # the documents the current read has loaded
+
+    def documents(self, rowids: Iterable[int]) -> dict[int, Doc]:
+        """`Index.docs` for the current read (ascending rowid): ranking, expansion and then
+        packing ask for many of the same documents, each read once. `run` starts afresh, so
+        nothing outlives one query."""
+        wanted = sorted(set(rowids))
+        missing = [r for r in wanted if r not in self._read]
+        if missing:
+            self._read.update(self.index.docs(missing))
+        return {r: self._read[r] for r in wanted if r in self._read}
 
     # ---- tier 0 ----------------------------------------------------------------------------
     def when(self, options: Options) -> str:
@@ -189,6 +201,7 @@ class Engine:
 
     def run(self, query: str, options: Options, use_cache: bool = True) -> Retrieval:
         started = time.perf_counter()
+        self._read = {}
         key = self._cache_key(query, options)
         if use_cache:
             cached = self.index.query_cache.get(key)
@@ -305,7 +318,7 @@ class Engine:
         if not any(_folder_words(s.doc.id) & wanted for s in scored[:10]):
             return False
         text = f"{{{' '.join(TEXT_COLUMNS)}}} : ({terms.fts_query()})"
-        in_text = self.index.docs(self.index.containing(text, [r for r, _s in candidates]))
+        in_text = self.documents(self.index.containing(text, [r for r, _s in candidates]))
         allowed = {s.doc.id for s in scored}
         return not any(doc.id in allowed for doc in in_text.values())
 
@@ -320,7 +333,7 @@ class Engine:
         ties by id. Marked broad, with a low confidence (scoring.NOT_IN_MEMORY): these are
         not matches for the words."""
         wanted = terms.stems()
-        docs = self.index.docs([r for r, _s in candidates])
+        docs = self.documents([r for r, _s in candidates])
         folders: dict[str, float] = {}
         for rowid, relevance in candidates:
             doc = docs.get(rowid)
@@ -333,7 +346,7 @@ class Engine:
         best = best[:BROAD_FOLDERS]
         if not best:
             return None
-        found = self.index.docs(self.index.under(best, 20 * options.limit))
+        found = self.documents(self.index.under(best, 20 * options.limit))
         ranked: list[tuple[float, Doc, str]] = []
         for doc in found.values():
             status = status_of(doc, superseded, when)
@@ -365,7 +378,7 @@ class Engine:
     ) -> list[Scored]:  # fmt: skip
         """The allowed candidates with their compound score, best first by (-score, id)."""
         rowids = [r for r, _s in candidates]
-        docs = self.index.docs(rowids)
+        docs = self.documents(rowids)
         matched: dict[int, set[str]] = {r: set() for r in rowids}
         corrected: dict[int, set[str]] = {r: set() for r in rowids}
         for word, alts in terms.groups.items():
@@ -458,7 +471,7 @@ class Engine:
             explain.append("tier 1: looks like an id, but no such entry")
         rowids = self.index.rowids_by_title(fold(query).strip())
         if rowids:
-            docs = [d for d in self.index.docs(rowids).values()]
+            docs = [d for d in self.documents(rowids).values()]
             docs = [d for d in docs if _allowed(d, status_of(d, superseded, when), options)]
             if docs:
                 explain.append("tier 1: the query is an entry's exact title")
@@ -530,7 +543,7 @@ class Engine:
                     out[dst] = (score, f"{rtype}:{parent}")
         if ids:
             backlinks = self.index.links_to(ids)
-            sources = self.index.docs({src for src, _dst, _rtype in backlinks})
+            sources = self.documents({src for src, _dst, _rtype in backlinks})
             for src, dst, rtype in backlinks:
                 doc = sources.get(src)
                 if doc is not None and doc.id not in seen and rtype != "supersedes":
@@ -558,7 +571,7 @@ class Engine:
         if not out and not overviews:
             return []
         rows = self.index.rowid_of(list(out))
-        docs = self.index.docs(rows.values())
+        docs = self.documents(rows.values())
         expanded = []
         for doc in docs.values():
             status = status_of(doc, superseded, when)

@@ -270,13 +270,14 @@ def context(
         limit = max(5, min(60, budget // 50))
         scope = _scope(session, reader, scope)
         options = Options(limit, scope, kind, as_of=reader.as_of, typos=typos)
-        result = reader.explained(reader.engine(session).run(query, options))
+        engine = reader.engine(session)
+        result = reader.explained(engine.run(query, options))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         if confident_only and not result.confident:
             merged = []
         merged = [h for h in merged if h.id not in exclude]
         rows = index.rowid_of([h.id for h in merged])
-        docs = {d.id: d for d in index.docs(rows.values()).values()}
+        docs = {d.id: d for d in engine.documents(rows.values()).values()}
         docs.update(index.overviews([h.id for h in merged if h.id.endswith("/")]))
         ranked: list[tuple[Doc, Hit | None]] = [(docs[h.id], h) for h in merged if h.id in docs]
         from ctxtree.retrieval.passages import query_weights
