@@ -68,6 +68,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Packed:
+    """The packed text, the tokens it was charged, and which entries and units it holds."""
+
     text: str
     tokens: int
     ids: tuple[str, ...]

@@ -38,6 +38,8 @@ Stamp = tuple[int, int]  # (mtime_ns, size)
 
 @dataclass(frozen=True)
 class RefreshStats:
+    """What a refresh did: files indexed anew, reindexed, dropped, and found invalid."""
+
     added: int
     updated: int
     removed: int

@@ -25,6 +25,8 @@ from ctxtree.tree.paths import SLUG_RE
 
 @dataclass(frozen=True)
 class Options:
+    """What a read asks for besides its words: how many hits, where, which kind and status."""
+
     limit: int = 10
     scope: str = ""
     kind: str = ""
@@ -41,6 +43,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Hit:
+    """One entry a read returns, with its score, the tier that found it and a snippet."""
+
     id: str
     title: str
     score: float
@@ -65,6 +69,8 @@ _HIT_FIELDS = tuple(item.name for item in fields(Hit))
 
 @dataclass
 class Retrieval:
+    """A read's answer: hits and expansions, the tier that answered, and its confidence."""
+
     query: str
     hits: list[Hit]
     expansions: list[Hit]

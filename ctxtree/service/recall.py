@@ -118,6 +118,8 @@ def open_reader(session: Session, as_of: str | None) -> Reader:
 
 @dataclass
 class SearchResult:
+    """`search`'s answer; with `--as-of`, the past store it was read from."""
+
     retrieval: Retrieval
     origin: AsOf | None = None
 
@@ -175,6 +177,8 @@ def search(
 
 @dataclass
 class ContextResult:
+    """`context`'s packed text, its token count and entries, and the retrieval behind it."""
+
     text: str
     tokens: int
     ids: list[str]

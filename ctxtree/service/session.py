@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Session:
+    """The store a command acts on, who acts, and the clock."""
+
     store: Store
     now: datetime
     actor_override: str = ""

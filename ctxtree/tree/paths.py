@@ -128,6 +128,8 @@ def id_from_relpath(relpath: str) -> str | None:
 
 @dataclass(frozen=True)
 class StoreLocation:
+    """Where the store is, and how it was found."""
+
     root: Path
     how: str  # "flag", "env", "walk", "global"
 

@@ -209,6 +209,8 @@ def sweep_temp_files(root: Path, folders: Iterable[str] | None = None) -> list[s
 
 @dataclass(frozen=True)
 class Store:
+    """A store on disk, by its root: the only reader and writer of its files."""
+
     root: Path
 
     # ---- reading -------------------------------------------------------------------------
