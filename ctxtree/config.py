@@ -17,6 +17,8 @@ CONFIG_SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class LimitsConfig:
+    """Size and wait limits of writes."""
+
     max_entry_bytes: int = 1_048_576
     lock_timeout_seconds: float = 30
 
@@ -60,6 +62,8 @@ class HooksConfig:
 
 @dataclass(frozen=True)
 class LintConfig:
+    """Thresholds of `ctx lint`."""
+
     oversized_bytes: int = 12_000
     duplicate_ratio: int = 90
 

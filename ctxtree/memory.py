@@ -30,7 +30,7 @@ from ctxtree.errors import CtxError
 
 if TYPE_CHECKING:
     from ctxtree.curation.briefs import Material
-    from ctxtree.retrieval.refresh import Throttle
+    from ctxtree.retrieval.throttle import Throttle
     from ctxtree.service.curator import CurateResult
     from ctxtree.service.entries import WriteResult
     from ctxtree.service.facts import FactForgetResult
@@ -81,7 +81,7 @@ class Memory:
         self.actor = actor
         self._throttle: Throttle | None = None
         if recheck_seconds > 0:
-            from ctxtree.retrieval.refresh import Throttle
+            from ctxtree.retrieval.throttle import Throttle
 
             self._throttle = Throttle(recheck_seconds)
 

@@ -78,3 +78,40 @@ def test_search_and_context_load_no_framework(ctx: Ctx) -> None:
     # The probe sees the framework where the typer app runs: help and usage errors.
     assert "typer" in loaded_modules(ctx, "search", "--help", roots=both)
     assert "typer" in loaded_modules(ctx, "search", "redis", "--limit", "0", roots=both)
+
+
+# What `ctx search` and `ctx context` must not load when they do not need it: error-message
+# parts (ctxtree.hints), the packing modules (search), identifier patterns (plain ASCII),
+# rapidfuzz (every query word known, no title within a typo of the query), strptime's locale
+# tables (date-only validity windows), the long-lived processes' throttle.
+READ_PATH_EXTRAS = ("ctxtree", "rapidfuzz", "_strptime", "tiktoken")
+NOT_ON_READS = {
+    "ctxtree.hints",
+    "ctxtree.tree.identity",
+    "ctxtree.retrieval.throttle",
+    "rapidfuzz",
+    "_strptime",
+    "tiktoken",
+}
+PACKING = {"ctxtree.retrieval.budget", "ctxtree.retrieval.passages"}
+
+
+def test_reads_load_only_what_they_use(ctx: Ctx) -> None:
+    add(ctx, "a/b/c", "Caching layers", "--body", "Redis sits in front of Postgres.")
+    add(ctx, "a/b/d", "Cache warming", "--body", "Warm Redis after a deploy.")
+    expiring = ctx.file("a/b/d")
+    text = expiring.read_text().replace("trust:", "valid_until: 2999-12-31\ntrust:")
+    expiring.write_text(text)
+    ctx.ok("context", "redis", "--budget", "200")  # count the tokens once
+    # 'caching layers redis' shares most of the title 'Caching layers' but is no typo of it
+    for args in (("search", "caching layers redis"), ("search", "warm redis", "-n", "3")):
+        loaded = set(loaded_modules(ctx, *args, roots=READ_PATH_EXTRAS))
+        assert loaded & (NOT_ON_READS | PACKING) == set(), args
+    loaded = set(loaded_modules(ctx, "context", "caching layers redis", "-b", "200",
+                                roots=READ_PATH_EXTRAS))  # fmt: skip
+    assert loaded & NOT_ON_READS == set()
+    assert loaded >= PACKING  # the probe sees what context does load
+    # A query word the index lacks is corrected, with rapidfuzz; a title within a typo of
+    # the query is checked with it: the shortcuts above skip only what is not needed.
+    assert "rapidfuzz" in loaded_modules(ctx, "search", "redsi", roots=READ_PATH_EXTRAS)
+    assert "rapidfuzz" in loaded_modules(ctx, "search", "cachng layers", roots=READ_PATH_EXTRAS)

@@ -68,6 +68,8 @@ class Block:
 
 @dataclass(frozen=True)
 class Packed:
+    """The packed text, the tokens it was charged, and which entries and units it holds."""
+
     text: str
     tokens: int
     ids: tuple[str, ...]
@@ -114,15 +116,21 @@ def pack(blocks: Sequence[Block], budget: int, count: Counter) -> Packed:
     can fuse a line's trailing punctuation with the newline ('"=>' + '\n' is 3 tokens, not
     1 + 1), but no token crosses a newline followed by a non-space character, and packed
     lines are stripped, so these charges add up to at least the joined text's count. The
-    blank line between entries is charged one more token.
+    blank line between entries is charged one more token. Every line is counted in one call
+    of `count` (a cached counter looks them all up at once).
     """
-    header_cost = [
-        sum(count([f"{line}\n" for line in (*b.header, *b.footer)])) + 1
-        if (b.header or b.footer)
-        else 0
+    lines_of = [
+        ([f"{line}\n" for line in (*b.header, *b.footer)], [f"{unit}\n" for unit in b.units])
         for b in blocks
     ]
-    unit_cost = [count([f"{unit}\n" for unit in b.units]) if b.units else [] for b in blocks]
+    every_line = [line for heads, units in lines_of for line in (*heads, *units)]
+    counts = iter(count(every_line) if every_line else [])
+    header_cost: list[int] = []
+    unit_cost: list[list[int]] = []
+    for heads, units in lines_of:
+        charged = [next(counts) for _ in heads]
+        header_cost.append(sum(charged) + 1 if heads else 0)
+        unit_cost.append([next(counts) for _ in units])
     items: list[tuple[float, int, int]] = []  # (-priority, block, unit or -1 for header)
     for index, block in enumerate(blocks):
         if block.standalone:

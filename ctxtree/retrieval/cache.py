@@ -36,14 +36,20 @@ class QueryCache:
 
     def put(self, key: str, value: str, now: int) -> None:
         """Keep `value` under `key` (stamped `now`, epoch seconds) and drop the oldest
-        answers past CACHE_SIZE."""
+        answers past CACHE_SIZE, oldest by rowid: a put (INSERT OR REPLACE) always takes a
+        rowid above every other, so rowids run in the order answers were stored. Ordering by
+        `at` would read every cached answer's overflow pages (`at` is stored after `value`):
+        ~20 ms a put once the cache is full; counting the keys reads only their index."""
         self.conn.execute(
             "INSERT OR REPLACE INTO qcache(key, value, at) VALUES(?, ?, ?)", (key, value, now)
         )
-        self.conn.execute(
-            "DELETE FROM qcache WHERE key NOT IN (SELECT key FROM qcache ORDER BY at DESC LIMIT ?)",
-            (CACHE_SIZE,),
-        )
+        (count,) = self.conn.execute("SELECT count(*) FROM qcache").fetchone()
+        if count > CACHE_SIZE:
+            self.conn.execute(
+                "DELETE FROM qcache WHERE rowid IN "
+                "(SELECT rowid FROM qcache ORDER BY rowid LIMIT ?)",
+                (count - CACHE_SIZE,),
+            )
 
 
 class TokenCounts:
@@ -62,7 +68,7 @@ class TokenCounts:
                 (str(h), int(n))
                 for h, n in self.conn.execute(
                     f"SELECT hash, n FROM tokens WHERE hash IN ({marks})", list(chunk)
-                )
+                ).fetchall()
             )
         return out
 

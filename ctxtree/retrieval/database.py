@@ -67,7 +67,9 @@ class IndexDamaged(StoreError):
 
 
 class _Cursor(sqlite3.Cursor):
-    """Rows are read lazily, so damage can surface while iterating, not only in execute."""
+    """Rows are read lazily, so damage can surface while iterating, not only in execute.
+    This `__next__` runs as Python for every row (~1 us more each): the index's queries take
+    their rows with `fetchall()`, one call."""
 
     def __next__(self) -> Any:
         try:

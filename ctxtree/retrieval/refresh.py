@@ -38,6 +38,8 @@ Stamp = tuple[int, int]  # (mtime_ns, size)
 
 @dataclass(frozen=True)
 class RefreshStats:
+    """What a refresh did: files indexed anew, reindexed, dropped, and found invalid."""
+
     added: int
     updated: int
     removed: int
@@ -46,25 +48,6 @@ class RefreshStats:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
-
-
-@dataclass
-class Throttle:
-    """For a long-lived process (`ctx mcp`): reads skip comparing the files with the index
-    while the store's git state (tree/git.head_stamp: HEAD and the git index) is what it was
-    at the last comparison and that comparison is under `seconds` old. Every write through
-    ctx commits, and so does a hand edit once committed: both change the stamp, so the next
-    read compares; an uncommitted hand edit is seen within `seconds`."""
-
-    seconds: float
-    stamp: object = None
-    checked_at: float = float("-inf")  # time.monotonic() of the last comparison
-
-    def due(self, stamp: object, now: float) -> bool:
-        return stamp != self.stamp or now - self.checked_at >= self.seconds
-
-    def checked(self, stamp: object, now: float) -> None:
-        self.stamp, self.checked_at = stamp, now
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +25,8 @@ from ctxtree.tree.paths import SLUG_RE
 
 @dataclass(frozen=True)
 class Options:
+    """What a read asks for besides its words: how many hits, where, which kind and status."""
+
     limit: int = 10
     scope: str = ""
     kind: str = ""
@@ -39,6 +43,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Hit:
+    """One entry a read returns, with its score, the tier that found it and a snippet."""
+
     id: str
     title: str
     score: float
@@ -53,11 +59,18 @@ class Hit:
     stale: bool = False  # its anchored code changed since it was last reviewed
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # asdict() without its deep copy (every field is a str, number or bool): every
+        # uncached answer stores its hits and expansions (up to ~120) in the query cache.
+        return {name: getattr(self, name) for name in _HIT_FIELDS}
+
+
+_HIT_FIELDS = tuple(item.name for item in fields(Hit))
 
 
 @dataclass
 class Retrieval:
+    """A read's answer: hits and expansions, the tier that answered, and its confidence."""
+
     query: str
     hits: list[Hit]
     expansions: list[Hit]
@@ -148,7 +161,10 @@ def snippet(doc: Doc, wanted: set[str], width: int = 180) -> str:
         piece = piece.strip().lstrip("#").strip()
         if not piece or piece == doc.title:
             continue  # the heading repeats the title, which is shown anyway
-        score = len(wanted.intersection(stems(piece)))
+        # A stem is a prefix of a term of the folded text (as in passages.unit_score): a
+        # piece whose folded text holds no wanted stem scores 0 without being tokenized.
+        folded = fold(piece)
+        score = len(wanted.intersection(stems(piece))) if any(w in folded for w in wanted) else 0
         if score > best_score:
             best, best_score = piece, score
     if len(best) <= width:
@@ -163,6 +179,17 @@ class Engine:
         self.index = index
         self.now = now
         self.tau_days = tau_days
+        self._read: dict[int, Doc] = {}  # the documents the current read has loaded
+
+    def documents(self, rowids: Iterable[int]) -> dict[int, Doc]:
+        """`Index.docs` for the current read (ascending rowid): ranking, expansion and then
+        packing ask for many of the same documents, each read once. `run` starts afresh, so
+        nothing outlives one query."""
+        wanted = sorted(set(rowids))
+        missing = [r for r in wanted if r not in self._read]
+        if missing:
+            self._read.update(self.index.docs(missing))
+        return {r: self._read[r] for r in wanted if r in self._read}
 
     # ---- tier 0 ----------------------------------------------------------------------------
     def when(self, options: Options) -> str:
@@ -180,6 +207,7 @@ class Engine:
 
     def run(self, query: str, options: Options, use_cache: bool = True) -> Retrieval:
         started = time.perf_counter()
+        self._read = {}
         key = self._cache_key(query, options)
         if use_cache:
             cached = self.index.query_cache.get(key)
@@ -296,7 +324,7 @@ class Engine:
         if not any(_folder_words(s.doc.id) & wanted for s in scored[:10]):
             return False
         text = f"{{{' '.join(TEXT_COLUMNS)}}} : ({terms.fts_query()})"
-        in_text = self.index.docs(self.index.containing(text, [r for r, _s in candidates]))
+        in_text = self.documents(self.index.containing(text, [r for r, _s in candidates]))
         allowed = {s.doc.id for s in scored}
         return not any(doc.id in allowed for doc in in_text.values())
 
@@ -311,7 +339,7 @@ class Engine:
         ties by id. Marked broad, with a low confidence (scoring.NOT_IN_MEMORY): these are
         not matches for the words."""
         wanted = terms.stems()
-        docs = self.index.docs([r for r, _s in candidates])
+        docs = self.documents([r for r, _s in candidates])
         folders: dict[str, float] = {}
         for rowid, relevance in candidates:
             doc = docs.get(rowid)
@@ -324,7 +352,7 @@ class Engine:
         best = best[:BROAD_FOLDERS]
         if not best:
             return None
-        found = self.index.docs(self.index.under(best, 20 * options.limit))
+        found = self.documents(self.index.under(best, 20 * options.limit))
         ranked: list[tuple[float, Doc, str]] = []
         for doc in found.values():
             status = status_of(doc, superseded, when)
@@ -356,7 +384,7 @@ class Engine:
     ) -> list[Scored]:  # fmt: skip
         """The allowed candidates with their compound score, best first by (-score, id)."""
         rowids = [r for r, _s in candidates]
-        docs = self.index.docs(rowids)
+        docs = self.documents(rowids)
         matched: dict[int, set[str]] = {r: set() for r in rowids}
         corrected: dict[int, set[str]] = {r: set() for r in rowids}
         for word, alts in terms.groups.items():
@@ -449,7 +477,7 @@ class Engine:
             explain.append("tier 1: looks like an id, but no such entry")
         rowids = self.index.rowids_by_title(fold(query).strip())
         if rowids:
-            docs = [d for d in self.index.docs(rowids).values()]
+            docs = [d for d in self.documents(rowids).values()]
             docs = [d for d in docs if _allowed(d, status_of(d, superseded, when), options)]
             if docs:
                 explain.append("tier 1: the query is an entry's exact title")
@@ -466,8 +494,9 @@ class Engine:
     def _near_exact(
         self, query: str, words: list[str], docs: list[Doc]
     ) -> tuple[Doc, float, str] | None:
-        """A title or keyword that is the query give or take a typo (rapidfuzz ratio >= 90).
-        rapidfuzz is imported only when a title already shares most of the query's terms."""
+        """A title or keyword that is the query give or take a typo (rapidfuzz ratio >=
+        NEAR_RATIO). rapidfuzz is imported only when a title already shares most of the
+        query's terms and could reach that ratio (`could_be_near`)."""
         if not words or len(words) > 10:
             return None
         wanted = normalise(query)
@@ -479,10 +508,13 @@ class Engine:
             shared = len(title_terms.intersection(words))
             if not title_terms or shared < 0.6 * max(len(words), len(title_terms)):
                 continue
+            title = normalise(doc.title)
+            if not could_be_near(wanted, title, NEAR_RATIO):
+                continue
             from rapidfuzz import fuzz
 
-            ratio = float(fuzz.ratio(wanted, normalise(doc.title)))
-            if ratio >= 90:
+            ratio = float(fuzz.ratio(wanted, title))
+            if ratio >= NEAR_RATIO:
                 return doc, ratio, "title"
         return None
 
@@ -516,12 +548,14 @@ class Engine:
                 if score > out.get(dst, (0.0, ""))[0]:
                     out[dst] = (score, f"{rtype}:{parent}")
         if ids:
-            for src, dst, rtype in self.index.links_to(ids):
-                for doc in self.index.docs([src]).values():
-                    if doc.id not in seen and rtype != "supersedes":
-                        score = by_id[dst].score * 0.45
-                        if score > out.get(doc.id, (0.0, ""))[0]:
-                            out[doc.id] = (score, f"backlink:{dst}")
+            backlinks = self.index.links_to(ids)
+            sources = self.documents({src for src, _dst, _rtype in backlinks})
+            for src, dst, rtype in backlinks:
+                doc = sources.get(src)
+                if doc is not None and doc.id not in seen and rtype != "supersedes":
+                    score = by_id[dst].score * 0.45
+                    if score > out.get(doc.id, (0.0, ""))[0]:
+                        out[doc.id] = (score, f"backlink:{dst}")
         for hit in hits:
             if hit.kind == "episode":
                 for near in self.index.neighbours(hit.id, 1):
@@ -543,7 +577,7 @@ class Engine:
         if not out and not overviews:
             return []
         rows = self.index.rowid_of(list(out))
-        docs = self.index.docs(rows.values())
+        docs = self.documents(rows.values())
         expanded = []
         for doc in docs.values():
             status = status_of(doc, superseded, when)
@@ -559,6 +593,23 @@ class Engine:
                                 doc.trust, doc.updated, 0.0, via=via, stale=doc.stale))  # fmt: skip
         expanded.sort(key=lambda h: (-h.score, h.id))
         return expanded
+
+
+# A title this similar to the query (rapidfuzz's ratio, 0-100) is the query give or take a typo.
+NEAR_RATIO = 90
+
+
+def could_be_near(a: str, b: str, at_least: int) -> bool:
+    """False when rapidfuzz's `fuzz.ratio(a, b)` is surely below `at_least`, so it need not
+    be loaded (~20 ms) to compute it. The ratio is 200 * LCS / (len(a) + len(b)), and the
+    longest common subsequence holds no more of a character than either string does:
+    LCS <= sum of min(count in a, count in b) over characters. Integer arithmetic, so the
+    bound is exact."""
+    total = len(a) + len(b)
+    if 200 * min(len(a), len(b)) < at_least * total:
+        return False
+    shared = sum(min(n, b.count(ch)) for ch, n in Counter(a).items())
+    return 200 * shared >= at_least * total
 
 
 # A broad request draws on this many of its best-matching folders.

@@ -14,8 +14,6 @@ import re
 import unicodedata
 from functools import cache
 
-from ctxtree.tree import identity
-
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK_RANGES = (
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]+"
@@ -105,6 +103,8 @@ def query_terms(text: str) -> list[str]:
     its own bigrams rather than by homophones."""
     extra: list[str] = []
     if _may_identify(text):
+        from ctxtree.tree import identity  # its patterns cost ~2 ms: ASCII prose skips them
+
         text = identity.replace_numbers(text)
         extra = identity.name_terms(text, identity.MAX_NAME_CHARS)
     all_terms = list(dict.fromkeys([*terms(text), *extra]))
@@ -120,6 +120,8 @@ def joined(text: str) -> str:
 def document(text: str) -> str:
     """A document field as FTS5 indexes it: its joined terms, then its identity terms."""
     if _may_identify(text):
+        from ctxtree.tree import identity
+
         return " ".join([*terms(text), *identity.index_terms(text)])
     return " ".join(terms(text))
 

@@ -6,12 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctxtree.errors import UsageError
-from ctxtree.hints import Param
-from ctxtree.retrieval import budget as budgeting
-from ctxtree.retrieval import passages
 from ctxtree.retrieval.enclosure import Enclosure
 from ctxtree.retrieval.index import Doc, Index
 from ctxtree.retrieval.refresh import Progress, RefreshStats
@@ -20,10 +17,10 @@ from ctxtree.retrieval.tokenize import query_terms
 from ctxtree.service.session import Session
 
 if TYPE_CHECKING:
+    from ctxtree.retrieval import budget as budgeting
     from ctxtree.service.asof import AsOf
 
 FORMATS = ("markdown", "xml", "json")
-BUDGET = Param("budget")
 
 
 def open_index(session: Session, progress: Progress | None = None) -> Index:
@@ -57,6 +54,14 @@ class Reader:
         if self.origin is not None:
             result.explain.insert(0, self.origin.explain())
         return result
+
+
+def _too_small(example: int) -> NoReturn:
+    from ctxtree.hints import Param  # only an error needs it
+
+    raise UsageError(
+        (Param("budget"), " must be at least 1 token"), ("e.g. ", Param("budget", example))
+    )
 
 
 def _query(query: str, example: str) -> str:
@@ -113,6 +118,8 @@ def open_reader(session: Session, as_of: str | None) -> Reader:
 
 @dataclass
 class SearchResult:
+    """`search`'s answer; with `--as-of`, the past store it was read from."""
+
     retrieval: Retrieval
     origin: AsOf | None = None
 
@@ -151,6 +158,8 @@ def search(
 ) -> SearchResult:
     """Ranked hits (tiers 0-2); with `as_of` (a DATE), as the store stood then."""
     if limit < 1:
+        from ctxtree.hints import Param
+
         raise UsageError((Param("limit"), " must be at least 1"), "")
     _query(query, 'ctx search "refresh token reuse"')
     _kind(kind)
@@ -168,6 +177,8 @@ def search(
 
 @dataclass
 class ContextResult:
+    """`context`'s packed text, its token count and entries, and the retrieval behind it."""
+
     text: str
     tokens: int
     ids: list[str]
@@ -197,6 +208,10 @@ def _pack(
     session: Session, index: Index, ranked: list[tuple[Doc, Hit | None]],
     weights: dict[str, float], tokens: int, fmt: str,
 ) -> tuple[budgeting.Packed, bool, list[dict[str, Any]]]:  # fmt: skip
+    # Packing's modules load here, not with this module: `ctx search` never packs.
+    from ctxtree.retrieval import budget as budgeting
+    from ctxtree.retrieval import passages
+
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}", f"use one of {', '.join(FORMATS)}")
     block_fmt = "xml" if fmt == "xml" else "markdown"
@@ -250,7 +265,7 @@ def context(
     the retrieval passed the confidence gate; without `typos`, query words the index lacks
     are not corrected (see tiers.Options.typos)."""
     if budget < 1:
-        raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1500)))
+        _too_small(1500)
     _query(query, 'ctx context "jwt refresh"')
     _kind(kind)
     reader = open_reader(session, as_of)
@@ -259,16 +274,19 @@ def context(
         limit = max(5, min(60, budget // 50))
         scope = _scope(session, reader, scope)
         options = Options(limit, scope, kind, as_of=reader.as_of, typos=typos)
-        result = reader.explained(reader.engine(session).run(query, options))
+        engine = reader.engine(session)
+        result = reader.explained(engine.run(query, options))
         merged = sorted(result.hits + result.expansions, key=lambda h: (-h.score, h.id))
         if confident_only and not result.confident:
             merged = []
         merged = [h for h in merged if h.id not in exclude]
         rows = index.rowid_of([h.id for h in merged])
-        docs = {d.id: d for d in index.docs(rows.values()).values()}
+        docs = {d.id: d for d in engine.documents(rows.values()).values()}
         docs.update(index.overviews([h.id for h in merged if h.id.endswith("/")]))
         ranked: list[tuple[Doc, Hit | None]] = [(docs[h.id], h) for h in merged if h.id in docs]
-        weights = passages.query_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
+        from ctxtree.retrieval.passages import query_weights
+
+        weights = query_weights(result.weights or dict.fromkeys(query_terms(query), 1.0))
         packed, loaded, entries = _pack(session, index, ranked, weights, budget, fmt)
     finally:
         index.close()
@@ -285,7 +303,7 @@ def core_context(
     `as_of` (a DATE), as the store stood then. Superseded entries, entries outside their
     validity window and episodes (raw captures, not yet curated) are left out."""
     if budget < 1:
-        raise UsageError((BUDGET, " must be at least 1 token"), ("e.g. ", Param("budget", 1000)))
+        _too_small(1000)
     reader = open_reader(session, as_of)
     index = reader.index
     try:
@@ -320,6 +338,9 @@ def reindex(session: Session, progress: Progress | None = None) -> RefreshStats:
 def count_tokens(session: Session, progress: Progress | None = None) -> int:
     """Count (and cache) the tokens of every line `ctx context` may pack, so later reads
     never load the tokenizer. Returns how many lines were newly counted."""
+    from ctxtree.retrieval import budget as budgeting
+    from ctxtree.retrieval import passages
+
     index = Index.open(session.store)
     try:
         tokens = index.token_counts

@@ -14,18 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from ctxtree.config import Config, from_values
 from ctxtree.errors import UsageError
-from ctxtree.hints import Param
 from ctxtree.tree.paths import discover_store
 from ctxtree.tree.store import Store
 from ctxtree.tree.validity import iso
 
 if TYPE_CHECKING:
-    from ctxtree.retrieval.refresh import Throttle
+    from ctxtree.retrieval.throttle import Throttle
     from ctxtree.tree.transaction import Transaction
 
 
 @dataclass(frozen=True)
 class Session:
+    """The store a command acts on, who acts, and the clock."""
+
     store: Store
     now: datetime
     actor_override: str = ""
@@ -36,6 +37,7 @@ class Session:
     def actor(self) -> str:
         """--author/CTX_ACTOR, else config `actor`, else human:$USER (read only by writers).
         It lands in every commit's trailers: a credential there is refused."""
+        from ctxtree.hints import Param
         from ctxtree.service.content import refuse_token
 
         if self.actor_override:

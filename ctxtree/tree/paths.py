@@ -7,21 +7,38 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ctxtree.errors import InvalidEntryError, StoreError
-from ctxtree.hints import Alt, Call, Hole
 from ctxtree.wording import plural
+
+if TYPE_CHECKING:
+    from ctxtree.hints import Call, Text
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 RESERVED = frozenset({"context", "_index", "cache", "archive", "tree"})
 STORE_DIRNAME = ".ctx"
 STORE_MARKER = "config.yaml"
-# Hints' words for listing entries, and for naming the store on each front end.
-LIST_ENTRIES = Call("ls", (Hole("PREFIX", optional=True),), "entries")
-INIT = Alt("ctx init", "Memory.init(path)")
-CHOOSE_STORE = Alt(
-    "--tree PATH / set CTX_TREE", "the store's path to Memory.open(path) / set CTX_TREE"
-)
+
+
+# Hints' words for listing entries, and for naming the store on each front end. Functions, not
+# constants: only an error being raised needs them, so reads do not load ctxtree.hints.
+def list_entries() -> Call:
+    from ctxtree.hints import Call, Hole
+
+    return Call("ls", (Hole("PREFIX", optional=True),), "entries")
+
+
+def no_store_hint(action: str) -> Text:
+    """'run `ctx init` ACTION, or pass --tree PATH / set CTX_TREE', as each front end says it."""
+    from ctxtree.hints import Alt
+
+    return (
+        "run `",
+        Alt("ctx init", "Memory.init(path)"),
+        f"` {action}, or pass ",
+        Alt("--tree PATH / set CTX_TREE", "the store's path to Memory.open(path) / set CTX_TREE"),
+    )
 
 
 def check_segment(segment: str, whole: str) -> None:
@@ -111,6 +128,8 @@ def id_from_relpath(relpath: str) -> str | None:
 
 @dataclass(frozen=True)
 class StoreLocation:
+    """Where the store is, and how it was found."""
+
     root: Path
     how: str  # "flag", "env", "walk", "global"
 
@@ -149,10 +168,5 @@ def discover_store(explicit: str | None, env: Mapping[str, str], cwd: Path) -> S
         return StoreLocation(glob, "global")
     raise StoreError(
         f"no ctx store found in {here} or any parent directory",
-        (
-            "run `",
-            INIT,
-            "` here (or `ctx init --global`), or pass ",
-            CHOOSE_STORE,
-        ),
+        no_store_hint("here (or `ctx init --global`)"),
     )

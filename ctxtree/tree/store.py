@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ctxtree.errors import InvalidEntryError, NotFoundError, StoreError
-from ctxtree.tree.paths import CHOOSE_STORE, INIT, STORE_MARKER, entry_relpath, id_from_relpath
+from ctxtree.tree.paths import STORE_MARKER, entry_relpath, id_from_relpath, no_store_hint
 from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:  # parsing entries loads the model and YAML: not on a warm read's path
@@ -209,6 +209,8 @@ def sweep_temp_files(root: Path, folders: Iterable[str] | None = None) -> list[s
 
 @dataclass(frozen=True)
 class Store:
+    """A store on disk, by its root: the only reader and writer of its files."""
+
     root: Path
 
     # ---- reading -------------------------------------------------------------------------
@@ -218,12 +220,7 @@ class Store:
         if not (self.root / STORE_MARKER).is_file():
             raise StoreError(
                 f"no ctx store at {self.root}",
-                (
-                    "run `",
-                    INIT,
-                    "` to create one, or pass ",
-                    CHOOSE_STORE,
-                ),
+                no_store_hint("to create one"),
             )
         if recover:
             self.recover()

@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ctxtree.errors import NotFoundError
-from ctxtree.tree.paths import LIST_ENTRIES
+from ctxtree.tree.paths import list_entries
 from ctxtree.wording import did_you_mean
 
 if TYPE_CHECKING:
+    from ctxtree.hints import Text
     from ctxtree.tree.store import Store
 
-LIST_HINT = ("list entries with `", LIST_ENTRIES, "`")
+
+def list_hint() -> Text:
+    return ("list entries with `", list_entries(), "`")
 
 
 def entry_ids(store: Store) -> list[str]:
@@ -36,11 +39,11 @@ def folders(store: Store) -> set[str]:
 def missing_entry(store: Store, entry_id: str, message: str = "") -> NotFoundError:
     """The error for an id that names no entry: `message` (default "no entry 'ID'") and a
     "did you mean" hint over the store's current and archived ids."""
-    hint = did_you_mean(entry_id, entry_ids(store), LIST_HINT)
+    hint = did_you_mean(entry_id, entry_ids(store), list_hint())
     return NotFoundError(message or f"no entry {entry_id!r}", hint)
 
 
 def missing_prefix(store: Store, prefix: str) -> NotFoundError:
     """The error for a prefix under which there is nothing (`ctx ls auth/jw`)."""
     known = folders(store) | set(entry_ids(store))
-    return NotFoundError(f"nothing under {prefix!r}", did_you_mean(prefix, known, LIST_HINT))
+    return NotFoundError(f"nothing under {prefix!r}", did_you_mean(prefix, known, list_hint()))
