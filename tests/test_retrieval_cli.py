@@ -67,6 +67,13 @@ def test_tier0_answers_a_repeated_query_until_the_tree_changes(kb: Ctx) -> None:
     assert search(kb, "restart storm")[1]["tier"] == 2
 
 
+def test_tier0_does_not_answer_with_a_ranking_made_under_another_recency(kb: Ctx) -> None:
+    assert search(kb, "restart storm")[1]["tier"] == 2
+    kb.ok("config", "set", "lifecycle.recency_tau_days", "7")
+    assert search(kb, "restart storm")[1]["tier"] == 2  # recency weighs differently now
+    assert search(kb, "restart storm")[1]["tier"] == 0
+
+
 def test_typos_are_tolerated_with_less_confidence(kb: Ctx) -> None:
     _code, data = search(kb, "stirpe webhoks")
     assert data["hits"][0]["id"] == "payments/stripe/webhooks"  # type: ignore[index]

@@ -201,7 +201,7 @@ class Engine:
         windows = validity.epoch(*self.index.windows(), self.when(options))
         raw = (
             f"{normalise(query)}\x00{options.key()}\x00{self.index.generation()}\x00{windows}"
-            f"\x00{scoring.CALIBRATION}"
+            f"\x00{scoring.CALIBRATION}\x00{self.tau_days!r}"  # recency ranks with it
         )
         return digest(raw, 32)
 
