@@ -85,7 +85,8 @@ def one_size(interp: startup.Interpreter, n: int, work: Path, runs: int) -> dict
     tokens_ms, code = timed([ctx, "reindex", *tree])  # rebuild + count every packable line
     if code != 0:
         raise SystemExit(f"latency.py: ctx reindex (with token counts) failed on {n} entries")
-    qs = queries(store, runs * 2 + 4, seed=n)
+    edits = max(5, runs // 3)
+    qs = queries(store, runs * 2 + 4 + edits, seed=n)
     for q in qs[:3]:  # warm the OS cache and the token-count cache
         timed([ctx, "context", q, "--budget", "1000", *tree])
     result: dict[str, Any] = {
@@ -106,17 +107,26 @@ def one_size(interp: startup.Interpreter, n: int, work: Path, runs: int) -> dict
     )
     result["show"] = summary([timed([ctx, "show", entry_id, *tree])[0] for _ in range(runs)])
     refresh = []
-    for i in range(max(5, runs // 3)):
-        with entry.open("a", encoding="utf-8") as handle:
-            handle.write(f"\nA hand edit, number {i}.\n")
-        refresh.append(timed([ctx, "search", qs[3 + i], *tree])[0])
+    fresh = qs[3 + 2 * runs :]  # never asked: the query cache cannot answer them
+    for i in range(edits):
+        save(entry, f"\nA hand edit, number {i}.\n")
+        refresh.append(timed([ctx, "search", fresh[i], *tree])[0])
     result["search after a one-file edit"] = summary(refresh)
     result["refresh cost ms"] = refresh_cost(interp, store, entry, max(5, runs // 2))
     return result
 
 
+def save(path: Path, more: str) -> None:
+    """Append `more` to `path` the way editors and ctx save: a new file renamed over the old,
+    which changes the folder's mtime. (An in-place write that leaves the folder alone is
+    seen on stores of 5,000+ entries only by the periodic full comparison, see README.)"""
+    temp = path.with_name(path.name + ".tmp")
+    temp.write_text(path.read_text(encoding="utf-8") + more, encoding="utf-8")
+    temp.replace(path)
+
+
 REFRESH_PROBE = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from ctxtree.retrieval.index import Index
 from ctxtree.tree.store import Store
@@ -125,8 +135,9 @@ Index.open(store).close()
 quiet, edited = [], []
 for i in range(int(sys.argv[3])):
     t = time.perf_counter(); Index.open(store).close(); quiet.append(time.perf_counter() - t)
-    with entry.open("a", encoding="utf-8") as handle:
-        handle.write(f"\\nProbe edit {i}.\\n")
+    temp = entry.with_name(entry.name + ".tmp")
+    temp.write_text(entry.read_text(encoding="utf-8") + f"\\nProbe edit {i}.\\n", encoding="utf-8")
+    os.replace(temp, entry)
     t = time.perf_counter(); Index.open(store).close(); edited.append(time.perf_counter() - t)
 quiet.sort(); edited.sort()
 print((edited[len(edited) // 2] - quiet[len(quiet) // 2]) * 1000)
@@ -134,8 +145,8 @@ print((edited[len(edited) // 2] - quiet[len(quiet) // 2]) * 1000)
 
 
 def refresh_cost(interp: startup.Interpreter, store: Path, entry: Path, runs: int) -> float:
-    """Median extra time of opening the index right after a one-file hand edit, in-process
-    (whole-process timings are too noisy to isolate a few milliseconds)."""
+    """Median extra time of opening the index right after a one-file edit (saved by rename),
+    in-process (whole-process timings are too noisy to isolate a few milliseconds)."""
     out = startup.run([str(interp.python), "-c", REFRESH_PROBE, str(store), str(entry), str(runs)])
     return round(float(out.strip()), 1)
 
