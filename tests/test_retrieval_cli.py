@@ -74,6 +74,30 @@ def test_tier0_does_not_answer_with_a_ranking_made_under_another_recency(kb: Ctx
     assert search(kb, "restart storm")[1]["tier"] == 0
 
 
+def test_a_write_brings_the_index_up_to_date_itself(kb: Ctx) -> None:
+    """The writer indexes what it committed (it has the entry modules loaded), so the next
+    read, often a prompt hook, does not parse the new files; a store never searched gets no
+    index from a write."""
+    import sqlite3
+
+    def indexed(entry_id: str) -> bool:
+        with sqlite3.connect(kb.store / "cache" / "index.sqlite") as db:
+            return db.execute("SELECT 1 FROM docs WHERE id = ?", (entry_id,)).fetchone() is not None
+
+    search(kb, "restart storm")
+    add(kb, "infra/k8s/fresh-entry", "A freshly written entry")
+    assert indexed("infra/k8s/fresh-entry")
+    kb.ok("rm", "infra/k8s/fresh-entry")
+    assert not indexed("infra/k8s/fresh-entry")
+    kb.ok("add", "infra/k8s/dry", "--title", "Dry", "--body", "x", "--dry-run")
+    assert not indexed("infra/k8s/dry")
+
+
+def test_a_write_to_a_store_never_searched_builds_no_index(ctx: Ctx) -> None:
+    add(ctx, "infra/k8s/first", "The first entry")
+    assert not (ctx.store / "cache" / "index.sqlite").exists()
+
+
 def test_typos_are_tolerated_with_less_confidence(kb: Ctx) -> None:
     _code, data = search(kb, "stirpe webhoks")
     assert data["hits"][0]["id"] == "payments/stripe/webhooks"  # type: ignore[index]
