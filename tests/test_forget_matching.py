@@ -184,6 +184,17 @@ def test_paraphrased_correction_supersedes_the_right_entry(
     assert out["ids"] == [old, "user/new/fact"]
 
 
+def test_supersede_by_description_says_in_json_what_it_picked_and_why(people: Ctx) -> None:
+    people.ok("add", "user/new/fact", "--title", "User works at Figma")
+    for extra in (["--dry-run"], []):
+        args = ["-m", "the user's employer", "--with", "user/new/fact", "--json", *extra]
+        out = json.loads(people.ok("supersede", *args))
+        assert out["ids"] == ["user/work/employer", "user/new/fact"]
+        assert out["matching"] == "the user's employer"
+        assert out["match"]["id"] == "user/work/employer"
+        assert out["match"]["reasons"] and out["match"]["lines"]
+
+
 def test_ambiguous_correction_lists_candidates(people: Ctx) -> None:
     people.ok("add", "user/new/fact", "--title", "A corrected fact")
     run = people("supersede", "-m", "the user's email", "--with", "user/new/fact")
