@@ -286,3 +286,25 @@ def test_a_tiny_store_all_about_one_person(ctx: Ctx) -> None:
     assert set(selection(ctx, "everything about frank")) == {
         "friends/frank/job", "friends/frank/hobby", "friends/frank/city",
     }  # fmt: skip
+
+
+def test_purging_an_identifier_keeps_the_other_facts_of_its_entries(ctx: Ctx) -> None:
+    """'A purge by description removes every canonical form and nothing else': an entry
+    that also says other things keeps them; one that says nothing else goes whole."""
+    ids = "SSN 123-45-6789 for tax forms.\nCard 4111 1111 1111 1111 expires 2029."
+    ctx.ok("add", "people/bob/ids", "--title", "Bob identifiers", "--body", ids)
+    ctx.ok("add", "people/x/card", "--title", "Spare card", "--body", "Card 4111-1111-1111-1111.")
+    ctx.ok("add", "people/y/card", "--title", "Card 4111111111111111", "--body", "Old; expired.")
+    dry = json.loads(ctx.ok("forget", "-m", "4111111111111111", "--dry-run", "--json"))
+    assert [(m["id"], m.get("facts")) for m in dry["matches"]] == [
+        ("people/bob/ids", ["Card 4111 1111 1111 1111 expires 2029"]),
+        ("people/x/card", None),
+        ("people/y/card", None),  # its title holds it: the whole entry
+    ]
+    out = ctx.ok("forget", "-m", "4111111111111111", "--purge", "--yes")
+    assert out.startswith("forgot a fact of people/bob/ids (")
+    assert [e["id"] for e in json.loads(ctx.ok("ls", "--json"))] == ["people/bob/ids"]
+    assert "SSN 123-45-6789 for tax forms." in ctx.ok("show", "people/bob/ids")
+    history = ctx.git("log", "-p", "--all")
+    assert "4111" not in history and "123-45-6789" in history
+    assert json.loads(ctx("search", "4111111111111111", "--json").stdout)["hits"] == []

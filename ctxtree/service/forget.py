@@ -25,6 +25,7 @@ from ctxtree.tree.store import indexable_id
 from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:
+    from ctxtree.service.facts import FactForgetResult
     from ctxtree.tree.transaction import Transaction
 
 
@@ -317,9 +318,19 @@ def select_matching(session: Session, query: str) -> Selection:
 
 def forget_matching(
     session: Session, selection: Selection, purge: bool = False
-) -> list[ForgetResult]:
-    """Forget (or purge) every selected entry, one commit each, as `ctx forget ID` would."""
-    return [forget(session, entry_id, purge=purge) for entry_id in selection.ids]
+) -> list[ForgetResult | FactForgetResult]:
+    """Forget (or purge) every selected entry, one commit each, as `ctx forget ID` would;
+    where only some facts of an entry hold the identifier (`Match.facts`), just those, as
+    `ctx forget ID --fact` would."""
+    from ctxtree.service.facts import forget_fact
+
+    results: list[ForgetResult | FactForgetResult] = []
+    for match in selection.matches:
+        if not match.facts:
+            results.append(forget(session, match.id, purge=purge))
+        for fact in match.facts:
+            results.append(forget_fact(session, match.id, fact, purge=purge))
+    return results
 
 
 def _require_rewritable(repo: GitRepo) -> None:
