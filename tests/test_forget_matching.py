@@ -308,3 +308,14 @@ def test_purging_an_identifier_keeps_the_other_facts_of_its_entries(ctx: Ctx) ->
     history = ctx.git("log", "-p", "--all")
     assert "4111" not in history and "123-45-6789" in history
     assert json.loads(ctx("search", "4111111111111111", "--json").stdout)["hits"] == []
+
+
+def test_a_plan_forgets_only_the_facts_holding_an_identifier(ctx: Ctx) -> None:
+    body = "Email: ALICE@ACME.IO\nPhone: +1 (415) 555-0100"
+    ctx.ok("add", "people/alice/contact", "--title", "Alice contact details", "--body", body)
+    plan = {"reason": "asked", "operations": [
+        {"op": "FORGET", "matching": "alice@acme.io", "reason": "she asked"}]}  # fmt: skip
+    out = json.loads(ctx.ok("apply", "-", "--json", input=json.dumps(plan)))
+    assert out["operations"][0]["message"].startswith("forgot facts of people/alice/contact (")
+    shown = ctx.ok("show", "people/alice/contact")
+    assert "ACME" not in shown and "+1 (415) 555-0100" in shown
