@@ -171,6 +171,8 @@ def test_nothing_matches_and_nothing_to_match(people: Ctx) -> None:
         ("user's mobile number", "user/contact/phone"),
         ("the dog's name", "user/pets/dog"),
         ("the user no longer eats vegetarian", "user/health/diet"),
+        ("the user's allergies", "user/health/allergy"),
+        ("the user's intolerances", "user/health/allergy"),
         ("the user sold the bicycle", "user/work/commute"),
     ],
 )

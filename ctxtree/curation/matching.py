@@ -61,6 +61,7 @@ RELATIONS: tuple[frozenset[str], ...] = tuple(
         "sibling brother sister",
         "commute commutes commuting bike bicycle cycle ride rides drive drives car transport",
         "diet vegetarian vegan food eat eats meat",
+        "allergy allergic allergies intolerant intolerance",
         "hobby hobbies enjoy enjoys likes like hobby interest",
         "school university college study studies studied degree",
         "salary pay paid income earn earns",
