@@ -157,6 +157,17 @@ def test_forget_one_fact_and_purge_it_from_history(ctx: Ctx) -> None:
     assert ctx("search", "555-0100").code == 3
 
 
+def test_purging_a_fact_takes_the_summary_that_said_it_in_other_words(ctx: Ctx) -> None:
+    text = "Phone: +1 (415) 555-0100\nPrefers email."
+    summary = "Bob's phone is 415-555-0100; prefers email."
+    add(ctx, "people/bob/contact", "Bob contact", "--body", text, "--summary", summary)
+    ctx.ok("forget", "people/bob/contact", "--fact", "Phone", "--purge", "--yes")
+    shown = json.loads(ctx.ok("show", "people/bob/contact", "--json"))
+    assert shown["summary"] == "Prefers email." and "555" not in shown["body"]
+    assert "555" not in ctx.git("log", "--all", "-p", "--format=%B")
+    assert ctx.git("status", "--porcelain") == ""
+
+
 def test_forget_a_fact_without_purge_keeps_history(ctx: Ctx) -> None:
     add(ctx, "people/bob/profile", "Bob", "--body", "- phone 555-0100\n- likes chess")
     out = ctx.ok("forget", "people/bob/profile", "--fact", "phone")

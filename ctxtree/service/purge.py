@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -570,30 +570,33 @@ def require_rewritable(repo: GitRepo) -> None:
 
 def purge_text(
     repo: GitRepo,
-    needle: str,
+    needles: Sequence[str],
     scrub: Callable[[str], str],
     keep: frozenset[str],
     dry_run: bool = False,
 ) -> PurgeReport:
-    """Rewrite every ref so no file version and no message holds `needle` (one fact of an
-    entry whose other facts stay): each blob holding it is replaced by `scrub(text)`, each
-    message gets IN_MESSAGES instead; then reflogs expire and old objects are pruned."""
+    """Rewrite every ref so no file version and no message holds one of `needles` (one fact
+    of an entry whose other facts stay, as its body and its summary said it): each blob
+    holding one is replaced by `scrub(text)`, each message gets IN_MESSAGES instead; then
+    reflogs expire and old objects are pruned."""
     started = time.monotonic()
-    raw = needle.encode()
+    raws = [n.encode() for n in needles if n]
     replacements: dict[str, bytes] = {}
-    for sha, data in repo.rewrite.blobs_containing([raw]).items():
+    for sha, data in repo.rewrite.blobs_containing(raws).items():
         new = scrub(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
         if new != data:
             replacements[sha] = new
 
     def message(text: bytes) -> bytes:
-        return text.replace(raw, IN_MESSAGES.encode())
+        for raw in raws:
+            text = text.replace(raw, IN_MESSAGES.encode())
+        return text
 
     nothing = Lineage(frozenset(), frozenset(), frozenset(), ())
     plan, unsettled = _rewrite_refs(repo, nothing, replacements, message, keep, dry_run)
     leftovers: tuple[str, ...] = ()
     if not dry_run:
-        found = repo.rewrite.blobs_containing([raw])
+        found = repo.rewrite.blobs_containing(raws)
         where = repo.rewrite.blob_paths()
         leftovers = tuple(sorted({where[sha] for sha in found if sha in where}))
     seconds = time.monotonic() - started
