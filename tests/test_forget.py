@@ -323,3 +323,18 @@ def test_forget_and_purge_take_a_models_abstract_of_the_folders_above(
     assert "45 6789" not in history and "45-6789" not in history
     assert "Miso" in ctx.ok("show", "people/bob/cat") and "tea club" in hand.read_text()
     assert ctx.git("status", "--porcelain") == ""
+
+
+def test_a_plan_forget_takes_the_abstracts_above_too(ctx: Ctx, tmp_path: Path) -> None:
+    add(ctx, "people/bob/ids", "Bob identifiers", "--summary", "SSN 123-45-6789.")
+    add(ctx, "people/bob/cat", "Bob's cat", "--body", "Miso.")
+    said = {"title": "Bob", "summary": "Bob's details.", "abstract": "Bob (SSN 123 45 6789)."}
+    script = tmp_path / "model.py"
+    script.write_text(f"import sys\nsys.stdin.read()\nprint({json.dumps(said)!r})\n")
+    ctx.ok("config", "set", "llm.command", f"{sys.executable} {script}")
+    ctx.ok("curate", "--abstracts", "--scope", "people")
+    plan = {"reason": "asked", "operations": [
+        {"op": "FORGET", "matching": "123456789", "reason": "asked"}]}  # fmt: skip
+    ctx.ok("apply", "-", input=json.dumps(plan))
+    assert "45 6789" not in ctx.ok("context", "Bob", "--budget", "2000")
+    assert not (ctx.store / "tree" / "people" / "bob" / "context.md").exists()

@@ -138,7 +138,7 @@ def _summaries(session: Session, tx: Transaction, subject: str, gone: set[str]) 
     return changed
 
 
-def _abstracts(tx: Transaction, subject: str) -> list[str]:
+def drop_abstracts(tx: Transaction, subject: str) -> list[str]:
     """Remove a model's abstract (`context.md` written by `ctx curate --abstracts`) from the
     folders above `subject`: it may retell the forgotten entry in words no search for its
     text would find, and context packs it with the folder's entries. A person's overview
@@ -172,7 +172,7 @@ def forget(
         relpaths = _locate(session, entry_id, repo, purge)
         texts = [store.read_text(p) for p in relpaths]
         changed = (
-            _summaries(session, tx, entry_id, {entry_id}) + _abstracts(tx, entry_id)
+            _summaries(session, tx, entry_id, {entry_id}) + drop_abstracts(tx, entry_id)
             if relpaths
             else []
         )

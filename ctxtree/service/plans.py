@@ -195,6 +195,7 @@ def _run(ws: Workspace, op: plan_rules.Operation, allow_loss: bool) -> tuple[str
         for match in selection.matches:  # only the facts holding an identifier, as the CLI
             if not match.facts:
                 ops.do_delete(ws, match.id, True)
+                forgetting.drop_abstracts(ws.tx, match.id)
             for fact in match.facts:
                 ops.do_fact(ws, match.id, ops.FactChange("drop", fact))
         return "forgot " + ", ".join(
