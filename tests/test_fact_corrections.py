@@ -65,6 +65,24 @@ def test_supersede_with_a_replacement_changes_only_the_words_named(ctx: Ctx) -> 
     assert hits_saying(ctx, "works at Google", "Google") == []
 
 
+def test_a_title_that_states_the_fact_says_its_replacement(ctx: Ctx) -> None:
+    """Agents title an entry with its fact ("User lives in Lisbon"): a correction that left
+    the title would still show the old fact first in search, show and context."""
+    city = "user/home/city"
+    add(ctx, city, "User lives in Lisbon", "--body", "The user lives in Lisbon, in Alfama.")
+    add(ctx, ALICE, "Alice", "--body", "Alice works at Google; married to Jamie.")
+    ctx.ok("edit", city, "--replace-fact", "lives in Lisbon", "lives in Porto")
+    ctx.ok("edit", ALICE, "--supersede-fact", "works at Google", "--with", "works at Stripe")
+    shown = json.loads(ctx.ok("show", city, "--json"))
+    assert shown["title"] == "User lives in Porto"
+    assert shown["body"] == "# User lives in Porto\n\nThe user lives in Porto, in Alfama.\n"
+    assert json.loads(ctx.ok("show", ALICE, "--json"))["title"] == "Alice"  # not its fact
+    assert hits_saying(ctx, "Lisbon", "Lisbon") == []
+    assert "Lisbon" not in ctx("context", "where does the user live", "--budget", "500").stdout
+    ctx.ok("edit", city, "--drop-fact", "lives in Porto")  # nothing replaces it: title stays
+    assert json.loads(ctx.ok("show", city, "--json"))["title"] == "User lives in Porto"
+
+
 def test_replace_drop_and_add_facts(ctx: Ctx) -> None:
     add(ctx, ALICE, "Alice", "--body", "- lives in Paris\n- likes jazz")
     ctx.ok("edit", ALICE, "--replace-fact", "lives in Paris", "lives in Rome")
@@ -137,6 +155,18 @@ def test_forget_one_fact_and_purge_it_from_history(ctx: Ctx) -> None:
     assert ctx.git("status", "--porcelain") == ""
     assert int(ctx.git("rev-list", "--count", "--all")) == 5  # init, 3 writes, the forget
     assert ctx("search", "555-0100").code == 3
+
+
+def test_purging_a_fact_takes_the_summary_that_said_it_in_other_words(ctx: Ctx) -> None:
+    text = "Phone: +1 (415) 555-0100\nPrefers email."
+    summary = "Bob's phone is 415-555-0100; prefers email."
+    add(ctx, "people/bob/contact", "Bob contact", "--body", text, "--summary", summary)
+    ctx.ok("forget", "people/bob/contact", "--fact", "Phone", "--purge", "--yes")
+    shown = json.loads(ctx.ok("show", "people/bob/contact", "--json"))
+    assert shown["summary"] == "Prefers email." and "555" not in shown["body"]
+    history = ctx.git("log", "--all", "-p", "--format=%B")  # (blob shas are hex: no '-')
+    assert "555-0100" not in history and "Prefers email" in history
+    assert ctx.git("status", "--porcelain") == ""
 
 
 def test_forget_a_fact_without_purge_keeps_history(ctx: Ctx) -> None:

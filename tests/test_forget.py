@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+from pathlib import Path
 
 from conftest import NOW, Ctx, add, fails, missed
 
@@ -282,3 +284,57 @@ def test_purge_scrubs_every_cache_file(ctx: Ctx) -> None:
     assert "a/b/keep" in ctx.ok("search", "redis postgres")
     assert ctx.ok("search", "redis", "--as-of", "2026-11-20").startswith(" 1. a/b/keep")
     assert grep_cache(ctx, *needles) == []
+
+
+def test_forget_and_purge_take_a_models_abstract_of_the_folders_above(
+    ctx: Ctx, tmp_path: Path
+) -> None:
+    """An abstract retells its folder's entries in its own words, so no search for the
+    entry's lines finds what it repeated: forgetting an entry removes the abstracts above it
+    (context packs them as the folder's overview), and a purge takes their history too."""
+    add(ctx, "people/bob/ids", "Bob identifiers", "--summary", "SSN 123-45-6789 for tax forms.")
+    add(ctx, "people/bob/cat", "Bob's cat", "--body", "Bob has a cat named Miso.")
+    add(ctx, "people/carol/tea", "Carol likes tea")
+    (ctx.store / "tree" / "people" / "carol" / "context.md").write_text(
+        "# Carol\n\nWritten by hand: Carol runs the tea club.\n"
+    )
+    ctx.ok("commit")
+    said = {"title": "Bob", "summary": "Bob's details.", "abstract": "Bob (SSN 123 45 6789)."}
+    other = {"title": "Folder", "summary": "Some notes.", "abstract": "Notes on tea."}
+    script = tmp_path / "model.py"  # retells the SSN of any folder it was shown
+    script.write_text(
+        f"import sys\nseen = '6789' in sys.stdin.read()\n"
+        f"print({json.dumps(said)!r} if seen else {json.dumps(other)!r})\n"
+    )
+    ctx.ok("config", "set", "llm.command", f"{sys.executable} {script}")
+    for scope in ("people/bob", "people"):
+        ctx.ok("curate", "--abstracts", "--scope", scope)
+    assert "123 45 6789" in ctx.ok("context", "Bob", "--budget", "2000")
+    ctx.ok("forget", "people/bob/ids")
+    assert "45 6789" not in ctx.ok("context", "Bob", "--budget", "2000")
+    for folder in ("people", "people/bob"):
+        assert not (ctx.store / "tree" / folder / "context.md").exists()
+        assert "45 6789" not in (ctx.store / "tree" / folder / "_index.md").read_text()
+    hand = ctx.store / "tree" / "people" / "carol" / "context.md"
+    assert "tea club" in hand.read_text()  # a person's overview, and not above the entry
+    ctx.ok("undo")
+    ctx.ok("forget", "people/bob/ids", "--purge", "--yes")
+    history = ctx.git("log", "-p", "--all")  # (blob shas are hex: no '-' or ' ')
+    assert "45 6789" not in history and "45-6789" not in history
+    assert "Miso" in ctx.ok("show", "people/bob/cat") and "tea club" in hand.read_text()
+    assert ctx.git("status", "--porcelain") == ""
+
+
+def test_a_plan_forget_takes_the_abstracts_above_too(ctx: Ctx, tmp_path: Path) -> None:
+    add(ctx, "people/bob/ids", "Bob identifiers", "--summary", "SSN 123-45-6789.")
+    add(ctx, "people/bob/cat", "Bob's cat", "--body", "Miso.")
+    said = {"title": "Bob", "summary": "Bob's details.", "abstract": "Bob (SSN 123 45 6789)."}
+    script = tmp_path / "model.py"
+    script.write_text(f"import sys\nsys.stdin.read()\nprint({json.dumps(said)!r})\n")
+    ctx.ok("config", "set", "llm.command", f"{sys.executable} {script}")
+    ctx.ok("curate", "--abstracts", "--scope", "people")
+    plan = {"reason": "asked", "operations": [
+        {"op": "FORGET", "matching": "123456789", "reason": "asked"}]}  # fmt: skip
+    ctx.ok("apply", "-", input=json.dumps(plan))
+    assert "45 6789" not in ctx.ok("context", "Bob", "--budget", "2000")
+    assert not (ctx.store / "tree" / "people" / "bob" / "context.md").exists()

@@ -171,6 +171,8 @@ def test_nothing_matches_and_nothing_to_match(people: Ctx) -> None:
         ("user's mobile number", "user/contact/phone"),
         ("the dog's name", "user/pets/dog"),
         ("the user no longer eats vegetarian", "user/health/diet"),
+        ("the user's allergies", "user/health/allergy"),
+        ("the user's intolerances", "user/health/allergy"),
         ("the user sold the bicycle", "user/work/commute"),
     ],
 )
@@ -182,6 +184,17 @@ def test_paraphrased_correction_supersedes_the_right_entry(
         people.ok("supersede", "--matching", request_text, "--with", "user/new/fact", "--json")
     )
     assert out["ids"] == [old, "user/new/fact"]
+
+
+def test_supersede_by_description_says_in_json_what_it_picked_and_why(people: Ctx) -> None:
+    people.ok("add", "user/new/fact", "--title", "User works at Figma")
+    for extra in (["--dry-run"], []):
+        args = ["-m", "the user's employer", "--with", "user/new/fact", "--json", *extra]
+        out = json.loads(people.ok("supersede", *args))
+        assert out["ids"] == ["user/work/employer", "user/new/fact"]
+        assert out["matching"] == "the user's employer"
+        assert out["match"]["id"] == "user/work/employer"
+        assert out["match"]["reasons"] and out["match"]["lines"]
 
 
 def test_ambiguous_correction_lists_candidates(people: Ctx) -> None:
@@ -275,3 +288,37 @@ def test_a_tiny_store_all_about_one_person(ctx: Ctx) -> None:
     assert set(selection(ctx, "everything about frank")) == {
         "friends/frank/job", "friends/frank/hobby", "friends/frank/city",
     }  # fmt: skip
+
+
+def test_purging_an_identifier_keeps_the_other_facts_of_its_entries(ctx: Ctx) -> None:
+    """'A purge by description removes every canonical form and nothing else': an entry
+    that also says other things keeps them; one that says nothing else goes whole."""
+    ids = "SSN 123-45-6789 for tax forms.\nCard 4111 1111 1111 1111 expires 2029."
+    ctx.ok("add", "people/bob/ids", "--title", "Bob identifiers", "--body", ids)
+    ctx.ok("add", "people/x/card", "--title", "Spare card", "--body", "Card 4111-1111-1111-1111.")
+    ctx.ok("add", "people/y/card", "--title", "Card 4111111111111111", "--body", "Old; expired.")
+    dry = json.loads(ctx.ok("forget", "-m", "4111111111111111", "--dry-run", "--json"))
+    assert [(m["id"], m.get("facts")) for m in dry["matches"]] == [
+        ("people/bob/ids", ["Card 4111 1111 1111 1111 expires 2029"]),
+        ("people/x/card", None),
+        ("people/y/card", None),  # its title holds it: the whole entry
+    ]
+    out = ctx.ok("forget", "-m", "4111111111111111", "--purge", "--yes")
+    assert out.startswith("forgot a fact of people/bob/ids (")
+    assert [e["id"] for e in json.loads(ctx.ok("ls", "--json"))] == ["people/bob/ids"]
+    assert "SSN 123-45-6789 for tax forms." in ctx.ok("show", "people/bob/ids")
+    history = ctx.git("log", "-p", "--all")
+    assert "4111 1111" not in history and "4111-1111" not in history  # (shas are hex: no ' -')
+    assert "123-45-6789" in history
+    assert json.loads(ctx("search", "4111111111111111", "--json").stdout)["hits"] == []
+
+
+def test_a_plan_forgets_only_the_facts_holding_an_identifier(ctx: Ctx) -> None:
+    body = "Email: ALICE@ACME.IO\nPhone: +1 (415) 555-0100"
+    ctx.ok("add", "people/alice/contact", "--title", "Alice contact details", "--body", body)
+    plan = {"reason": "asked", "operations": [
+        {"op": "FORGET", "matching": "alice@acme.io", "reason": "she asked"}]}  # fmt: skip
+    out = json.loads(ctx.ok("apply", "-", "--json", input=json.dumps(plan)))
+    assert out["operations"][0]["message"].startswith("forgot facts of people/alice/contact (")
+    shown = ctx.ok("show", "people/alice/contact")
+    assert "ACME" not in shown and "+1 (415) 555-0100" in shown

@@ -123,6 +123,9 @@ def register(app: typer.Typer) -> None:
             match, result = restructure.supersede_matching(
                 session, matching, with_id, reason, dry_run
             )
+            if json_out:  # what was selected and why, beside the write it made
+                emit_json({**result.to_json(), "matching": matching, "match": match.to_json()})
+                return
             note(f"matched {match.id}: " + "; ".join(match.reasons))
         else:
             if old is None or new is None or with_id is not None:

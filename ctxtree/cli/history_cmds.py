@@ -455,7 +455,9 @@ def _forget_matching(
         emit_json({**selection.to_json(), "forgotten": [r.to_json() for r in results]})
         return
     for result in results:
-        confirm(f"forgot {result.id} ({(result.commit or '')[:10]})")
+        whole = isinstance(result, forgetting.ForgetResult)
+        what = result.id if whole else f"a fact of {result.id}"
+        confirm(f"forgot {what} ({(result.commit or '')[:10]})")
 
 
 def _selection_lines(selection: Selection) -> list[str]:
@@ -464,6 +466,7 @@ def _selection_lines(selection: Selection) -> list[str]:
         lines.append(f"{match.id}  {match.title}")
         lines += [f"    because: {reason}" for reason in match.reasons]
         lines += [f"    line: {line}" for line in match.lines]
+        lines += [f"    only the fact: {fact}" for fact in match.facts]
     return lines
 
 

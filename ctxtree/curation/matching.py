@@ -61,6 +61,7 @@ RELATIONS: tuple[frozenset[str], ...] = tuple(
         "sibling brother sister",
         "commute commutes commuting bike bicycle cycle ride rides drive drives car transport",
         "diet vegetarian vegan food eat eats meat",
+        "allergy allergic allergies intolerant intolerance",
         "hobby hobbies enjoy enjoys likes like hobby interest",
         "school university college study studies studied degree",
         "salary pay paid income earn earns",
@@ -84,15 +85,19 @@ class Match:
     score: float  # share of the request's evidence it holds, 0..1
     reasons: tuple[str, ...]
     lines: tuple[str, ...]  # the entry's lines (title, body) that hold the evidence
+    facts: tuple[str, ...] = ()  # when only these facts go and the rest stays (identifiers)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "score": round(self.score, 3),
             "reasons": list(self.reasons),
             "lines": list(self.lines),
         }
+        if self.facts:
+            data["facts"] = list(self.facts)
+        return data
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,8 @@ def select(request: Request, entries: Sequence[Entry]) -> list[Match]:
             reasons, forms = _identity_reasons(request, entry)
             if reasons:
                 lines = _lines_with(entry, forms, _holds)
-                out.append(Match(entry.id, entry.title, 1.0, tuple(reasons), lines))
+                held = _facts_holding(request, entry)
+                out.append(Match(entry.id, entry.title, 1.0, tuple(reasons), lines, held))
             continue
         required = [
             i
@@ -321,6 +327,34 @@ def select(request: Request, entries: Sequence[Entry]) -> list[Match]:
         why = tuple(name_reasons) + _reasons(request, ev)
         out.append(Match(entry.id, entry.title, 1.0, why, tuple(dict.fromkeys(lines))))
     return sorted(out, key=lambda m: m.id)
+
+
+def _facts_holding(request: Request, entry: Entry) -> tuple[str, ...]:
+    """The facts of `entry` that hold one of the request's emails, handles or numbers, when
+    the entry says other things too ("Card 4111...; SSN 123-45-6789": forgetting the card
+    keeps the SSN). Empty when the whole entry goes: every fact holds one, its title,
+    summary or keywords do, or the request names a person (a name is what the entry is
+    about, not one datum of it)."""
+    from ctxtree.curation import facts
+
+    wanted = [i for i in request.identifiers if i.kind != "name"]
+    if not wanted or len(wanted) < len(request.identifiers):
+        return ()
+
+    def holds(text: str) -> bool:
+        return any(
+            f.kind == w.kind and set(f.keys) & set(w.keys)
+            for f in identity.identifiers(text)
+            for w in wanted
+        )
+
+    if holds("\n".join([entry.title, entry.summary, *entry.keywords])):
+        return ()
+    found = facts.facts(entry.body)
+    held = [f.text for f in found if holds(f.text)]
+    if not held or len(held) == len(found):
+        return ()
+    return tuple(dict.fromkeys(held))
 
 
 def _holds(line: str, form: str) -> bool:

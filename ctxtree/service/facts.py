@@ -87,6 +87,8 @@ def forget_fact(
 ) -> FactForgetResult:
     """Release one fact of an entry, keeping the rest (its text is not in the commit
     message); with `purge`, then rewrite the history so no commit holds it."""
+    from ctxtree.curation import facts
+
     entry_id = parse_id(raw_id)
     store = session.store
     said: list[str] = []
@@ -95,33 +97,41 @@ def forget_fact(
         if purge:
             purging.require_rewritable(repo)
         ws = Workspace(session, tx)
+        summary = ws.require(entry_id).summary
         said.append(do_fact(ws, entry_id, FactChange("drop", query)))
+        # The summary may say the same fact in its own words: that clause goes too.
+        twin = facts.same(summary, said[0]) or facts.containing(summary, query)
         tx.subject = f"{entry_id}: one fact"
         tx.body = "Fact released; the rest of the entry kept"
     fact = said[0]
     report: purging.PurgeReport | None = None
     if purge:
-        report = _purge(session, fact, tx.commit_sha, dry_run)
+        needles = [fact, *([twin.text] if twin is not None and twin.text != fact else [])]
+        report = _purge(session, needles, tx.commit_sha, dry_run)
     return FactForgetResult(entry_id, tx.commit_sha, fact, tx.diff if dry_run else None, report)
 
 
-def _purge(session: Session, fact: str, commit: str | None, dry_run: bool) -> purging.PurgeReport:
+def _purge(
+    session: Session, needles: list[str], commit: str | None, dry_run: bool
+) -> purging.PurgeReport:
     from ctxtree.curation import facts
 
     root = session.store.root
 
     def scrub(text: str) -> str:
-        return facts.scrub(text, fact, purging.IN_FILES)
+        for needle in needles:
+            text = facts.scrub(text, needle, purging.IN_FILES)
+        return text
 
     if dry_run:
-        return purging.purge_text(GitRepo(root), fact, scrub, frozenset(), dry_run=True)
+        return purging.purge_text(GitRepo(root), needles, scrub, frozenset(), dry_run=True)
     with write_lock(root / ".git" / "ctx.lock", session.lock_timeout()) as lock_fd:
         repo = GitRepo(root, lock_fd=lock_fd)
         purging.require_rewritable(repo)
         intent = journal.new_intent(journal.PURGE, repo.current_head(), {})
         journal.begin(root, intent)
         try:
-            report = purging.purge_text(repo, fact, scrub, frozenset({commit or ""}))
+            report = purging.purge_text(repo, needles, scrub, frozenset({commit or ""}))
             journal.end(root)
         except BaseException as exc:
             with contextlib.suppress(Exception):  # else the next command repairs it
@@ -132,5 +142,5 @@ def _purge(session: Session, fact: str, commit: str | None, dry_run: bool) -> pu
                     f"{exc.hint}"
                 )
             raise
-    purging.scrub_cache(root / "cache", [fact], "")
+    purging.scrub_cache(root / "cache", needles, "")
     return report

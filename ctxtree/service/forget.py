@@ -25,6 +25,7 @@ from ctxtree.tree.store import indexable_id
 from ctxtree.tree.suggestions import missing_entry
 
 if TYPE_CHECKING:
+    from ctxtree.service.facts import FactForgetResult
     from ctxtree.tree.transaction import Transaction
 
 
@@ -137,6 +138,24 @@ def _summaries(session: Session, tx: Transaction, subject: str, gone: set[str]) 
     return changed
 
 
+def drop_abstracts(tx: Transaction, subject: str) -> list[str]:
+    """Remove a model's abstract (`context.md` written by `ctx curate --abstracts`) from the
+    folders above `subject`: it may retell the forgotten entry in words no search for its
+    text would find, and context packs it with the folder's entries. A person's overview
+    stays; `ctx curate --abstracts` writes the others again."""
+    from ctxtree.curation.summaries import GENERATOR, recorded_generator
+
+    parts = subject.split("/")[:-1]
+    removed = []
+    for depth in range(1, len(parts) + 1):
+        relpath = f"tree/{'/'.join(parts[:depth])}/context.md"
+        text = tx.read(relpath)
+        if text is not None and recorded_generator(text) not in (None, GENERATOR):
+            tx.delete(relpath)
+            removed.append(relpath)
+    return removed
+
+
 def forget(
     session: Session, raw_id: str, purge: bool = False, dry_run: bool = False
 ) -> ForgetResult:
@@ -152,7 +171,11 @@ def forget(
             _require_rewritable(repo)
         relpaths = _locate(session, entry_id, repo, purge)
         texts = [store.read_text(p) for p in relpaths]
-        changed = _summaries(session, tx, entry_id, {entry_id}) if relpaths else []
+        changed = (
+            _summaries(session, tx, entry_id, {entry_id}) + drop_abstracts(tx, entry_id)
+            if relpaths
+            else []
+        )
         # A purge leaves no mention in any file; a plain forget fixes links in entries.
         for relpath in repo.rewrite.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
             if relpath in relpaths or relpath in changed:
@@ -295,9 +318,19 @@ def select_matching(session: Session, query: str) -> Selection:
 
 def forget_matching(
     session: Session, selection: Selection, purge: bool = False
-) -> list[ForgetResult]:
-    """Forget (or purge) every selected entry, one commit each, as `ctx forget ID` would."""
-    return [forget(session, entry_id, purge=purge) for entry_id in selection.ids]
+) -> list[ForgetResult | FactForgetResult]:
+    """Forget (or purge) every selected entry, one commit each, as `ctx forget ID` would;
+    where only some facts of an entry hold the identifier (`Match.facts`), just those, as
+    `ctx forget ID --fact` would."""
+    from ctxtree.service.facts import forget_fact
+
+    results: list[ForgetResult | FactForgetResult] = []
+    for match in selection.matches:
+        if not match.facts:
+            results.append(forget(session, match.id, purge=purge))
+        for fact in match.facts:
+            results.append(forget_fact(session, match.id, fact, purge=purge))
+    return results
 
 
 def _require_rewritable(repo: GitRepo) -> None:
@@ -312,7 +345,7 @@ def _purge(
     keep: frozenset[str],
     dry_run: bool = False,
 ) -> purging.PurgeReport:
-    lineage = purging.lineage_of(repo, entry_id)
+    lineage = purging.with_abstracts(repo, purging.lineage_of(repo, entry_id))
     live = {
         i for area in ("tree", "archive") for i, _path in session.store.entry_paths(area=area)
     } - {entry_id}

@@ -388,15 +388,29 @@ def do_fact(ws: Workspace, raw_id: str, change: FactChange) -> str:
         if facts.same(entry.body, change.new) is not None:
             raise AlreadyDone(f"{entry_id} already says {change.new.strip()!r}")
         body, summary, said = facts.add(entry.body, change.new), entry.summary, change.new.strip()
+        title = entry.title
     else:
         fact = found_fact(entry, change.fact)
         said = fact.text
         body = _changed(entry.body, fact, change)
         twin = facts.same(entry.summary, fact.text) or facts.containing(entry.summary, change.fact)
         summary = entry.summary if twin is None else _changed(entry.summary, twin, change)
+        title = _retitled(entry.title, fact, change)
     new = replace(entry, body=body, summary=summary.strip(), updated=_now(ws))
+    if title != entry.title:  # its H1 follows, as with `ctx edit --title`
+        new = drafts.apply_changes(new, drafts.Changes(title=title))
     ws.submit(new, None)
     return said
+
+
+def _retitled(title: str, fact: facts.Fact, change: FactChange) -> str:
+    """A title that states the changed fact ("User lives in Lisbon") says its replacement,
+    as the summary does; else search would still show the old fact as the entry's title. A
+    fact dropped with nothing in its place leaves the title (an entry needs one)."""
+    twin = facts.same(title, fact.text) or facts.containing(title, change.fact)
+    if twin is None or not change.new.strip():
+        return title
+    return facts.replace(title, twin, change.fact, change.new).strip() or title
 
 
 def _changed(text: str, fact: facts.Fact, change: FactChange) -> str:

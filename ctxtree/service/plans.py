@@ -192,10 +192,15 @@ def _run(ws: Workspace, op: plan_rules.Operation, allow_loss: bool) -> tuple[str
         selection = forgetting.select_matching(ws.session, f["matching"])
         if not selection.matches:
             raise NotFoundError(f"no entry matches {f['matching']!r}", "")
-        for match in selection.matches:
-            ops.do_delete(ws, match.id, True)
+        for match in selection.matches:  # only the facts holding an identifier, as the CLI
+            if not match.facts:
+                ops.do_delete(ws, match.id, True)
+                forgetting.drop_abstracts(ws.tx, match.id)
+            for fact in match.facts:
+                ops.do_fact(ws, match.id, ops.FactChange("drop", fact))
         return "forgot " + ", ".join(
-            f"{m.id} ({'; '.join(m.reasons)})" for m in selection.matches
+            f"{'facts of ' if m.facts else ''}{m.id} ({'; '.join(m.reasons)})"
+            for m in selection.matches
         ), []
     if op.op == "ARCHIVE":
         ops.do_archive(ws, f["id"])

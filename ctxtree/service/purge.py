@@ -27,8 +27,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from ctxtree.tree import purged
 from ctxtree.tree import relations as rel
 from ctxtree.tree.git import GitRepo
 from ctxtree.tree.paths import id_from_relpath
+from ctxtree.tree.remotes import read_blobs
 
 IN_FILES = "(forgotten)"  # a plain YAML scalar: frontmatter stays valid
 IN_MESSAGES = "[forgotten]"
@@ -518,6 +519,42 @@ def _leftovers(repo: GitRepo, lineage: Lineage, ids: list[str], text: str) -> tu
     return tuple(sorted({where[sha] for sha in suspects if sha in where}))
 
 
+def with_abstracts(repo: GitRepo, lineage: Lineage) -> Lineage:
+    """`lineage` plus every version of a model's abstract of a folder above a path it had
+    (`context.md`, `_index.md` written by `ctx curate --abstracts`): an abstract retells its
+    entries in other words, so no line-by-line search would find what it repeated; being
+    derived, it goes from the history with them (`ctx curate --abstracts` writes it again)."""
+    from ctxtree.curation.summaries import GENERATOR, INDEX_NAME, recorded_generator
+
+    folders = {
+        "/".join(parts[:depth])
+        for path in lineage.paths
+        if path.startswith("tree/")
+        for parts in [path.split("/")[:-1]]
+        for depth in range(2, len(parts) + 1)
+    }
+    paths = {f"{folder}/{name}" for folder in folders for name in ("context.md", INDEX_NAME)}
+    versions: dict[str, str] = {}
+    for path in sorted(paths):
+        for _sha, there, old, new in repo.history.follow(path, every_ref=True):
+            for blob in (old, new):
+                if blob.strip("0") and there == path:
+                    versions.setdefault(blob, path)
+    blobs = read_blobs(repo, sorted(versions))
+    derived = {
+        sha
+        for sha, data in blobs.items()
+        if recorded_generator(data.decode("utf-8", "replace")) not in (None, GENERATOR)
+    }
+    if not derived:
+        return lineage
+    return replace(
+        lineage,
+        paths=lineage.paths | {versions[sha] for sha in derived},
+        blobs=lineage.blobs | derived,
+    )
+
+
 def require_rewritable(repo: GitRepo) -> None:
     """Refuse a history rewrite on a store with uncommitted changes or a merge under way."""
     from ctxtree.errors import ConflictError
@@ -533,30 +570,33 @@ def require_rewritable(repo: GitRepo) -> None:
 
 def purge_text(
     repo: GitRepo,
-    needle: str,
+    needles: Sequence[str],
     scrub: Callable[[str], str],
     keep: frozenset[str],
     dry_run: bool = False,
 ) -> PurgeReport:
-    """Rewrite every ref so no file version and no message holds `needle` (one fact of an
-    entry whose other facts stay): each blob holding it is replaced by `scrub(text)`, each
-    message gets IN_MESSAGES instead; then reflogs expire and old objects are pruned."""
+    """Rewrite every ref so no file version and no message holds one of `needles` (one fact
+    of an entry whose other facts stay, as its body and its summary said it): each blob
+    holding one is replaced by `scrub(text)`, each message gets IN_MESSAGES instead; then
+    reflogs expire and old objects are pruned."""
     started = time.monotonic()
-    raw = needle.encode()
+    raws = [n.encode() for n in needles if n]
     replacements: dict[str, bytes] = {}
-    for sha, data in repo.rewrite.blobs_containing([raw]).items():
+    for sha, data in repo.rewrite.blobs_containing(raws).items():
         new = scrub(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
         if new != data:
             replacements[sha] = new
 
     def message(text: bytes) -> bytes:
-        return text.replace(raw, IN_MESSAGES.encode())
+        for raw in raws:
+            text = text.replace(raw, IN_MESSAGES.encode())
+        return text
 
     nothing = Lineage(frozenset(), frozenset(), frozenset(), ())
     plan, unsettled = _rewrite_refs(repo, nothing, replacements, message, keep, dry_run)
     leftovers: tuple[str, ...] = ()
     if not dry_run:
-        found = repo.rewrite.blobs_containing([raw])
+        found = repo.rewrite.blobs_containing(raws)
         where = repo.rewrite.blob_paths()
         leftovers = tuple(sorted({where[sha] for sha in found if sha in where}))
     seconds = time.monotonic() - started
