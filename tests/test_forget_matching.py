@@ -134,6 +134,22 @@ def test_plain_forget_by_email_any_case(people: Ctx) -> None:
     assert "user/contact/email-personal" in present(people)
 
 
+def test_a_forget_by_description_is_one_commit_that_undo_reverts(people: Ctx) -> None:
+    """Four entries about Frank go in one commit (a crash leaves all or none; `ctx undo`
+    brings back all four), whose message names the entries, not the request."""
+    commits = people.git("rev-list", "--count", "HEAD").strip()
+    out = people.ok("forget", "-m", "everything about Frank the engineer", "--yes")
+    assert len(out.strip().splitlines()) == 4
+    assert present(people) == set(FACTS) - {f"friends/frank/{e}" for e in FRANK}
+    assert int(people.git("rev-list", "--count", "HEAD")) == int(commits) + 1
+    message = people.git("log", "-1", "--format=%B")
+    assert message.startswith("forget: 4 entries by description")
+    assert "friends/frank/phone" in message and "engineer" not in message
+    assert json.loads(people("search", "Frank sailing", "--json").stdout)["hits"] == []
+    people.ok("undo")
+    assert present(people) == set(FACTS)
+
+
 def test_forget_refuses_wide_selections_without_yes(people: Ctx) -> None:
     run = people("forget", "-m", "Frank")
     fails(

@@ -23,6 +23,7 @@ from ctxtree.tree.model import Entry
 from ctxtree.tree.paths import id_from_relpath, parse_id
 from ctxtree.tree.store import indexable_id
 from ctxtree.tree.suggestions import missing_entry
+from ctxtree.wording import plural
 
 if TYPE_CHECKING:
     from ctxtree.service.facts import FactForgetResult
@@ -156,6 +157,36 @@ def drop_abstracts(tx: Transaction, subject: str) -> list[str]:
     return removed
 
 
+def _remove(
+    session: Session, tx: Transaction, repo: GitRepo, entry_id: str, purge: bool,
+    gone: set[str],
+) -> tuple[list[str], list[str]]:  # fmt: skip
+    """Within `tx`: delete an entry's files, regenerate the summaries above it without any of
+    the `gone` ids (every entry this transaction removes), drop a model's abstracts above it,
+    and rewrite what refers to it. Returns (its files' texts, the other files changed)."""
+    relpaths = _locate(session, entry_id, repo, purge)
+    texts = [session.store.read_text(p) for p in relpaths]
+    changed = (
+        _summaries(session, tx, entry_id, gone) + drop_abstracts(tx, entry_id) if relpaths else []
+    )
+    # A purge leaves no mention in any file; a plain forget fixes links in entries.
+    for relpath in repo.rewrite.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
+        if relpath in relpaths or relpath in changed:
+            continue
+        if not purge and not relpath.endswith(".md"):
+            continue
+        before = tx.read(relpath)
+        if before is None:
+            continue
+        after = _clean_referrer(relpath, before, [entry_id], purge)
+        if after != before:
+            tx.write(relpath, after)
+            changed.append(relpath)
+    for relpath in relpaths:
+        tx.delete(relpath)
+    return texts, changed
+
+
 def forget(
     session: Session, raw_id: str, purge: bool = False, dry_run: bool = False
 ) -> ForgetResult:
@@ -169,28 +200,7 @@ def forget(
         repo = GitRepo(store.root)
         if purge:
             _require_rewritable(repo)
-        relpaths = _locate(session, entry_id, repo, purge)
-        texts = [store.read_text(p) for p in relpaths]
-        changed = (
-            _summaries(session, tx, entry_id, {entry_id}) + drop_abstracts(tx, entry_id)
-            if relpaths
-            else []
-        )
-        # A purge leaves no mention in any file; a plain forget fixes links in entries.
-        for relpath in repo.rewrite.grep_files(entry_id, ["."] if purge else ["tree", "archive"]):
-            if relpath in relpaths or relpath in changed:
-                continue
-            if not purge and not relpath.endswith(".md"):
-                continue
-            before = tx.read(relpath)
-            if before is None:
-                continue
-            after = _clean_referrer(relpath, before, [entry_id], purge)
-            if after != before:
-                tx.write(relpath, after)
-                changed.append(relpath)
-        for relpath in relpaths:
-            tx.delete(relpath)
+        texts, changed = _remove(session, tx, repo, entry_id, purge, {entry_id})
         tx.subject = purging.IN_MESSAGES if purge else entry_id
         names = sorted(indexable_id(p) or p for p in changed)
         if names:
@@ -319,17 +329,47 @@ def select_matching(session: Session, query: str) -> Selection:
 def forget_matching(
     session: Session, selection: Selection, purge: bool = False
 ) -> list[ForgetResult | FactForgetResult]:
-    """Forget (or purge) every selected entry, one commit each, as `ctx forget ID` would;
-    where only some facts of an entry hold the identifier (`Match.facts`), just those, as
-    `ctx forget ID --fact` would."""
-    from ctxtree.service.facts import forget_fact
+    """Forget every selected entry, as `ctx forget ID` would, and where only some facts of
+    an entry hold the identifier (`Match.facts`), just those, as `ctx forget ID --fact`
+    would: all in one commit, so a crash leaves all or nothing and `ctx undo` brings back
+    the whole selection. A purge goes one entry or fact at a time (each rewrites the whole
+    history) after its own commit."""
+    from ctxtree.service.facts import FactForgetResult, forget_fact
 
     results: list[ForgetResult | FactForgetResult] = []
-    for match in selection.matches:
-        if not match.facts:
-            results.append(forget(session, match.id, purge=purge))
-        for fact in match.facts:
-            results.append(forget_fact(session, match.id, fact, purge=purge))
+    if purge:
+        for match in selection.matches:
+            if not match.facts:
+                results.append(forget(session, match.id, purge=True))
+            for fact in match.facts:
+                results.append(forget_fact(session, match.id, fact, purge=True))
+        return results
+    from ctxtree.service.operations import FactChange, do_fact
+    from ctxtree.service.workspace import Workspace
+
+    whole = [m.id for m in selection.matches if not m.facts]
+    changed: dict[str, list[str]] = {}
+    dropped: list[tuple[str, str]] = []
+    with session.transaction("forget") as tx:
+        repo = GitRepo(session.store.root)
+        for entry_id in whole:
+            changed[entry_id] = _remove(session, tx, repo, entry_id, False, set(whole))[1]
+        ws = Workspace(session, tx)
+        for match in selection.matches:
+            dropped += [
+                (match.id, do_fact(ws, match.id, FactChange("drop", f))) for f in match.facts
+            ]
+        # The request may hold what is forgotten (an email, a number): ids only, as a fact
+        # forget keeps its text out of the message.
+        tx.subject = f"{plural(len(selection.matches), 'entry')} by description"
+        tx.body = "\n".join(
+            f"{m.id}{' (facts only)' if m.facts else ''}" for m in selection.matches
+        )
+    _forget_cached(session, whole, scrub=False)
+    for entry_id in whole:
+        names = sorted({indexable_id(p) or p for p in changed[entry_id]})
+        results.append(ForgetResult(entry_id, tx.commit_sha, tuple(names)))
+    results += [FactForgetResult(i, tx.commit_sha, fact) for i, fact in dropped]
     return results
 
 
