@@ -348,12 +348,13 @@ def forget_matching(
     from ctxtree.service.workspace import Workspace
 
     whole = [m.id for m in selection.matches if not m.facts]
+    gone = set(whole)  # every summary regenerated in this commit leaves all of them out
     changed: dict[str, list[str]] = {}
     dropped: list[tuple[str, str]] = []
     with session.transaction("forget") as tx:
         repo = GitRepo(session.store.root)
         for entry_id in whole:
-            changed[entry_id] = _remove(session, tx, repo, entry_id, False, set(whole))[1]
+            changed[entry_id] = _remove(session, tx, repo, entry_id, False, gone)[1]
         ws = Workspace(session, tx)
         for match in selection.matches:
             dropped += [
